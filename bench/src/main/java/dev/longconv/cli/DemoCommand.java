@@ -1,0 +1,143 @@
+package dev.longconv.cli;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import dev.longconv.backend.Backends;
+import dev.longconv.ops.Reference;
+import dev.longconv.ops.ShortConvMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * {@code longconv demo}: every op on seeded random data at a few sizes, on every available backend,
+ * timed and compared with the float64 reference. Exit code 0 only when every error is within tolerance.
+ */
+@Command(name = "demo", description = "Run every op on every available backend against the float64 reference; print time and error.")
+final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per case; the fastest is shown (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    /** One case: its inputs, how a backend runs it, how the reference runs it. */
+    record Case(String op, String size, DType dtype, Function<Long, Tensor[]> inputs,
+                BiFunction<Backend, Tensor[], Tensor> run, Function<Tensor[], Tensor> reference) {}
+
+    static List<Case> cases() {
+        List<Case> cs = new ArrayList<>();
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            int[] lengths = dt == DType.FLOAT32 ? new int[] {257, 4096} : new int[] {1009};
+            for (int len : lengths) {
+                for (Layout lay : Layout.values()) {
+                    String sz = "B=2 D=8 L=" + len + " " + lay;
+                    long[] xs = lay.seqShape(2, 8, len);
+                    cs.add(new Case("causal-conv", sz + " Lk=L", dt,
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, len))},
+                            (b, t) -> b.causalConv(t[0], t[1], lay), t -> Reference.causalConv(t[0], t[1], lay)));
+                    cs.add(new Case("toeplitz-conv", sz, dt,
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 2L * len - 1))},
+                            (b, t) -> b.toeplitzConv(t[0], t[1], lay), t -> Reference.toeplitzConv(t[0], t[1], lay)));
+                    cs.add(new Case("short-conv", sz + " W=4 causal", dt,
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 4)), Tensor.random(dt, s + 2, 8)},
+                            (b, t) -> b.shortConv(t[0], t[1], t[2], ShortConvMode.CAUSAL, lay),
+                            t -> Reference.shortConv(t[0], t[1], t[2], ShortConvMode.CAUSAL, lay)));
+                    cs.add(new Case("ski", sz + " r=32", dt,
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 63))},
+                            (b, t) -> b.ski(t[0], t[1], lay), t -> Reference.ski(t[0], t[1], lay)));
+                }
+                int n = Math.min(len, 2048) & ~1;
+                cs.add(new Case("causal-spectrum", "D=2 N=" + n, dt, s -> new Tensor[] {Tensor.random(dt, s, 2, n / 2 + 1)},
+                        (b, t) -> b.causalSpectrum(t[0], n), t -> Reference.causalSpectrum(t[0], n)));
+                int m = Math.min(len, 2048);
+                cs.add(new Case("rfft", "[2, " + m + "]", dt, s -> new Tensor[] {Tensor.random(dt, s, 2, m)},
+                        (b, t) -> b.rfft(t[0], m), t -> Reference.rfft(t[0], m)));
+                cs.add(new Case("irfft", "[2, " + (m / 2 + 1) + ", 2] N=" + m, dt, s -> new Tensor[] {Tensor.random(dt, s, 2, m / 2 + 1, 2)},
+                        (b, t) -> b.irfft(t[0], m), t -> Reference.irfft(t[0], m)));
+                int g = dt == DType.FLOAT32 ? 192 : 97;
+                cs.add(new Case("gemm", g + "x" + g + "x" + g, dt, s -> new Tensor[] {Tensor.random(dt, s, g, g), Tensor.random(dt, s + 1, g, g)},
+                        (b, t) -> b.gemm(t[0], t[1], false, false), t -> Reference.gemm(t[0], t[1], false, false)));
+            }
+        }
+        return cs;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Backend> backends = Backends.available();
+        List<Case> cs = cases();
+        ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), cs.size() * (1 + backends.size()));
+        List<String[]> rows = new ArrayList<>();
+        boolean allOk = true;
+        long caseSeed = seed;
+        for (Case c : cs) {
+            Tensor[] in = c.inputs.apply(caseSeed++);
+            try {
+                bar.step(c.op + " " + c.size + " reference");
+                Tensor ref = c.reference.apply(in);
+                try (ref) {
+                    for (Backend b : backends) {
+                        bar.step(c.op + " " + c.size + " " + b.name());
+                        double best = Double.MAX_VALUE, err = 0;
+                        for (int r = 0; r < Math.max(1, repeats); r++) {
+                            long t0 = System.nanoTime();
+                            try (Tensor y = c.run.apply(b, in)) {
+                                best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+                                if (r == 0) err = relL2(y, ref);
+                            }
+                        }
+                        double tol = c.dtype == DType.FLOAT32 ? 1e-5 : 1e-10;
+                        boolean ok = err <= tol;
+                        allOk &= ok;
+                        rows.add(new String[] {c.op, c.size, c.dtype.toString(), b.name(), String.format("%.3f", best),
+                                String.format("%.2e", err), String.format("%.0e", tol), ok ? "ok" : "FAIL"});
+                    }
+                }
+            } finally {
+                for (Tensor t : in) t.close();
+            }
+        }
+        bar.done();
+        printTable(out, new String[] {"op", "size", "dtype", "backend", "time ms", "rel L2 err", "tolerance", ""}, rows);
+        out.println(allOk ? "all results within tolerance" : "SOME RESULTS OUT OF TOLERANCE");
+        out.flush();
+        return allOk ? 0 : 1;
+    }
+
+    static double relL2(Tensor a, Tensor e) {
+        double num = 0, den = 0;
+        for (long i = 0, n = e.numel(); i < n; i++) {
+            double d = a.getFlat(i) - e.getFlat(i);
+            num += d * d;
+            den += e.getFlat(i) * e.getFlat(i);
+        }
+        double r = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return Double.isNaN(r) ? Double.POSITIVE_INFINITY : r;
+    }
+
+    static void printTable(PrintWriter out, String[] header, List<String[]> rows) {
+        int[] w = new int[header.length];
+        for (int i = 0; i < header.length; i++) w[i] = header[i].length();
+        for (String[] r : rows) for (int i = 0; i < r.length; i++) w[i] = Math.max(w[i], r[i].length());
+        StringBuilder fmt = new StringBuilder();
+        for (int i = 0; i < w.length; i++) fmt.append(i >= 4 && i <= 6 ? "%" + w[i] + "s  " : "%-" + w[i] + "s  ");
+        String f = fmt.toString().stripTrailing() + "%n";
+        out.printf(f, (Object[]) header);
+        for (String[] r : rows) out.printf(f, (Object[]) r);
+    }
+}

@@ -1,0 +1,439 @@
+package dev.longconv;
+
+import dev.longconv.io.Npy;
+import dev.longconv.io.NpyArray;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * An n-dimensional array of {@link DType} elements in off-heap memory.
+ *
+ * <p>Ownership: every tensor made by a factory without an {@link Arena} argument owns its storage
+ * and frees it on {@link #close()}. Views ({@link #reshape}, {@link #transpose}, {@link #slice},
+ * {@link #contiguous()} of an already contiguous tensor) share the storage and do not own it:
+ * closing a view does nothing, and a view of a closed tensor throws {@link IllegalStateException}.
+ * Factories that take an Arena allocate in it; the arena's owner frees the memory.
+ *
+ * <p>Strides are in elements. Storage is little-endian. Tensors are not thread-safe for writes;
+ * concurrent reads are fine (owned storage uses a shared arena).
+ */
+public final class Tensor implements AutoCloseable {
+    private static final long ALIGNMENT = 64;
+
+    private final DType dtype;
+    private final long[] shape;
+    private final long[] strides;
+    private final long offset;
+    private final Storage storage;
+    private final boolean owner;
+
+    /** One allocation and the arena that frees it (null when someone else's arena owns it). */
+    private static final class Storage {
+        final MemorySegment segment;
+        final Arena arena;
+        final Device device;
+
+        Storage(MemorySegment segment, Arena arena, Device device) {
+            this.segment = segment;
+            this.arena = arena;
+            this.device = device;
+        }
+    }
+
+    private Tensor(DType dtype, long[] shape, long[] strides, long offset, Storage storage, boolean owner) {
+        this.dtype = dtype;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        this.storage = storage;
+        this.owner = owner;
+    }
+
+    // ---------------------------------------------------------------- factories
+
+    /** A new zero-filled tensor that owns its memory. */
+    public static Tensor zeros(DType dtype, long... shape) {
+        Arena arena = Arena.ofShared();
+        try {
+            return allocate(arena, true, dtype, shape);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** A new zero-filled tensor in {@code arena}; the arena's owner frees it. */
+    public static Tensor zeros(Arena arena, DType dtype, long... shape) {
+        return allocate(arena, false, dtype, shape);
+    }
+
+    private static Tensor allocate(Arena arena, boolean own, DType dtype, long[] shape) {
+        long[] s = checkShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT); // allocate() zero-fills
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(seg, own ? arena : null, Device.CPU), own);
+    }
+
+    /** A float32 tensor holding a copy of {@code data} (C order). */
+    public static Tensor of(float[] data, long... shape) {
+        Tensor t = zeros(DType.FLOAT32, shape);
+        checkLength(data.length, t);
+        MemorySegment.copy(data, 0, t.storage.segment, DType.FLOAT32.layout(), 0, data.length);
+        return t;
+    }
+
+    /** A float64 tensor holding a copy of {@code data} (C order). */
+    public static Tensor of(double[] data, long... shape) {
+        Tensor t = zeros(DType.FLOAT64, shape);
+        checkLength(data.length, t);
+        MemorySegment.copy(data, 0, t.storage.segment, DType.FLOAT64.layout(), 0, data.length);
+        return t;
+    }
+
+    private static void checkLength(int length, Tensor t) {
+        if (length != t.numel()) {
+            t.close();
+            throw new IllegalArgumentException("data has " + length + " elements, shape " + Arrays.toString(t.shape)
+                    + " needs " + t.numel());
+        }
+    }
+
+    /** Uniform values in [-1, 1) from a seeded generator: the same seed and shape give the same tensor everywhere. */
+    public static Tensor random(DType dtype, long seed, long... shape) {
+        Tensor t = zeros(dtype, shape);
+        SplittableRandom rng = new SplittableRandom(seed);
+        long n = t.numel();
+        for (long i = 0; i < n; i++) t.setFlat(i, rng.nextDouble(-1.0, 1.0));
+        return t;
+    }
+
+    /**
+     * Non-owning tensor over existing contiguous little-endian memory (C order). The caller keeps the
+     * memory alive as long as the tensor is used.
+     */
+    public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
+        long[] s = checkShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        if (segment.byteSize() < bytes) {
+            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes is too small for "
+                    + dtype + Arrays.toString(s) + " (" + bytes + " bytes)");
+        }
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(segment, null, Device.CPU), false);
+    }
+
+    /** Reads a .npy file (large files are memory-mapped, not copied). The tensor owns the mapping. */
+    public static Tensor fromNpy(Path file) throws IOException {
+        Arena arena = Arena.ofShared();
+        try {
+            NpyArray a = Npy.read(file, arena);
+            long[] s = a.shape();
+            return new Tensor(a.dtype(), s.clone(), contiguousStrides(s), 0, new Storage(a.data(), arena, Device.CPU), true);
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Writes this tensor as .npy (C order, little-endian). */
+    public void toNpy(Path file) throws IOException {
+        try (Tensor c = contiguous()) {
+            Npy.write(file, dtype, shape, c.segment());
+        }
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return storage.device;
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code d}; negative d counts from the end. */
+    public long dim(int d) {
+        return shape[axis(d)];
+    }
+
+    /** Strides in elements. */
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public long stride(int d) {
+        return strides[axis(d)];
+    }
+
+    /** Offset of element [0, ..., 0] from the start of the storage, in elements. */
+    public long offset() {
+        return offset;
+    }
+
+    public long numel() {
+        return numel(shape);
+    }
+
+    /** True when this tensor owns its storage (closing it frees the memory). */
+    public boolean isOwner() {
+        return owner;
+    }
+
+    /** True while the storage has not been freed. */
+    public boolean isAlive() {
+        return storage.segment.scope().isAlive();
+    }
+
+    public boolean isContiguous() {
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /** The whole storage segment (for backends that address elements by offset and strides). */
+    public MemorySegment storageSegment() {
+        checkAlive();
+        return storage.segment;
+    }
+
+    /** The memory of a contiguous tensor, exactly numel elements long. */
+    public MemorySegment segment() {
+        checkAlive();
+        if (!isContiguous()) throw new IllegalStateException("segment() needs a contiguous tensor; call contiguous() first");
+        return storage.segment.asSlice(offset * dtype.byteSize(), numel() * dtype.byteSize());
+    }
+
+    // ---------------------------------------------------------------- element access
+
+    public double get(long... index) {
+        return getAt(elementOffset(index));
+    }
+
+    public void set(double value, long... index) {
+        setAt(elementOffset(index), value);
+    }
+
+    /** Element {@code i} in C order of this tensor's logical shape (works for any strides). */
+    public double getFlat(long i) {
+        return getAt(flatOffset(i));
+    }
+
+    public void setFlat(long i, double value) {
+        setAt(flatOffset(i), value);
+    }
+
+    /** Element at an absolute storage offset (in elements); for backends. */
+    public double getAt(long elementOffset) {
+        checkAlive();
+        long byteOff = elementOffset * dtype.byteSize();
+        return dtype == DType.FLOAT32
+                ? storage.segment.get((ValueLayout.OfFloat) dtype.layout(), byteOff)
+                : storage.segment.get((ValueLayout.OfDouble) dtype.layout(), byteOff);
+    }
+
+    /** Stores at an absolute storage offset (in elements), rounding to this tensor's dtype; for backends. */
+    public void setAt(long elementOffset, double value) {
+        checkAlive();
+        long byteOff = elementOffset * dtype.byteSize();
+        if (dtype == DType.FLOAT32) storage.segment.set((ValueLayout.OfFloat) dtype.layout(), byteOff, (float) value);
+        else storage.segment.set((ValueLayout.OfDouble) dtype.layout(), byteOff, value);
+    }
+
+    private long elementOffset(long[] index) {
+        if (index.length != shape.length) {
+            throw new IndexOutOfBoundsException("index has " + index.length + " dims, tensor has " + shape.length);
+        }
+        long off = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of bounds for shape "
+                        + Arrays.toString(shape));
+            }
+            off += index[i] * strides[i];
+        }
+        return off;
+    }
+
+    private long flatOffset(long i) {
+        long n = numel();
+        if (i < 0 || i >= n) throw new IndexOutOfBoundsException("flat index " + i + " out of bounds for " + n + " elements");
+        long off = offset;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            long s = shape[d];
+            off += (i % s) * strides[d];
+            i /= s;
+        }
+        return off;
+    }
+
+    /** All elements in C order as doubles. */
+    public double[] toDoubleArray() {
+        double[] out = new double[Math.toIntExact(numel())];
+        for (int i = 0; i < out.length; i++) out[i] = getFlat(i);
+        return out;
+    }
+
+    /** All elements in C order as floats. */
+    public float[] toFloatArray() {
+        float[] out = new float[Math.toIntExact(numel())];
+        for (int i = 0; i < out.length; i++) out[i] = (float) getFlat(i);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- views and copies
+
+    /** A view with a new shape; one dimension may be -1. Needs a contiguous tensor (no silent copy). */
+    public Tensor reshape(long... newShape) {
+        checkAlive();
+        long[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                if (infer >= 0) throw new IllegalArgumentException("reshape: only one dimension may be -1");
+                infer = i;
+            } else {
+                if (s[i] < 0) throw new IllegalArgumentException("reshape: negative dimension in " + Arrays.toString(newShape));
+                known = Math.multiplyExact(known, s[i]);
+            }
+        }
+        if (infer >= 0) {
+            if (known == 0 || numel() % known != 0) {
+                throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(newShape)
+                        + " for " + numel() + " elements");
+            }
+            s[infer] = numel() / known;
+        }
+        if (numel(s) != numel()) {
+            throw new IllegalArgumentException("reshape: shape " + Arrays.toString(shape) + " (" + numel()
+                    + " elements) cannot become " + Arrays.toString(newShape));
+        }
+        if (!isContiguous()) {
+            throw new IllegalStateException("reshape of a non-contiguous tensor " + this + " would need a copy; call contiguous() first");
+        }
+        return new Tensor(dtype, s, contiguousStrides(s), offset, storage, false);
+    }
+
+    /** A view with dimensions a and b swapped. */
+    public Tensor transpose(int a, int b) {
+        checkAlive();
+        int x = axis(a), y = axis(b);
+        long[] s = shape.clone(), st = strides.clone();
+        s[x] = shape[y];
+        s[y] = shape[x];
+        st[x] = strides[y];
+        st[y] = strides[x];
+        return new Tensor(dtype, s, st, offset, storage, false);
+    }
+
+    /** A view of indices [start, end) along dimension {@code d}. */
+    public Tensor slice(int d, long start, long end) {
+        checkAlive();
+        int x = axis(d);
+        if (start < 0 || end > shape[x] || start > end) {
+            throw new IndexOutOfBoundsException("slice [" + start + ", " + end + ") out of bounds for dimension " + x
+                    + " of size " + shape[x]);
+        }
+        long[] s = shape.clone();
+        s[x] = end - start;
+        return new Tensor(dtype, s, strides.clone(), offset + start * strides[x], storage, false);
+    }
+
+    /**
+     * This tensor in C order. When it already is, the result is a non-owning view (closing it does
+     * nothing); otherwise a new tensor that owns a copy. Either way, closing the result is safe.
+     */
+    public Tensor contiguous() {
+        checkAlive();
+        if (isContiguous()) return new Tensor(dtype, shape.clone(), strides.clone(), offset, storage, false);
+        return copy();
+    }
+
+    /** A new owning C-order copy. */
+    public Tensor copy() {
+        return to(dtype);
+    }
+
+    /** A new owning C-order copy converted to {@code target} (float64 to float32 rounds to nearest). */
+    public Tensor to(DType target) {
+        checkAlive();
+        Tensor t = zeros(target, shape);
+        long n = numel();
+        if (target == dtype && isContiguous()) {
+            MemorySegment.copy(storage.segment, offset * dtype.byteSize(), t.storage.segment, 0, n * dtype.byteSize());
+        } else {
+            for (long i = 0; i < n; i++) t.setAt(i, getFlat(i));
+        }
+        return t;
+    }
+
+    /** Frees the storage if this tensor owns it; a no-op for views and arena-allocated tensors. Idempotent. */
+    @Override
+    public void close() {
+        if (owner && storage.arena != null && storage.segment.scope().isAlive()) storage.arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + dtype + ", " + Arrays.toString(shape) + ", " + storage.device + "]";
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void checkAlive() {
+        if (!storage.segment.scope().isAlive()) {
+            throw new IllegalStateException("tensor " + dtype + Arrays.toString(shape) + " used after its storage was closed");
+        }
+    }
+
+    private int axis(int d) {
+        int x = d < 0 ? d + shape.length : d;
+        if (x < 0 || x >= shape.length) {
+            throw new IndexOutOfBoundsException("dimension " + d + " out of range for rank " + shape.length);
+        }
+        return x;
+    }
+
+    private static long[] checkShape(long[] shape) {
+        long[] s = shape.clone();
+        long n = 1;
+        for (long v : s) {
+            if (v < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            n = Math.multiplyExact(n, v);
+        }
+        return s;
+    }
+
+    static long numel(long[] shape) {
+        long n = 1;
+        for (long v : shape) n = Math.multiplyExact(n, v);
+        return n;
+    }
+
+    static long[] contiguousStrides(long[] shape) {
+        long[] st = new long[shape.length];
+        long s = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            st[i] = s;
+            s *= Math.max(shape[i], 1);
+        }
+        return st;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.longconv.backend;
+
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+import dev.longconv.ops.ShortConvMode;
+
+/**
+ * One implementation of every op. The definitions are those of {@link dev.longconv.ops.Reference};
+ * results have the input's dtype and layout and are new tensors the caller owns (close them).
+ * Bad arguments throw {@link dev.longconv.LongConvException}.
+ */
+public interface Backend {
+    /** "scalar", "vector" or "cuda". */
+    String name();
+
+    Tensor causalConv(Tensor x, Tensor k, Layout layout);
+
+    Tensor toeplitzConv(Tensor x, Tensor k, Layout layout);
+
+    /** {@code bias} may be null. */
+    Tensor shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout);
+
+    Tensor ski(Tensor x, Tensor kr, Layout layout);
+
+    Tensor causalSpectrum(Tensor re, int n);
+
+    Tensor rfft(Tensor x, int n);
+
+    Tensor irfft(Tensor x, int n);
+
+    Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB);
+}

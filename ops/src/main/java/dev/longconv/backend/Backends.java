@@ -1,0 +1,87 @@
+package dev.longconv.backend;
+
+import dev.longconv.cuda.CudaProbe;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Chooses the backend: the fastest available one, or the one named by {@code -Dlongconv.backend}.
+ * The choice is made once per JVM and logged once through {@link System.Logger}, with the reason
+ * each faster backend was skipped and what would enable it (after Lucene's vectorization provider).
+ */
+public final class Backends {
+    /** System property that forces a backend: scalar, vector or cuda. */
+    public static final String PROPERTY = "longconv.backend";
+
+    /** Availability of one backend; {@code reason} says why not and how to enable it. */
+    public record Status(String name, boolean available, String reason) {}
+
+    private static final System.Logger LOG = System.getLogger("dev.longconv");
+
+    private Backends() {}
+
+    /** Every backend, fastest first, with its availability on this machine. */
+    public static List<Status> statuses() {
+        var cuda = CudaProbe.status();
+        String cudaReason = "the cuda backend is not part of this version yet"
+                + (cuda.available() ? " (a usable GPU was found)" : " (GPU probe: " + cuda.reason() + ")");
+        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        String vectorReason = "the vector backend is not part of this version yet"
+                + (vectorModule ? "" : "; it will also need the JVM flag --add-modules jdk.incubator.vector");
+        return List.of(
+                new Status("cuda", false, cudaReason),
+                new Status("vector", false, vectorReason),
+                new Status("scalar", true, "always available"));
+    }
+
+    /** The backend named {@code name}; IllegalArgumentException with the reason when it cannot run here. */
+    public static Backend get(String name) {
+        String n = name.toLowerCase(Locale.ROOT).strip();
+        for (Status s : statuses()) {
+            if (!s.name().equals(n)) continue;
+            if (!s.available()) throw new IllegalArgumentException("backend '" + n + "' is not available: " + s.reason());
+            return create(n);
+        }
+        throw new IllegalArgumentException("unknown backend '" + name + "'; expected one of scalar, vector, cuda");
+    }
+
+    /** The backends that can run here, fastest first. */
+    public static List<Backend> available() {
+        return statuses().stream().filter(Status::available).map(s -> create(s.name())).toList();
+    }
+
+    /** The process-wide default: forced by the property, else the fastest available. Logs its choice once. */
+    public static Backend selected() {
+        return Holder.SELECTED;
+    }
+
+    private static Backend create(String name) {
+        return switch (name) {
+            case "scalar" -> new ScalarBackend();
+            default -> throw new IllegalStateException("no implementation for backend " + name);
+        };
+    }
+
+    private static final class Holder {
+        static final Backend SELECTED = choose();
+
+        private static Backend choose() {
+            String forced = System.getProperty(PROPERTY);
+            if (forced != null && !forced.isBlank()) {
+                Backend b = get(forced);
+                LOG.log(System.Logger.Level.INFO, "longconv backend: " + b.name() + " (forced by -D" + PROPERTY + "=" + forced + ")");
+                return b;
+            }
+            StringBuilder msg = new StringBuilder();
+            for (Status s : statuses()) {
+                if (s.available()) {
+                    LOG.log(System.Logger.Level.INFO, "longconv backend: " + s.name() + msg);
+                    return create(s.name());
+                }
+                msg.append("; skipped ").append(s.name()).append(": ").append(s.reason());
+            }
+            throw new IllegalStateException("no backend available" + msg);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.longconv.ops;
+
+import dev.longconv.Device;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Argument validation shared by the reference and every backend, so that all of them reject the same
+ * inputs with the same one-line message (op, argument, expected, actual).
+ */
+public final class Check {
+    public static final String CAUSAL_CONV = "causal-conv";
+    public static final String TOEPLITZ_CONV = "toeplitz-conv";
+    public static final String SHORT_CONV = "short-conv";
+    public static final String SKI = "ski";
+    public static final String CAUSAL_SPECTRUM = "causal-spectrum";
+    public static final String RFFT = "rfft";
+    public static final String IRFFT = "irfft";
+    public static final String GEMM = "gemm";
+
+    /** Sizes of a sequence op: batch, channels, length, and the kernel's second size (Lk, 2L-1, W or 2r-1). */
+    public record SeqDims(int batch, int channels, int length, int taps) {}
+
+    /** Sizes of gemm: C [m, n] = op(A) [m, k] . op(B) [k, n]. */
+    public record GemmDims(int m, int n, int k) {}
+
+    private Check() {}
+
+    public static SeqDims causalConv(Tensor x, Tensor k, Layout layout) {
+        SeqDims s = sequence(CAUSAL_CONV, x, layout);
+        int lk = kernel(CAUSAL_CONV, "k", k, x, layout, s.channels(), "Lk>=1", -1);
+        return new SeqDims(s.batch(), s.channels(), s.length(), lk);
+    }
+
+    public static SeqDims toeplitzConv(Tensor x, Tensor k, Layout layout) {
+        SeqDims s = sequence(TOEPLITZ_CONV, x, layout);
+        int n = 2 * s.length() - 1;
+        kernel(TOEPLITZ_CONV, "k", k, x, layout, s.channels(), "2L-1=" + n, n);
+        return new SeqDims(s.batch(), s.channels(), s.length(), n);
+    }
+
+    public static SeqDims shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout) {
+        SeqDims s = sequence(SHORT_CONV, x, layout);
+        int width = kernel(SHORT_CONV, "w", w, x, layout, s.channels(), "W>=1", -1);
+        if (mode == ShortConvMode.SAME && width % 2 == 0) {
+            throw new LongConvException(SHORT_CONV, "w", "an odd width W in mode same", "W=" + width);
+        }
+        if (bias != null) {
+            common(SHORT_CONV, "bias", bias, x);
+            if (bias.rank() != 1 || bias.dim(0) != s.channels()) {
+                throw new LongConvException(SHORT_CONV, "bias", "shape [D=" + s.channels() + "]", shape(bias));
+            }
+        }
+        return new SeqDims(s.batch(), s.channels(), s.length(), width);
+    }
+
+    public static SeqDims ski(Tensor x, Tensor kr, Layout layout) {
+        SeqDims s = sequence(SKI, x, layout);
+        int n = kernel(SKI, "kr", kr, x, layout, s.channels(), "2r-1 (odd, >=3)", -1);
+        if (n < 3 || n % 2 == 0) {
+            throw new LongConvException(SKI, "kr", "2r-1 lags with r>=2 (an odd count >= 3)", n + " lags in " + shape(kr));
+        }
+        return new SeqDims(s.batch(), s.channels(), s.length(), n);
+    }
+
+    /** Returns the number of channels D. */
+    public static int causalSpectrum(Tensor re, int n) {
+        cpu(CAUSAL_SPECTRUM, "re", re);
+        if (n < 2 || n % 2 != 0) throw new LongConvException(CAUSAL_SPECTRUM, "n", "an even N >= 2", "N=" + n);
+        int bins = n / 2 + 1;
+        if (re.rank() != 2 || re.dim(1) != bins) {
+            throw new LongConvException(CAUSAL_SPECTRUM, "re", "shape [D, N/2+1=" + bins + "]", shape(re));
+        }
+        return Math.toIntExact(re.dim(0));
+    }
+
+    public static void rfft(Tensor x, int n) {
+        cpu(RFFT, "x", x);
+        if (x.rank() < 1) throw new LongConvException(RFFT, "x", "rank >= 1 ([..., L])", shape(x));
+        if (n < 1) throw new LongConvException(RFFT, "n", "N >= 1", "N=" + n);
+        if (x.dim(-1) < 1) throw new LongConvException(RFFT, "x", "a last dimension >= 1", shape(x));
+        Math.toIntExact(x.dim(-1));
+    }
+
+    public static void irfft(Tensor x, int n) {
+        cpu(IRFFT, "x", x);
+        if (x.rank() < 2 || x.dim(-1) != 2 || x.dim(-2) < 1) {
+            throw new LongConvException(IRFFT, "x", "shape [..., bins>=1, 2] (re, im as the last axis)", shape(x));
+        }
+        if (n < 1) throw new LongConvException(IRFFT, "n", "N >= 1", "N=" + n);
+    }
+
+    public static GemmDims gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
+        cpu(GEMM, "a", a);
+        if (a.rank() != 2) throw new LongConvException(GEMM, "a", transA ? "shape [K, M]" : "shape [M, K]", shape(a));
+        common(GEMM, "b", b, a);
+        if (b.rank() != 2) throw new LongConvException(GEMM, "b", transB ? "shape [N, K]" : "shape [K, N]", shape(b));
+        int m = Math.toIntExact(a.dim(transA ? 1 : 0)), k = Math.toIntExact(a.dim(transA ? 0 : 1));
+        int kb = Math.toIntExact(b.dim(transB ? 1 : 0)), n = Math.toIntExact(b.dim(transB ? 0 : 1));
+        if (k != kb) {
+            String exp = transB ? "shape [N, K=" + k + "]" : "shape [K=" + k + ", N]";
+            throw new LongConvException(GEMM, "b", exp + " to match a " + shape(a), shape(b));
+        }
+        return new GemmDims(m, n, k);
+    }
+
+    // ---------------------------------------------------------------- pieces
+
+    private static SeqDims sequence(String op, Tensor x, Layout layout) {
+        cpu(op, "x", x);
+        String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
+        if (x.rank() != 3) throw new LongConvException(op, "x", "rank 3 " + names + " (" + layout + ")", shape(x));
+        Seq s = Seq.of(x, layout);
+        if (s.length() < 1) throw new LongConvException(op, "x", names + " with L >= 1", shape(x));
+        return new SeqDims(s.batch(), s.channels(), s.length(), 0);
+    }
+
+    /** Checks a per-channel kernel; returns its tap count. {@code taps < 0} accepts any count >= 1. */
+    private static int kernel(String op, String arg, Tensor k, Tensor x, Layout layout, int d, String tapsName, int taps) {
+        common(op, arg, k, x);
+        String exp = (layout == Layout.BDL ? "shape [D=" + d + ", " + tapsName + "]" : "shape [" + tapsName + ", D=" + d + "]")
+                + " (" + layout + ")";
+        if (k.rank() != 2) throw new LongConvException(op, arg, exp, shape(k));
+        ChannelKernel ck = ChannelKernel.of(k, layout);
+        if (ck.channels() != d || ck.taps() < 1 || (taps >= 0 && ck.taps() != taps)) {
+            throw new LongConvException(op, arg, exp, shape(k));
+        }
+        return ck.taps();
+    }
+
+    private static void common(String op, String arg, Tensor t, Tensor x) {
+        if (t == null) throw new LongConvException(op, arg, "a tensor", "null");
+        cpu(op, arg, t);
+        if (t.dtype() != x.dtype()) throw new LongConvException(op, arg, "dtype " + x.dtype() + " (same as x)", t.dtype().toString());
+    }
+
+    private static void cpu(String op, String arg, Tensor t) {
+        if (t == null) throw new LongConvException(op, arg, "a tensor", "null");
+        if (!t.isAlive()) throw new LongConvException(op, arg, "a live tensor", "a closed one");
+        if (!t.device().equals(Device.CPU)) throw new LongConvException(op, arg, "device cpu", t.device().toString());
+    }
+
+    static String shape(Tensor t) {
+        return t.dtype() + Arrays.toString(t.shape());
+    }
+}

@@ -1,0 +1,255 @@
+package dev.longconv.ops;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+
+/**
+ * The float64 reference of every op: plain loops written straight from the definitions, slow on
+ * purpose (direct sums, direct DFTs). It is the oracle every backend is tested against, and public
+ * so users can check results themselves.
+ *
+ * <p>Inputs may be float32 or float64; every result is a new float64 tensor the caller owns, in the
+ * same layout as the input. Arguments are validated exactly as the backends validate them.
+ */
+public final class Reference {
+    private Reference() {}
+
+    /** y[b,d,t] = sum_{s=0}^{min(t,Lk-1)} k[d,s] x[b,d,t-s]. */
+    public static Tensor causalConv(Tensor x, Tensor k, Layout layout) {
+        Check.SeqDims s = Check.causalConv(x, k, layout);
+        double[][] kk = ChannelKernel.of(k, layout).readAll();
+        return perRow(x, layout, s, (d, in, out) -> {
+            for (int t = 0; t < s.length(); t++) {
+                double acc = 0;
+                for (int j = 0; j <= Math.min(t, s.taps() - 1); j++) acc += kk[d][j] * in[t - j];
+                out[t] = acc;
+            }
+        });
+    }
+
+    /** y[b,d,t] = sum_{s=0}^{L-1} k[d, t-s+L-1] x[b,d,s]; k holds lags -(L-1)..(L-1). */
+    public static Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
+        Check.SeqDims s = Check.toeplitzConv(x, k, layout);
+        double[][] kk = ChannelKernel.of(k, layout).readAll();
+        int len = s.length();
+        return perRow(x, layout, s, (d, in, out) -> {
+            for (int t = 0; t < len; t++) {
+                double acc = 0;
+                for (int j = 0; j < len; j++) acc += kk[d][t - j + len - 1] * in[j];
+                out[t] = acc;
+            }
+        });
+    }
+
+    /**
+     * causal: y[b,d,t] = bias[d] + sum_j w[d,j] x[b,d,t-W+1+j];
+     * same: y[b,d,t] = bias[d] + sum_j w[d,j] x[b,d,t-(W-1)/2+j]. Out-of-range x reads as 0.
+     */
+    public static Tensor shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout) {
+        Check.SeqDims s = Check.shortConv(x, w, bias, mode, layout);
+        double[][] ww = ChannelKernel.of(w, layout).readAll();
+        int width = s.taps(), len = s.length();
+        int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
+        return perRow(x, layout, s, (d, in, out) -> {
+            double b0 = bias == null ? 0 : bias.get(d);
+            for (int t = 0; t < len; t++) {
+                double acc = b0;
+                for (int j = 0; j < width; j++) {
+                    int src = t - shift + j;
+                    if (src >= 0 && src < len) acc += ww[d][j] * in[src];
+                }
+                out[t] = acc;
+            }
+        });
+    }
+
+    /**
+     * y = W T W^T x per (b, d). W is the L x r linear-interpolation matrix onto inducing points
+     * p_i = i (L-1)/(r-1); T[i,j] = kr[d, i-j+r-1]. Both W and T are built as dense matrices here.
+     */
+    public static Tensor ski(Tensor x, Tensor kr, Layout layout) {
+        Check.SeqDims s = Check.ski(x, kr, layout);
+        double[][] kk = ChannelKernel.of(kr, layout).readAll();
+        int len = s.length(), r = (s.taps() + 1) / 2;
+        double[][] wm = interpolationMatrix(len, r);
+        return perRow(x, layout, s, (d, in, out) -> {
+            double[] u = new double[r];
+            for (int i = 0; i < r; i++) for (int t = 0; t < len; t++) u[i] += wm[t][i] * in[t];
+            double[] v = new double[r];
+            for (int i = 0; i < r; i++) for (int j = 0; j < r; j++) v[i] += kk[d][i - j + r - 1] * u[j];
+            for (int t = 0; t < len; t++) {
+                double acc = 0;
+                for (int i = 0; i < r; i++) acc += wm[t][i] * v[i];
+                out[t] = acc;
+            }
+        });
+    }
+
+    /**
+     * The dense L x r interpolation matrix of ski. Row t has (p_{i+1}-t)/h on i and (t-p_i)/h on i+1
+     * for the segment p_i <= t <= p_{i+1}; with L = 1 all points coincide and row 0 is e_0.
+     */
+    public static double[][] interpolationMatrix(int len, int r) {
+        double[][] wm = new double[len][r];
+        if (len == 1) {
+            wm[0][0] = 1;
+            return wm;
+        }
+        double h = (double) (len - 1) / (r - 1);
+        for (int t = 0; t < len; t++) {
+            for (int i = 0; i < r - 1; i++) {
+                double p0 = inducingPoint(i, len, r), p1 = inducingPoint(i + 1, len, r);
+                if (p0 <= t && t <= p1) {
+                    wm[t][i] = (p1 - t) / h;
+                    wm[t][i + 1] = (t - p0) / h;
+                    break;
+                }
+            }
+        }
+        return wm;
+    }
+
+    /** p_i = i (L-1)/(r-1), from the exact integer product so that p_0 = 0 and p_{r-1} = L-1 exactly. */
+    public static double inducingPoint(int i, int len, int r) {
+        return (double) ((long) i * (len - 1)) / (r - 1);
+    }
+
+    /**
+     * Full spectrum of the causal sequence whose DFT has real part {@code re} [D, N/2+1]:
+     * e = irfft(re, N); h[0] = e[0], h[t] = 2 e[t] for 0 < t < N/2, h[N/2] = e[N/2], 0 above;
+     * output rfft(h) as [D, N/2+1, 2].
+     */
+    public static Tensor causalSpectrum(Tensor re, int n) {
+        int d = Check.causalSpectrum(re, n);
+        int bins = n / 2 + 1;
+        Tensor out = Tensor.zeros(DType.FLOAT64, d, bins, 2);
+        for (int c = 0; c < d; c++) {
+            double[] spec = new double[2 * bins];
+            for (int f = 0; f < bins; f++) spec[2 * f] = re.get(c, f);
+            double[] e = directIrfft(spec, bins, n);
+            double[] h = new double[n];
+            h[0] = e[0];
+            for (int t = 1; t < n / 2; t++) h[t] = 2 * e[t];
+            h[n / 2] = e[n / 2];
+            double[] hs = directRfft(h, n);
+            for (int f = 0; f < bins; f++) {
+                out.set(hs[2 * f], c, f, 0);
+                out.set(hs[2 * f + 1], c, f, 1);
+            }
+        }
+        return out;
+    }
+
+    /** numpy.fft.rfft(x, n) along the last axis (crop or zero-pad to n), complex as a trailing axis of 2. */
+    public static Tensor rfft(Tensor x, int n) {
+        Check.rfft(x, n);
+        int m = Math.toIntExact(x.dim(-1)), bins = n / 2 + 1;
+        long rows = x.numel() / m;
+        long[] shape = x.shape();
+        long[] outShape = java.util.Arrays.copyOf(shape, shape.length + 1);
+        outShape[shape.length - 1] = bins;
+        outShape[shape.length] = 2;
+        Tensor out = Tensor.zeros(DType.FLOAT64, outShape);
+        double[] row = new double[n];
+        for (long r = 0; r < rows; r++) {
+            java.util.Arrays.fill(row, 0);
+            for (int j = 0; j < Math.min(m, n); j++) row[j] = x.getFlat(r * m + j);
+            double[] spec = directRfft(row, n);
+            for (int f = 0; f < 2 * bins; f++) out.setFlat(r * 2 * bins + f, spec[f]);
+        }
+        return out;
+    }
+
+    /** numpy.fft.irfft(x, n) along the last complex axis: x [..., m, 2] (crop or zero-pad to n/2+1 bins) to [..., n]. */
+    public static Tensor irfft(Tensor x, int n) {
+        Check.irfft(x, n);
+        int m = Math.toIntExact(x.dim(-2)), bins = n / 2 + 1;
+        long rows = x.numel() / (2L * m);
+        long[] shape = x.shape();
+        long[] outShape = java.util.Arrays.copyOf(shape, shape.length - 1);
+        outShape[outShape.length - 1] = n;
+        Tensor out = Tensor.zeros(DType.FLOAT64, outShape);
+        double[] spec = new double[2 * bins];
+        for (long r = 0; r < rows; r++) {
+            java.util.Arrays.fill(spec, 0);
+            for (int f = 0; f < Math.min(m, bins) * 2; f++) spec[f] = x.getFlat(r * 2 * m + f);
+            double[] y = directIrfft(spec, bins, n);
+            for (int t = 0; t < n; t++) out.setFlat(r * n + t, y[t]);
+        }
+        return out;
+    }
+
+    /** C = op(A) op(B), triple loop. */
+    public static Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        Tensor c = Tensor.zeros(DType.FLOAT64, g.m(), g.n());
+        for (int i = 0; i < g.m(); i++) {
+            for (int j = 0; j < g.n(); j++) {
+                double acc = 0;
+                for (int p = 0; p < g.k(); p++) {
+                    acc += (transA ? a.get(p, i) : a.get(i, p)) * (transB ? b.get(j, p) : b.get(p, j));
+                }
+                c.set(acc, i, j);
+            }
+        }
+        return c;
+    }
+
+    // ---------------------------------------------------------------- direct DFTs
+
+    /** X[f] = sum_t x[t] e^{-2 pi i f t / n} for f = 0..n/2, interleaved. The angle index (f t mod n) is exact. */
+    public static double[] directRfft(double[] x, int n) {
+        int bins = n / 2 + 1;
+        double[] out = new double[2 * bins];
+        for (int f = 0; f < bins; f++) {
+            double sr = 0, si = 0;
+            for (int t = 0; t < n; t++) {
+                double ang = 2 * Math.PI * ((long) f * t % n) / n;
+                sr += x[t] * Math.cos(ang);
+                si -= x[t] * Math.sin(ang);
+            }
+            out[2 * f] = sr;
+            out[2 * f + 1] = si;
+        }
+        return out;
+    }
+
+    /**
+     * numpy irfft of {@code bins} = n/2+1 interleaved bins: the Hermitian extension's inverse DFT, with the
+     * imaginary parts of bin 0 and (n even) bin n/2 ignored.
+     */
+    public static double[] directIrfft(double[] spec, int bins, int n) {
+        double[] y = new double[n];
+        for (int t = 0; t < n; t++) {
+            double acc = spec[0];
+            for (int f = 1; f < bins; f++) {
+                double ang = 2 * Math.PI * ((long) f * t % n) / n;
+                double term = spec[2 * f] * Math.cos(ang) - spec[2 * f + 1] * Math.sin(ang);
+                acc += (n % 2 == 0 && f == n / 2) ? spec[2 * f] * Math.cos(ang) : 2 * term;
+            }
+            y[t] = acc / n;
+        }
+        return y;
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private interface RowOp {
+        void apply(int channel, double[] in, double[] out);
+    }
+
+    private static Tensor perRow(Tensor x, Layout layout, Check.SeqDims s, RowOp op) {
+        Tensor y = Tensor.zeros(DType.FLOAT64, x.shape());
+        Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+        double[] row = new double[s.length()], res = new double[s.length()];
+        for (int b = 0; b < s.batch(); b++) {
+            for (int d = 0; d < s.channels(); d++) {
+                in.read(b, d, row);
+                op.apply(d, row, res);
+                out.write(b, d, res);
+            }
+        }
+        return y;
+    }
+}
