@@ -127,7 +127,11 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(segment, null, Device.CPU), false);
     }
 
-    /** Reads a .npy file (large files are memory-mapped, not copied). The tensor owns the mapping. */
+    /**
+     * Reads a .npy file. Files of at least {@link Npy#MAP_THRESHOLD} data bytes are memory-mapped
+     * read-only rather than copied (writing to such a tensor throws; {@link #copy()} it first).
+     * The tensor owns the memory or mapping.
+     */
     public static Tensor fromNpy(Path file) throws IOException {
         Arena arena = Arena.ofShared();
         try {
@@ -251,6 +255,9 @@ public final class Tensor implements AutoCloseable {
     /** Stores at an absolute storage offset (in elements), rounding to this tensor's dtype; for backends. */
     public void setAt(long elementOffset, double value) {
         checkAlive();
+        if (storage.segment.isReadOnly()) {
+            throw new IllegalStateException("tensor " + dtype + Arrays.toString(shape) + " is a read-only mapping of a file; copy() it to write");
+        }
         long byteOff = elementOffset * dtype.byteSize();
         if (dtype == DType.FLOAT32) storage.segment.set((ValueLayout.OfFloat) dtype.layout(), byteOff, (float) value);
         else storage.segment.set((ValueLayout.OfDouble) dtype.layout(), byteOff, value);

@@ -107,6 +107,22 @@ class TensorTest {
     }
 
     @Test
+    void largeNpyTensorsAreReadOnlyMaps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Path f = dir.resolve("big.npy");
+        long n = dev.longconv.io.Npy.MAP_THRESHOLD / 8 + 1;
+        try (Tensor t = Tensor.random(DType.FLOAT64, 3, n)) {
+            t.toNpy(f);
+            try (Tensor m = Tensor.fromNpy(f); Tensor c = m.copy()) {
+                assertEquals(t.get(n - 1), m.get(n - 1));
+                var e = assertThrows(IllegalStateException.class, () -> m.set(1, 0));
+                assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+                c.set(1, 0);
+                assertEquals(1, c.get(0));
+            }
+        }
+    }
+
+    @Test
     void conversionRoundsToFloat() {
         try (Tensor d = Tensor.of(new double[] {0.1, 1e-3}, 2); Tensor f = d.to(DType.FLOAT32)) {
             assertEquals(0.1f, (float) f.get(0));

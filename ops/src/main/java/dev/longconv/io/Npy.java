@@ -34,8 +34,8 @@ public final class Npy {
     private Npy() {}
 
     /**
-     * Reads {@code file} into {@code arena}: large data is mapped copy-on-write (writes to the tensor
-     * never reach the file), small data copied.
+     * Reads {@code file} into {@code arena}: data of at least {@link #MAP_THRESHOLD} bytes is mapped
+     * read-only (so reading a large file costs no copy and cannot change it), smaller data is copied.
      */
     public static NpyArray read(Path file, Arena arena) throws IOException {
         FileChannel ch;
@@ -100,7 +100,7 @@ public final class Npy {
             }
             MemorySegment data;
             if (bytes >= MAP_THRESHOLD) {
-                data = ch.map(FileChannel.MapMode.PRIVATE, dataOff, bytes, arena);
+                data = ch.map(FileChannel.MapMode.READ_ONLY, dataOff, bytes, arena);
             } else {
                 data = arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
                 ByteBuffer buf = data.asByteBuffer();
