@@ -32,6 +32,8 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("  device %d   %s, compute capability %d.%d, %.1f GiB%n", d.index(), d.name(), d.ccMajor(), d.ccMinor(),
                     d.totalMemoryBytes() / (1024.0 * 1024 * 1024));
         }
+        out.printf("  cuFFT      %s%n", cuda.cufft());
+        out.printf("  cuBLAS     %s%n", cuda.cublas());
         out.printf("  kernels    %s%n", cuda.kernelsLibrary() == null ? "not packaged (built without nvcc)"
                 : cuda.kernelsLibrary() + (cuda.kernelsAbiVersion() > 0 ? " (ABI " + cuda.kernelsAbiVersion() + ")" : ""));
         out.println("backends");

@@ -29,6 +29,8 @@ public final class CudaProbe {
     public static final int ABI_VERSION = 1;
 
     private static final List<String> CUDART = List.of("libcudart.so.13", "libcudart.so.12", "libcudart.so");
+    private static final List<String> CUFFT = List.of("libcufft.so.12", "libcufft.so.11", "libcufft.so");
+    private static final List<String> CUBLAS = List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so");
     private static final int ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76;
 
     /** One GPU. */
@@ -36,7 +38,8 @@ public final class CudaProbe {
 
     /** The outcome of the probe; {@code reason} says why CUDA is not usable when {@code available} is false. */
     public record CudaStatus(boolean available, String reason, int runtimeVersion, int driverVersion, int deviceCount,
-                             List<CudaDeviceInfo> devices, String cudartPath, String kernelsLibrary, int kernelsAbiVersion) {}
+                             List<CudaDeviceInfo> devices, String cudartPath, String kernelsLibrary, int kernelsAbiVersion,
+                             String cufft, String cublas) {}
 
     private CudaProbe() {}
 
@@ -54,11 +57,12 @@ public final class CudaProbe {
             Optional<CudaLibraries.Loaded> cudart = CudaLibraries.load(CUDART, searched);
             if (cudart.isEmpty()) {
                 return new CudaStatus(false, "libcudart not found (searched: " + searched + "); install the CUDA toolkit or set -D"
-                        + CudaLibraries.LIBDIR_PROPERTY, 0, 0, 0, List.of(), null, kernelsResourcePresent() ? KERNELS_RESOURCE : null, -1);
+                        + CudaLibraries.LIBDIR_PROPERTY, 0, 0, 0, List.of(), null, kernelsResourcePresent() ? KERNELS_RESOURCE : null, -1,
+                        "not probed (no libcudart)", "not probed (no libcudart)");
             }
             return probe(new Runtime(cudart.get().lookup()), cudart.get().location());
         } catch (Throwable t) {
-            return new CudaStatus(false, "CUDA probe failed: " + t, 0, 0, 0, List.of(), null, null, -1);
+            return new CudaStatus(false, "CUDA probe failed: " + t, 0, 0, 0, List.of(), null, null, -1, "unknown", "unknown");
         }
     }
 
@@ -84,17 +88,51 @@ public final class CudaProbe {
         } catch (IOException | IllegalArgumentException | java.util.NoSuchElementException e) {
             kernelsProblem = "kernels library failed to load: " + e.getMessage();
         }
+        String cufft = libraryVersion(CUFFT, "cufftGetVersion", false), cublas = libraryVersion(CUBLAS, "cublasGetProperty", true);
         int[] count = new int[1];
         int err = rt.call("cudaGetDeviceCount", count);
         if (err != 0) {
             return new CudaStatus(false, "no usable GPU: " + rt.describe("cudaGetDeviceCount", err), runtimeVersion, driverVersion, 0,
-                    List.of(), cudartPath, kernelsPath, abi);
+                    List.of(), cudartPath, kernelsPath, abi, cufft, cublas);
         }
         List<CudaDeviceInfo> devices = new ArrayList<>();
         for (int d = 0; d < count[0]; d++) devices.add(rt.device(d));
         boolean ok = count[0] > 0 && kernelsProblem == null;
         String reason = count[0] == 0 ? "no CUDA device found" : kernelsProblem == null ? "ok" : kernelsProblem;
-        return new CudaStatus(ok, reason, runtimeVersion, driverVersion, count[0], List.copyOf(devices), cudartPath, kernelsPath, abi);
+        return new CudaStatus(ok, reason, runtimeVersion, driverVersion, count[0], List.copyOf(devices), cudartPath, kernelsPath, abi,
+                cufft, cublas);
+    }
+
+    /**
+     * "version (path)" of cuFFT (cufftGetVersion) or cuBLAS (cublasGetProperty major/minor/patch), which
+     * need no GPU; otherwise why not.
+     */
+    private static String libraryVersion(List<String> sonames, String fn, boolean properties) {
+        StringBuilder searched = new StringBuilder();
+        Optional<CudaLibraries.Loaded> lib = CudaLibraries.load(sonames, searched);
+        if (lib.isEmpty()) return "not found (searched: " + searched + ")";
+        try (Arena a = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            if (!properties) {
+                MethodHandle h = linker.downcallHandle(lib.get().lookup().findOrThrow(fn), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                int err = (int) h.invokeExact(v);
+                if (err != 0) return fn + " returned " + err + " (" + lib.get().location() + ")";
+                int ver = v.get(ValueLayout.JAVA_INT, 0);
+                return ver / 1000 + "." + ver % 1000 / 100 + "." + ver % 100 + " (" + lib.get().location() + ")";
+            }
+            MethodHandle h = linker.downcallHandle(lib.get().lookup().findOrThrow(fn),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+            int[] parts = new int[3];
+            for (int i = 0; i < 3; i++) { // libraryPropertyType: MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
+                int err = (int) h.invokeExact(i, v);
+                if (err != 0) return fn + " returned " + err + " (" + lib.get().location() + ")";
+                parts[i] = v.get(ValueLayout.JAVA_INT, 0);
+            }
+            return parts[0] + "." + parts[1] + "." + parts[2] + " (" + lib.get().location() + ")";
+        } catch (Throwable t) {
+            return "failed to query: " + t.getMessage();
+        }
     }
 
     private static boolean kernelsResourcePresent() {

@@ -51,10 +51,31 @@ public final class Backends {
         return statuses().stream().filter(Status::available).map(s -> create(s.name())).toList();
     }
 
-    /** The process-wide default: forced by the property, else the fastest available. Logs its choice once. */
+    /**
+     * The process-wide default: forced by the property, else the fastest available. Chosen and logged
+     * once; when the forced backend cannot run, every call throws the same one-line error.
+     */
     public static Backend selected() {
-        return Holder.SELECTED;
+        Object c = choice;
+        if (c == null) {
+            synchronized (Backends.class) {
+                if (choice == null) {
+                    try {
+                        choice = choose();
+                    } catch (IllegalArgumentException | IllegalStateException e) {
+                        choice = e;
+                    }
+                }
+                c = choice;
+            }
+        }
+        if (c instanceof Backend b) return b;
+        RuntimeException e = (RuntimeException) c;
+        throw e instanceof IllegalStateException ? new IllegalStateException(e.getMessage()) : new IllegalArgumentException(e.getMessage());
     }
+
+    /** The chosen backend, or the exception that explains why none could be chosen. */
+    private static volatile Object choice;
 
     private static Backend create(String name) {
         return switch (name) {
@@ -63,25 +84,21 @@ public final class Backends {
         };
     }
 
-    private static final class Holder {
-        static final Backend SELECTED = choose();
-
-        private static Backend choose() {
-            String forced = System.getProperty(PROPERTY);
-            if (forced != null && !forced.isBlank()) {
-                Backend b = get(forced);
-                LOG.log(System.Logger.Level.INFO, "longconv backend: " + b.name() + " (forced by -D" + PROPERTY + "=" + forced + ")");
-                return b;
-            }
-            StringBuilder msg = new StringBuilder();
-            for (Status s : statuses()) {
-                if (s.available()) {
-                    LOG.log(System.Logger.Level.INFO, "longconv backend: " + s.name() + msg);
-                    return create(s.name());
-                }
-                msg.append("; skipped ").append(s.name()).append(": ").append(s.reason());
-            }
-            throw new IllegalStateException("no backend available" + msg);
+    private static Backend choose() {
+        String forced = System.getProperty(PROPERTY);
+        if (forced != null && !forced.isBlank()) {
+            Backend b = get(forced);
+            LOG.log(System.Logger.Level.INFO, "longconv backend: " + b.name() + " (forced by -D" + PROPERTY + "=" + forced + ")");
+            return b;
         }
+        StringBuilder msg = new StringBuilder();
+        for (Status s : statuses()) {
+            if (s.available()) {
+                LOG.log(System.Logger.Level.INFO, "longconv backend: " + s.name() + msg);
+                return create(s.name());
+            }
+            msg.append("; skipped ").append(s.name()).append(": ").append(s.reason());
+        }
+        throw new IllegalStateException("no backend available" + msg);
     }
 }

@@ -1,0 +1,59 @@
+package dev.longconv.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The backend choice is made once per JVM, so -Dlongconv.backend is tested in fresh JVMs: forcing
+ * an available backend logs it once; forcing one that cannot run is a one-line error with exit 2.
+ */
+class ForcedBackendTest {
+    record Proc(int code, String out, String err) {}
+
+    static Proc java(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        var out = p.getInputStream().readAllBytes();
+        var err = p.getErrorStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new Proc(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void forcingScalarIsLoggedOnce() throws Exception {
+        Proc r = java("-Dlongconv.backend=scalar", Main.class.getName(), "info");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("selected     scalar (forced by -Dlongconv.backend)"), r.out);
+        assertEquals(1, r.err.split("longconv backend: scalar \\(forced by -Dlongconv.backend=scalar\\)", -1).length - 1, r.err);
+    }
+
+    @Test
+    void defaultChoiceLogsWhyFasterBackendsWereSkipped() throws Exception {
+        Proc r = java(Main.class.getName(), "info");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.err.contains("longconv backend: scalar; skipped cuda: ") && r.err.contains("skipped vector: "), r.err);
+    }
+
+    @Test
+    void forcingAnUnavailableBackendIsAOneLineError() throws Exception {
+        Proc r = java("-Dlongconv.backend=cuda", Main.class.getName(), "info");
+        assertEquals(2, r.code, r.out + r.err);
+        String line = r.err.lines().filter(l -> l.startsWith("longconv: ")).findFirst().orElse("");
+        assertTrue(line.contains("backend 'cuda' is not available"), r.err);
+        assertFalse(r.err.contains("\tat "), "no stack trace without --verbose: " + r.err);
+    }
+}
