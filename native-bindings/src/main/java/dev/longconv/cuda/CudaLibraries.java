@@ -74,19 +74,8 @@ public final class CudaLibraries {
      * {@code later}. Libraries load into the global arena: a process loads CUDA once and keeps it.
      */
     static Optional<Loaded> load(List<String> sonames, List<Path> dirs, List<Path> later, StringBuilder searched) {
-        for (Path d : dirs) {
-            for (String so : sonames) {
-                Path p = d.resolve(so);
-                if (Files.isRegularFile(p)) {
-                    try {
-                        return Optional.of(new Loaded(SymbolLookup.libraryLookup(p, Arena.global()), p.toString()));
-                    } catch (IllegalArgumentException e) {
-                        searched.append(p).append(" (failed to load: ").append(e.getMessage()).append("), ");
-                    }
-                }
-            }
-            searched.append(d).append(", ");
-        }
+        Optional<Loaded> found = fromDirectories(sonames, dirs, searched);
+        if (found.isPresent()) return found;
         for (String so : sonames) {
             try {
                 return Optional.of(new Loaded(SymbolLookup.libraryLookup(so, Arena.global()), so + " (system loader)"));
@@ -95,19 +84,24 @@ public final class CudaLibraries {
             }
         }
         searched.append("system loader (").append(String.join(", ", sonames)).append("), ");
-        for (Path d : later) {
+        found = fromDirectories(sonames, later, new StringBuilder());
+        searched.append("python site-packages nvidia/*/lib");
+        return found;
+    }
+
+    private static Optional<Loaded> fromDirectories(List<String> sonames, List<Path> dirs, StringBuilder searched) {
+        for (Path d : dirs) {
             for (String so : sonames) {
                 Path p = d.resolve(so);
-                if (Files.isRegularFile(p)) {
-                    try {
-                        return Optional.of(new Loaded(SymbolLookup.libraryLookup(p, Arena.global()), p.toString()));
-                    } catch (IllegalArgumentException e) {
-                        searched.append(p).append(" (failed to load), ");
-                    }
+                if (!Files.isRegularFile(p)) continue;
+                try {
+                    return Optional.of(new Loaded(SymbolLookup.libraryLookup(p, Arena.global()), p.toString()));
+                } catch (IllegalArgumentException e) {
+                    searched.append(p).append(" (failed to load: ").append(e.getMessage()).append("), ");
                 }
             }
+            searched.append(d).append(", ");
         }
-        searched.append("python site-packages nvidia/*/lib");
         return Optional.empty();
     }
 
