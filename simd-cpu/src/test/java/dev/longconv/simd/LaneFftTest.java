@@ -1,0 +1,100 @@
+package dev.longconv.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lane-batched float32 FFT against the float64 RealFft, lane by lane, for each species width. */
+class LaneFftTest {
+    static final long SEED = Long.getLong("longconv.test.seed", 5L);
+    static final int[] SIZES = {2, 4, 6, 8, 10, 12, 16, 18, 20, 30, 50, 64, 90, 100, 250, 256, 1000, 1024, 4096, 6000, 16384, 65536, 131072};
+    static final double TOL = 2e-6; // float32 arithmetic, relative L2 per lane
+
+    @SuppressWarnings("unchecked")
+    static final VectorSpecies<Float>[] SPECIES = new VectorSpecies[] {FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512};
+
+    @Test
+    void forwardAndInverseMatchFloat64PerLane() {
+        double worstF = 0, worstI = 0;
+        for (VectorSpecies<Float> sp : SPECIES) {
+            for (int n : SIZES) {
+                if (sp.length() == 16 && n > 16384) continue; // emulated where wider than the hardware: keep the test quick
+                int w = sp.length();
+                long seed = SEED * 1000003 + n * 31L + w;
+                Random r = new Random(seed);
+                LaneFft fft = LaneFft.of(n, sp);
+                float[] x = new float[n * w + 3];
+                for (int i = 3; i < x.length; i++) x[i] = 2 * r.nextFloat() - 1;
+                float[] re = new float[fft.spectrumFloats()], im = new float[fft.spectrumFloats()], scratch = new float[fft.scratchFloats()];
+                fft.forward(x, 3, re, im, scratch);
+                float[] back = new float[n * w + 1];
+                fft.inverse(re, im, back, 1, scratch);
+                for (int l = 0; l < w; l++) {
+                    double[] row = new double[n], spec = new double[2 * (n / 2 + 1)];
+                    for (int t = 0; t < n; t++) row[t] = x[3 + t * w + l];
+                    RealFft.of(n).forward(row, 0, spec, 0);
+                    double num = 0, den = 0, num2 = 0, den2 = 0;
+                    for (int k = 0; k <= n / 2; k++) {
+                        num += sq(re[k * w + l] - spec[2 * k]) + sq(im[k * w + l] - spec[2 * k + 1]);
+                        den += sq(spec[2 * k]) + sq(spec[2 * k + 1]);
+                    }
+                    for (int t = 0; t < n; t++) {
+                        num2 += sq(back[1 + t * w + l] - row[t]);
+                        den2 += sq(row[t]);
+                    }
+                    double ef = Math.sqrt(num / den), ei = Math.sqrt(num2 / den2);
+                    String what = "n=" + n + " W=" + w + " lane " + l + " seed=" + seed;
+                    assertTrue(ef < TOL, "forward " + what + " err=" + ef);
+                    assertTrue(ei < TOL, "inverse(forward) " + what + " err=" + ei);
+                    worstF = Math.max(worstF, ef);
+                    worstI = Math.max(worstI, ei);
+                }
+            }
+        }
+        System.out.printf("LaneFft worst relative L2: forward %.2e, round trip %.2e%n", worstF, worstI);
+    }
+
+    @Test
+    void inverseIgnoresImaginaryPartsOfDcAndNyquist() {
+        VectorSpecies<Float> sp = FloatVector.SPECIES_256;
+        int n = 12, w = sp.length();
+        LaneFft fft = LaneFft.of(n, sp);
+        Random r = new Random(SEED);
+        float[] re = new float[fft.spectrumFloats()], im = new float[fft.spectrumFloats()], out1 = new float[n * w], out2 = new float[n * w];
+        for (int i = 0; i < re.length; i++) {
+            re[i] = r.nextFloat();
+            im[i] = r.nextFloat();
+        }
+        float[] scratch = new float[fft.scratchFloats()];
+        fft.inverse(re, im, out1, 0, scratch);
+        for (int l = 0; l < w; l++) {
+            im[l] = 0;
+            im[(n / 2) * w + l] = 0;
+        }
+        fft.inverse(re, im, out2, 0, scratch);
+        for (int i = 0; i < out1.length; i++) assertEquals(out2[i], out1[i], 0f);
+    }
+
+    @Test
+    void sizes() {
+        assertEquals(2, LaneFft.sizeFor(1));
+        assertEquals(14 + 2, LaneFft.sizeFor(15));
+        assertEquals(16384, LaneFft.sizeFor(16383));
+        for (int m = 1; m < 3000; m++) {
+            int s = LaneFft.sizeFor(m);
+            assertTrue(s >= m && s % 2 == 0 && FftSizes.isFast(s / 2), "sizeFor(" + m + ") = " + s);
+        }
+        assertThrows(IllegalArgumentException.class, () -> LaneFft.of(14, FloatVector.SPECIES_256));
+        assertThrows(IllegalArgumentException.class, () -> LaneFft.of(9, FloatVector.SPECIES_256));
+    }
+
+    static double sq(double v) {
+        return v * v;
+    }
+}
