@@ -2,6 +2,7 @@ package dev.longconv.backend;
 
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ShortConvMode;
 
 /**
@@ -14,6 +15,14 @@ public interface Backend {
     String name();
 
     Tensor causalConv(Tensor x, Tensor k, Layout layout);
+
+    /**
+     * causal-conv with kernel k prepared once for inputs of length {@code length}; apply it to many
+     * inputs. Backends without a prepared form keep a reference to k, which must then stay open.
+     */
+    default ConvPlan causalConvPlan(Tensor k, int length, Layout layout) {
+        return x -> causalConv(x, k, layout);
+    }
 
     Tensor toeplitzConv(Tensor x, Tensor k, Layout layout);
 

@@ -1,6 +1,7 @@
 package dev.longconv.backend;
 
 import dev.longconv.cuda.CudaProbe;
+import dev.longconv.simd.Simd;
 
 import java.util.List;
 import java.util.Locale;
@@ -26,12 +27,10 @@ public final class Backends {
         var cuda = CudaProbe.status();
         String cudaReason = "the cuda backend is not part of this version yet"
                 + (cuda.available() ? " (a usable GPU was found)" : " (GPU probe: " + cuda.reason() + ")");
-        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        String vectorReason = "the vector backend is not part of this version yet"
-                + (vectorModule ? "" : "; it will also need the JVM flag --add-modules jdk.incubator.vector");
+        Simd.Status simd = Simd.status();
         return List.of(
                 new Status("cuda", false, cudaReason),
-                new Status("vector", false, vectorReason),
+                new Status("vector", simd.available(), simd.reason()),
                 new Status("scalar", true, "always available"));
     }
 
@@ -80,6 +79,7 @@ public final class Backends {
     private static Backend create(String name) {
         return switch (name) {
             case "scalar" -> new ScalarBackend();
+            case "vector" -> new VectorBackend(Simd.status().bits());
             default -> throw new IllegalStateException("no implementation for backend " + name);
         };
     }

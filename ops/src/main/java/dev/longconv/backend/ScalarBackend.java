@@ -4,7 +4,7 @@ import dev.longconv.Layout;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ChannelKernel;
 import dev.longconv.ops.Check;
-import dev.longconv.ops.Reference;
+import dev.longconv.ops.SkiGrid;
 import dev.longconv.ops.Seq;
 import dev.longconv.ops.ShortConvMode;
 import dev.longconv.simd.FftSizes;
@@ -85,17 +85,9 @@ public final class ScalarBackend implements Backend {
     public Tensor ski(Tensor x, Tensor kr, Layout layout) {
         Check.SeqDims s = Check.ski(x, kr, layout);
         int len = s.length(), r = (s.taps() + 1) / 2;
-        // Row t of W has two non-zeros: weight 1-frac on point seg[t], frac on seg[t]+1.
-        int[] seg = new int[len];
-        double[] frac = new double[len];
-        if (len > 1) {
-            double h = (double) (len - 1) / (r - 1);
-            for (int t = 0; t < len; t++) {
-                int i = Math.min((int) ((long) t * (r - 1) / (len - 1)), r - 2);
-                seg[t] = i;
-                frac[t] = (t - Reference.inducingPoint(i, len, r)) / h;
-            }
-        }
+        SkiGrid grid = SkiGrid.of(len, r);
+        int[] seg = grid.seg();
+        double[] frac = grid.frac();
         double[] u = new double[r], v = new double[r];
         return perChannel(x, layout, s, kr, (d, kk, fft, in, out) -> {
             Arrays.fill(u, 0);

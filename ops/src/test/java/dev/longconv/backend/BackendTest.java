@@ -6,6 +6,7 @@ import dev.longconv.Tensor;
 import dev.longconv.ops.Compare;
 import dev.longconv.ops.Reference;
 import dev.longconv.ops.ShortConvMode;
+import dev.longconv.simd.FftSizes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -18,31 +19,48 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Every op of the scalar backend against the float64 reference at seeded random shapes: prime and
- * odd lengths, L = 1, D = 1, kernels longer than L, both layouts, both dtypes.
+ * Every op of every backend (the vector one at each width this CPU runs) against the float64
+ * reference at seeded random shapes: prime and odd lengths, L = 1, D = 1, channel counts that leave
+ * vector tails, kernels longer than L, both layouts, both dtypes.
  * Set -Dlongconv.test.seed=N to change the seed; each failure message names its case seed.
  */
-class ScalarBackendTest {
+class BackendTest {
     static final long SEED = Long.getLong("longconv.test.seed", 20261122L);
     static final int[] LENGTHS = {1, 2, 3, 5, 8, 13, 31, 64, 97, 128, 129, 251, 500, 1031};
-    static final Backend B = new ScalarBackend();
     static final ConcurrentHashMap<String, Double> WORST = new ConcurrentHashMap<>();
 
-    record Case(long seed, DType dtype, Layout layout, int batch, int channels, int length) {
+    record Case(Backend backend, long seed, DType dtype, Layout layout, int batch, int channels, int length) {
         @Override
         public String toString() {
-            return "seed=" + seed + " " + dtype + " " + layout + " B=" + batch + " D=" + channels + " L=" + length;
+            return label(backend) + " seed=" + seed + " " + dtype + " " + layout + " B=" + batch + " D=" + channels + " L=" + length;
         }
+    }
+
+    static String label(Backend b) {
+        return b instanceof VectorBackend v ? "vector" + v.lanes() * 32 : b.name();
+    }
+
+    /** scalar, and vector at 128 bits up to the hardware's width when the Vector API is usable. */
+    static List<Backend> backends() {
+        List<Backend> out = new ArrayList<>(List.of(new ScalarBackend()));
+        var simd = dev.longconv.simd.Simd.status();
+        if (simd.available()) {
+            int hw = dev.longconv.simd.VectorInfo.detect().preferredBits();
+            for (int bits = 128; bits <= hw; bits *= 2) out.add(new VectorBackend(bits));
+        }
+        return out;
     }
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        SplittableRandom rng = new SplittableRandom(SEED);
-        for (int len : LENGTHS) {
-            for (DType dt : DType.values()) {
-                for (Layout lay : Layout.values()) {
-                    int b = 1 + rng.nextInt(3), d = rng.nextInt(4) == 0 ? 1 : 1 + rng.nextInt(5);
-                    out.add(Arguments.of(new Case(rng.nextLong(), dt, lay, b, d, len)));
+        for (Backend be : backends()) {
+            SplittableRandom rng = new SplittableRandom(SEED);
+            for (int len : LENGTHS) {
+                for (DType dt : DType.values()) {
+                    for (Layout lay : Layout.values()) {
+                        int b = 1 + rng.nextInt(3), d = rng.nextInt(4) == 0 ? 1 : 1 + rng.nextInt(19);
+                        out.add(Arguments.of(new Case(be, rng.nextLong(), dt, lay, b, d, len)));
+                    }
                 }
             }
         }
@@ -60,7 +78,7 @@ class ScalarBackendTest {
     private static void check(String op, Case c, Tensor actual, Tensor expected) {
         try (actual; expected) {
             double err = Compare.assertClose(actual, expected, c.dtype, op + " " + c);
-            WORST.merge(op.split(" ")[0] + " " + c.dtype, err, Math::max);
+            WORST.merge(label(c.backend) + " " + op.split(" ")[0] + " " + c.dtype, err, Math::max);
         }
     }
 
@@ -71,7 +89,7 @@ class ScalarBackendTest {
         // Short, medium, equal and longer-than-L kernels: both the direct and the FFT path.
         for (int taps : new int[] {1, 1 + r.nextInt(4), Math.max(1, c.length / 3), c.length, c.length + 1 + r.nextInt(7)}) {
             try (Tensor x = x(c); Tensor k = kernel(c, taps, 1)) {
-                check("causal-conv Lk=" + taps, c, B.causalConv(x, k, c.layout), Reference.causalConv(x, k, c.layout));
+                check("causal-conv Lk=" + taps, c, c.backend.causalConv(x, k, c.layout), Reference.causalConv(x, k, c.layout));
             }
         }
     }
@@ -80,7 +98,7 @@ class ScalarBackendTest {
     @MethodSource("cases")
     void toeplitzConv(Case c) {
         try (Tensor x = x(c); Tensor k = kernel(c, 2 * c.length - 1, 2)) {
-            check("toeplitz-conv", c, B.toeplitzConv(x, k, c.layout), Reference.toeplitzConv(x, k, c.layout));
+            check("toeplitz-conv", c, c.backend.toeplitzConv(x, k, c.layout), Reference.toeplitzConv(x, k, c.layout));
         }
     }
 
@@ -91,9 +109,9 @@ class ScalarBackendTest {
             for (int w : new int[] {1, 3, 4, 17}) {
                 if (mode == ShortConvMode.SAME && w % 2 == 0) continue;
                 try (Tensor x = x(c); Tensor k = kernel(c, w, 3); Tensor bias = Tensor.random(c.dtype, c.seed ^ 4, c.channels)) {
-                    check("short-conv " + mode + " W=" + w, c, B.shortConv(x, k, bias, mode, c.layout),
+                    check("short-conv " + mode + " W=" + w, c, c.backend.shortConv(x, k, bias, mode, c.layout),
                             Reference.shortConv(x, k, bias, mode, c.layout));
-                    check("short-conv no bias " + mode + " W=" + w, c, B.shortConv(x, k, null, mode, c.layout),
+                    check("short-conv no bias " + mode + " W=" + w, c, c.backend.shortConv(x, k, null, mode, c.layout),
                             Reference.shortConv(x, k, null, mode, c.layout));
                 }
             }
@@ -105,7 +123,7 @@ class ScalarBackendTest {
     void ski(Case c) {
         for (int r : new int[] {2, 3, 5, 32}) {
             try (Tensor x = x(c); Tensor kr = kernel(c, 2 * r - 1, 5)) {
-                check("ski r=" + r, c, B.ski(x, kr, c.layout), Reference.ski(x, kr, c.layout));
+                check("ski r=" + r, c, c.backend.ski(x, kr, c.layout), Reference.ski(x, kr, c.layout));
             }
         }
     }
@@ -113,9 +131,11 @@ class ScalarBackendTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void causalSpectrum(Case c) {
-        int n = 2 * ((c.length + 1) / 2);
-        try (Tensor re = Tensor.random(c.dtype, c.seed, c.channels, n / 2 + 1)) {
-            check("causal-spectrum N=" + n, c, B.causalSpectrum(re, n), Reference.causalSpectrum(re, n));
+        // Any even N, and a fast one (N/2 = 2^a 3^b 5^c), which the vector backend transforms in lanes.
+        for (int n : new int[] {2 * ((c.length + 1) / 2), 2 * FftSizes.nextFast(Math.max(1, c.length / 2))}) {
+            try (Tensor re = Tensor.random(c.dtype, c.seed, c.channels, n / 2 + 1)) {
+                check("causal-spectrum N=" + n, c, c.backend.causalSpectrum(re, n), Reference.causalSpectrum(re, n));
+            }
         }
     }
 
@@ -123,12 +143,12 @@ class ScalarBackendTest {
     @MethodSource("cases")
     void rfftAndIrfft(Case c) {
         if (c.layout == Layout.BLD) return; // no layout: one run per dtype and length is enough
-        for (int n : new int[] {c.length, c.length + 3, Math.max(1, c.length / 2)}) {
+        for (int n : new int[] {c.length, c.length + 3, Math.max(1, c.length / 2), 2 * FftSizes.nextFast((c.length + 1) / 2)}) {
             try (Tensor x = Tensor.random(c.dtype, c.seed, c.batch, c.channels, c.length)) {
-                check("rfft n=" + n, c, B.rfft(x, n), Reference.rfft(x, n));
+                check("rfft n=" + n, c, c.backend.rfft(x, n), Reference.rfft(x, n));
             }
             try (Tensor s = Tensor.random(c.dtype, c.seed, c.batch, c.channels, c.length / 2 + 1, 2)) {
-                check("irfft n=" + n, c, B.irfft(s, n), Reference.irfft(s, n));
+                check("irfft n=" + n, c, c.backend.irfft(s, n), Reference.irfft(s, n));
             }
         }
     }
@@ -143,7 +163,7 @@ class ScalarBackendTest {
             for (boolean tb : new boolean[] {false, true}) {
                 try (Tensor a = Tensor.random(c.dtype, c.seed, ta ? k : m, ta ? m : k);
                      Tensor b = Tensor.random(c.dtype, c.seed ^ 9, tb ? n : k, tb ? k : n)) {
-                    check("gemm ta=" + ta + " tb=" + tb, c, B.gemm(a, b, ta, tb), Reference.gemm(a, b, ta, tb));
+                    check("gemm ta=" + ta + " tb=" + tb, c, c.backend.gemm(a, b, ta, tb), Reference.gemm(a, b, ta, tb));
                 }
             }
         }
@@ -151,7 +171,7 @@ class ScalarBackendTest {
 
     @AfterAll
     static void report() {
-        System.out.println("scalar backend, worst relative L2 error per op and dtype (seed " + SEED + "):");
+        System.out.println("worst relative L2 error per backend, op and dtype (seed " + SEED + "):");
         WORST.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
                 .forEach(e -> System.out.printf("  %-40s %.3e%n", e.getKey(), e.getValue()));
     }

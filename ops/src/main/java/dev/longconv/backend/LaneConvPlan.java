@@ -1,0 +1,127 @@
+package dev.longconv.backend;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.ops.ChannelKernel;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.Seq;
+import dev.longconv.simd.LaneFft;
+import dev.longconv.simd.LaneKernels;
+
+/**
+ * A float32 long convolution on the vector backend, W channels at a time (one per lane). Output t
+ * is element first + t of the full linear convolution of x with the kernel: first = 0 for
+ * causal-conv, L - 1 for toeplitz-conv. The kernel is prepared once: its spectra at the smallest
+ * fast FFT size that keeps the wanted outputs free of wrap-around, or its packed taps when the
+ * direct sum costs less.
+ */
+final class LaneConvPlan implements ConvPlan {
+    private final String op;
+    private final Layout layout;
+    private final int channels, length, taps, first, fftSize;
+    private final LaneKernels kernels;
+    private final LaneIO io;
+    private final LaneFft fft;
+    /** Per block of W channels: the kernel spectrum (FFT path) or the packed taps (direct path). */
+    private final float[][] kRe, kIm, kTaps;
+    private final ThreadLocal<float[][]> scratch;
+
+    private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout, LaneKernels kernels) {
+        this.op = op;
+        this.layout = layout;
+        this.length = length;
+        this.taps = taps;
+        this.first = first;
+        this.kernels = kernels;
+        this.io = new LaneIO(kernels.species());
+        ChannelKernel ck = ChannelKernel.of(k, layout);
+        this.channels = ck.channels();
+        int w = kernels.lanes(), blocks = (channels + w - 1) / w;
+        // Outputs [first, first + L) are alias-free when N >= L + taps - 1 - first and N >= first + L.
+        int n = LaneFft.sizeFor(Math.max(length + taps - 1 - first, first + length));
+        boolean direct = ScalarBackend.directIsCheaper(first + length, taps, n);
+        this.fftSize = direct ? 0 : n;
+        this.fft = direct ? null : LaneFft.of(n, kernels.species());
+        this.kRe = direct ? null : new float[blocks][];
+        this.kIm = direct ? null : new float[blocks][];
+        this.kTaps = direct ? new float[blocks][] : null;
+        float[] buf = new float[(direct ? taps : n) * w];
+        float[] fs = direct ? null : new float[fft.scratchFloats()];
+        for (int bl = 0; bl < blocks; bl++) {
+            io.gatherKernel(ck, bl * w, taps, buf, direct ? taps : n);
+            if (direct) {
+                kTaps[bl] = buf.clone();
+            } else {
+                kRe[bl] = new float[fft.spectrumFloats()];
+                kIm[bl] = new float[fft.spectrumFloats()];
+                fft.forward(buf, 0, kRe[bl], kIm[bl], fs);
+            }
+        }
+        int span = direct ? first + length : n;
+        this.scratch = ThreadLocal.withInitial(() -> direct
+                ? new float[][] {new float[span * w], new float[span * w]}
+                : new float[][] {new float[span * w], new float[fft.spectrumFloats()], new float[fft.spectrumFloats()],
+                        new float[fft.scratchFloats()]});
+    }
+
+    /** causal-conv of kernel k ([D, Lk] or [Lk, D]) for inputs of length L; taps at lags >= L are dropped, as they reach no output. */
+    static LaneConvPlan causal(Tensor k, int length, Layout layout, LaneKernels kernels) {
+        int lk = ChannelKernel.of(k, layout).taps();
+        return new LaneConvPlan("causal-conv", k, length, Math.min(lk, length), 0, layout, kernels);
+    }
+
+    /** toeplitz-conv of kernel k ([D, 2L-1] or [2L-1, D]) for inputs of length L. */
+    static LaneConvPlan toeplitz(Tensor k, int length, Layout layout, LaneKernels kernels) {
+        return new LaneConvPlan("toeplitz-conv", k, length, 2 * length - 1, length - 1, layout, kernels);
+    }
+
+    /** The FFT size used, or 0 for the direct path. */
+    int fftSize() {
+        return fftSize;
+    }
+
+    @Override
+    public Tensor apply(Tensor x) {
+        check(x);
+        Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
+        try {
+            Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+            int w = kernels.lanes(), blocks = (channels + w - 1) / w;
+            Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    private void run(Seq in, Seq out, int b, int block) {
+        float[][] s = scratch.get();
+        int d0 = block * kernels.lanes();
+        if (fft == null) {
+            io.gather(in, b, d0, s[0], first + length);
+            kernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
+            io.scatter(s[1], first, out, b, d0);
+        } else {
+            io.gather(in, b, d0, s[0], fftSize);
+            fft.forward(s[0], 0, s[1], s[2], s[3]);
+            kernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
+            fft.inverse(s[1], s[2], s[0], 0, s[3]);
+            io.scatter(s[0], first, out, b, d0);
+        }
+    }
+
+    private void check(Tensor x) {
+        String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
+        String expected = names + " with D=" + channels + ", L=" + length + " (" + layout + ", as planned), dtype float32";
+        if (x == null) throw new LongConvException(op, "x", expected, "null");
+        if (!x.isAlive()) throw new LongConvException(op, "x", "a live tensor", "a closed one");
+        if (x.rank() != 3 || x.dtype() != DType.FLOAT32 || !x.device().equals(dev.longconv.Device.CPU)) {
+            throw new LongConvException(op, "x", expected, x.toString());
+        }
+        Seq s = Seq.of(x, layout);
+        if (s.channels() != channels || s.length() != length) throw new LongConvException(op, "x", expected, x.toString());
+    }
+}

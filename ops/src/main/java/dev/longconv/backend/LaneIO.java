@@ -1,0 +1,81 @@
+package dev.longconv.backend;
+
+import dev.longconv.ops.ChannelKernel;
+import dev.longconv.ops.Seq;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Moves float32 rows between strided tensors and lane-interleaved buffers (channel d0 + l in lane l).
+ * Channels-last rows (stride 1 across channels) move a vector at a time; other strides element-wise.
+ */
+final class LaneIO {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final VectorSpecies<Float> species;
+    private final int w;
+
+    LaneIO(VectorSpecies<Float> species) {
+        this.species = species;
+        this.w = species.length();
+    }
+
+    /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
+    void gather(Seq s, int b, int d0, float[] buf, int padTo) {
+        MemorySegment seg = s.tensor().storageSegment();
+        int lanes = Math.min(w, s.channels() - d0), len = s.length();
+        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
+        if (lanes == w && s.strideD() == 1) {
+            for (int t = 0; t < len; t++) {
+                FloatVector.fromMemorySegment(species, seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * w);
+            }
+        } else {
+            if (lanes < w) Arrays.fill(buf, 0, len * w, 0f);
+            for (int l = 0; l < lanes; l++) {
+                long p = base + l * s.strideD();
+                for (int t = 0; t < len; t++, p += s.strideL()) buf[t * w + l] = seg.get(F, p * 4);
+            }
+        }
+        Arrays.fill(buf, len * w, padTo * w, 0f);
+    }
+
+    /** buf[(from + t)*W + l] for t < L into rows (b, d0 + l) of s, for the channels that exist. */
+    void scatter(float[] buf, int from, Seq s, int b, int d0) {
+        MemorySegment seg = s.tensor().storageSegment();
+        int lanes = Math.min(w, s.channels() - d0), len = s.length();
+        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
+        if (lanes == w && s.strideD() == 1) {
+            for (int t = 0; t < len; t++) {
+                FloatVector.fromArray(species, buf, (from + t) * w).intoMemorySegment(seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN);
+            }
+            return;
+        }
+        for (int l = 0; l < lanes; l++) {
+            long p = base + l * s.strideD();
+            for (int t = 0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * w + l]);
+        }
+    }
+
+    /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
+    void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
+        MemorySegment seg = k.tensor().storageSegment();
+        int lanes = Math.min(w, k.channels() - d0);
+        Arrays.fill(buf, 0, padTo * w, 0f);
+        for (int l = 0; l < lanes; l++) {
+            long p = k.tensor().offset() + (long) (d0 + l) * k.strideD();
+            for (int j = 0; j < count; j++, p += k.strideN()) buf[j * w + l] = seg.get(F, p * 4);
+        }
+    }
+
+    /** One value per channel (a bias [D]) for channels d0 .. d0+W into buf[l]. */
+    void gatherVector(dev.longconv.Tensor v, int d0, float[] buf) {
+        Arrays.fill(buf, 0, w, 0f);
+        int lanes = (int) Math.min(w, v.dim(0) - d0);
+        for (int l = 0; l < lanes; l++) buf[l] = (float) v.get(d0 + l);
+    }
+}

@@ -1,0 +1,259 @@
+package dev.longconv.backend;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+import dev.longconv.ops.ChannelKernel;
+import dev.longconv.ops.Check;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.Seq;
+import dev.longconv.ops.ShortConvMode;
+import dev.longconv.ops.SkiGrid;
+import dev.longconv.simd.FftSizes;
+import dev.longconv.simd.LaneFft;
+import dev.longconv.simd.LaneKernels;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * The Vector API backend. Float32 runs vector kernels, W channels at a time (one per lane), on the
+ * shared thread pool: FFT convolutions at the cheapest fast size, direct sums where they cost less.
+ * Float64 inputs run the scalar backend's float64 arithmetic (documented in the README): the vector
+ * FFT is float32. rfft, irfft and causal-spectrum of sizes whose half is not 2^a 3^b 5^c also use it.
+ */
+public final class VectorBackend implements Backend {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final LaneKernels kernels;
+    private final VectorSpecies<Float> species;
+    private final int w;
+    private final LaneIO io;
+    private final ScalarBackend float64 = new ScalarBackend();
+
+    public VectorBackend(int bits) {
+        this.kernels = LaneKernels.ofBits(bits);
+        this.species = kernels.species();
+        this.w = species.length();
+        this.io = new LaneIO(species);
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    /** Lanes per vector (float32). */
+    public int lanes() {
+        return w;
+    }
+
+    @Override
+    public Tensor causalConv(Tensor x, Tensor k, Layout layout) {
+        Check.SeqDims s = Check.causalConv(x, k, layout);
+        if (x.dtype() == DType.FLOAT64) return float64.causalConv(x, k, layout);
+        return LaneConvPlan.causal(k, s.length(), layout, kernels).apply(x);
+    }
+
+    @Override
+    public ConvPlan causalConvPlan(Tensor k, int length, Layout layout) {
+        try (Tensor probe = Tensor.zeros(k.dtype(), layout.seqShape(1, ChannelKernel.of(k, layout).channels(), length))) {
+            Check.causalConv(probe, k, layout);
+        }
+        if (k.dtype() == DType.FLOAT64) return Backend.super.causalConvPlan(k, length, layout);
+        return LaneConvPlan.causal(k, length, layout, kernels);
+    }
+
+    @Override
+    public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
+        Check.SeqDims s = Check.toeplitzConv(x, k, layout);
+        if (x.dtype() == DType.FLOAT64) return float64.toeplitzConv(x, k, layout);
+        return LaneConvPlan.toeplitz(k, s.length(), layout, kernels).apply(x);
+    }
+
+    @Override
+    public Tensor shortConv(Tensor x, Tensor wt, Tensor bias, ShortConvMode mode, Layout layout) {
+        Check.SeqDims s = Check.shortConv(x, wt, bias, mode, layout);
+        if (x.dtype() == DType.FLOAT64) return float64.shortConv(x, wt, bias, mode, layout);
+        int len = s.length(), width = s.taps(), blocks = (s.channels() + w - 1) / w;
+        int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
+        ChannelKernel ck = ChannelKernel.of(wt, layout);
+        float[][] packed = new float[blocks][], biases = new float[blocks][];
+        for (int bl = 0; bl < blocks; bl++) {
+            packed[bl] = new float[width * w];
+            io.gatherKernel(ck, bl * w, width, packed[bl], width);
+            if (bias != null) io.gatherVector(bias, bl * w, biases[bl] = new float[w]);
+        }
+        return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
+            io.gather(in, b, bl * w, buf[0], len);
+            kernels.shortConv(buf[0], len, packed[bl], width, shift, biases[bl], buf[1]);
+            io.scatter(buf[1], 0, out, b, bl * w);
+        }, len);
+    }
+
+    @Override
+    public Tensor ski(Tensor x, Tensor kr, Layout layout) {
+        Check.SeqDims s = Check.ski(x, kr, layout);
+        if (x.dtype() == DType.FLOAT64) return float64.ski(x, kr, layout);
+        int len = s.length(), r = (s.taps() + 1) / 2, blocks = (s.channels() + w - 1) / w;
+        SkiGrid grid = SkiGrid.of(len, r);
+        float[] frac = new float[len];
+        for (int t = 0; t < len; t++) frac[t] = (float) grid.frac()[t];
+        ChannelKernel ck = ChannelKernel.of(kr, layout);
+        float[][] packed = new float[blocks][];
+        for (int bl = 0; bl < blocks; bl++) io.gatherKernel(ck, bl * w, s.taps(), packed[bl] = new float[s.taps() * w], s.taps());
+        int span = Math.max(len, 2 * r); // buf[2] holds u and v
+        return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
+            io.gather(in, b, bl * w, buf[0], len);
+            kernels.ski(buf[0], len, grid.seg(), frac, packed[bl], r, buf[2], buf[3], buf[1]);
+            io.scatter(buf[1], 0, out, b, bl * w);
+        }, span);
+    }
+
+    @Override
+    public Tensor causalSpectrum(Tensor re, int n) {
+        int d = Check.causalSpectrum(re, n);
+        if (re.dtype() == DType.FLOAT64 || !FftSizes.isFast(n / 2)) return float64.causalSpectrum(re, n);
+        int bins = n / 2 + 1, blocks = (d + w - 1) / w;
+        LaneFft fft = LaneFft.of(n, species);
+        Tensor out = Tensor.zeros(DType.FLOAT32, d, bins, 2);
+        try (Tensor rc = re.contiguous()) {
+            MemorySegment src = rc.segment(), dst = out.segment();
+            Parallel.forEach(blocks, bl -> {
+                float[] sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()], h = new float[n * w];
+                float[] scratch = new float[fft.scratchFloats()];
+                int lanes = Math.min(w, d - bl * w);
+                for (int l = 0; l < lanes; l++) {
+                    for (int f = 0; f < bins; f++) sr[f * w + l] = src.getAtIndex(F, (long) (bl * w + l) * bins + f);
+                }
+                fft.inverse(sr, si, h, 0, scratch);
+                // Fold the negative-time half onto the positive: the causal sequence with this real spectrum.
+                FloatVector two = FloatVector.broadcast(species, 2f);
+                for (int t = 1; t < n / 2; t++) FloatVector.fromArray(species, h, t * w).mul(two).intoArray(h, t * w);
+                Arrays.fill(h, (n / 2 + 1) * w, n * w, 0f);
+                fft.forward(h, 0, sr, si, scratch);
+                for (int l = 0; l < lanes; l++) {
+                    long o = (long) (bl * w + l) * bins * 2;
+                    for (int f = 0; f < bins; f++) {
+                        dst.setAtIndex(F, o + 2L * f, sr[f * w + l]);
+                        dst.setAtIndex(F, o + 2L * f + 1, si[f * w + l]);
+                    }
+                }
+            });
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Tensor rfft(Tensor x, int n) {
+        Check.rfft(x, n);
+        if (x.dtype() == DType.FLOAT64 || n % 2 != 0 || !FftSizes.isFast(n / 2)) return float64.rfft(x, n);
+        int m = Math.toIntExact(x.dim(-1)), bins = n / 2 + 1, copy = Math.min(m, n);
+        long[] shape = x.shape();
+        long[] outShape = Arrays.copyOf(shape, shape.length + 1);
+        outShape[shape.length - 1] = bins;
+        outShape[shape.length] = 2;
+        long rows = x.numel() / m;
+        LaneFft fft = LaneFft.of(n, species);
+        Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
+        try (Tensor xc = x.contiguous()) {
+            MemorySegment src = xc.segment(), dst = out.segment();
+            int blocks = Math.toIntExact((rows + w - 1) / w);
+            Parallel.forEach(blocks, bl -> {
+                float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
+                float[] scratch = new float[fft.scratchFloats()];
+                int lanes = (int) Math.min(w, rows - (long) bl * w);
+                for (int l = 0; l < lanes; l++) {
+                    long r0 = ((long) bl * w + l) * m;
+                    for (int t = 0; t < copy; t++) buf[t * w + l] = src.getAtIndex(F, r0 + t);
+                }
+                fft.forward(buf, 0, sr, si, scratch);
+                for (int l = 0; l < lanes; l++) {
+                    long o = ((long) bl * w + l) * bins * 2;
+                    for (int f = 0; f < bins; f++) {
+                        dst.setAtIndex(F, o + 2L * f, sr[f * w + l]);
+                        dst.setAtIndex(F, o + 2L * f + 1, si[f * w + l]);
+                    }
+                }
+            });
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Tensor irfft(Tensor x, int n) {
+        Check.irfft(x, n);
+        if (x.dtype() == DType.FLOAT64 || n % 2 != 0 || !FftSizes.isFast(n / 2)) return float64.irfft(x, n);
+        int m = Math.toIntExact(x.dim(-2)), bins = n / 2 + 1, copy = Math.min(m, bins);
+        long[] shape = x.shape();
+        long[] outShape = Arrays.copyOf(shape, shape.length - 1);
+        outShape[outShape.length - 1] = n;
+        long rows = x.numel() / (2L * m);
+        LaneFft fft = LaneFft.of(n, species);
+        Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
+        try (Tensor xc = x.contiguous()) {
+            MemorySegment src = xc.segment(), dst = out.segment();
+            int blocks = Math.toIntExact((rows + w - 1) / w);
+            Parallel.forEach(blocks, bl -> {
+                float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
+                float[] scratch = new float[fft.scratchFloats()];
+                int lanes = (int) Math.min(w, rows - (long) bl * w);
+                for (int l = 0; l < lanes; l++) {
+                    long r0 = ((long) bl * w + l) * m * 2;
+                    for (int f = 0; f < copy; f++) {
+                        sr[f * w + l] = src.getAtIndex(F, r0 + 2L * f);
+                        si[f * w + l] = src.getAtIndex(F, r0 + 2L * f + 1);
+                    }
+                }
+                fft.inverse(sr, si, buf, 0, scratch);
+                for (int l = 0; l < lanes; l++) {
+                    long o = ((long) bl * w + l) * n;
+                    for (int t = 0; t < n; t++) dst.setAtIndex(F, o + t, buf[t * w + l]);
+                }
+            });
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        if (a.dtype() == DType.FLOAT64) return float64.gemm(a, b, transA, transB);
+        return VectorGemm.multiply(species, a, b, transA, transB, g);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private interface BlockOp {
+        void run(Seq in, Seq out, int b, int block, float[][] buf);
+    }
+
+    /** Runs op on every (batch row, channel block) with four lane buffers of {@code span} elements. */
+    private Tensor perBlock(Tensor x, Layout layout, Check.SeqDims s, BlockOp op, int span) {
+        Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
+        try {
+            Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+            int blocks = (s.channels() + w - 1) / w;
+            ThreadLocal<float[][]> bufs = ThreadLocal.withInitial(
+                    () -> new float[][] {new float[span * w], new float[span * w], new float[span * w], new float[span * w]});
+            Parallel.forEach(s.batch() * blocks, task -> op.run(in, out, task / blocks, task % blocks, bufs.get()));
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+}

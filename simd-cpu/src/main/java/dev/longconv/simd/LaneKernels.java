@@ -1,0 +1,102 @@
+package dev.longconv.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 kernels on lane-interleaved buffers (element t of lane l at t * W + l, one channel per
+ * lane), the layout {@link LaneFft} uses. Every loop is vector arithmetic across lanes.
+ */
+public final class LaneKernels {
+    private final VectorSpecies<Float> species;
+    private final int w;
+
+    public LaneKernels(VectorSpecies<Float> species) {
+        this.species = species;
+        this.w = species.length();
+    }
+
+    /** The species width in bits this was built for. */
+    public static LaneKernels ofBits(int bits) {
+        return new LaneKernels(VectorSpeciesOf.bits(bits));
+    }
+
+    public VectorSpecies<Float> species() {
+        return species;
+    }
+
+    public int lanes() {
+        return w;
+    }
+
+    /** (re, im) *= (kRe, kIm) over {@code bins} bins, in place. */
+    public void complexMultiply(float[] re, float[] im, float[] kRe, float[] kIm, int bins) {
+        for (int i = 0, n = bins * w; i < n; i += w) {
+            FloatVector ar = FloatVector.fromArray(species, re, i), ai = FloatVector.fromArray(species, im, i);
+            FloatVector br = FloatVector.fromArray(species, kRe, i), bi = FloatVector.fromArray(species, kIm, i);
+            ar.mul(br).sub(ai.mul(bi)).intoArray(re, i);
+            ar.mul(bi).add(ai.mul(br)).intoArray(im, i);
+        }
+    }
+
+    /**
+     * Direct causal convolution: y[t] = sum_{j < taps, j <= t} k[j] x[t-j] for t < len, per lane.
+     * x, k and y are lane-interleaved; y must not alias x.
+     */
+    public void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
+        for (int t = 0; t < len; t++) {
+            FloatVector acc = FloatVector.zero(species);
+            int jMax = Math.min(t, taps - 1);
+            for (int j = 0; j <= jMax; j++) {
+                acc = FloatVector.fromArray(species, k, j * w).fma(FloatVector.fromArray(species, x, (t - j) * w), acc);
+            }
+            acc.intoArray(y, t * w);
+        }
+    }
+
+    /**
+     * Short convolution: y[t] = bias + sum_j wts[j] x[t - shift + j] for t < len, reading x as zero
+     * outside [0, len). bias may be null.
+     */
+    public void shortConv(float[] x, int len, float[] wts, int width, int shift, float[] bias, float[] y) {
+        FloatVector b = bias == null ? FloatVector.zero(species) : FloatVector.fromArray(species, bias, 0);
+        for (int t = 0; t < len; t++) {
+            FloatVector acc = b;
+            int j0 = Math.max(0, shift - t), j1 = Math.min(width, len + shift - t);
+            for (int j = j0; j < j1; j++) {
+                acc = FloatVector.fromArray(species, wts, j * w).fma(FloatVector.fromArray(species, x, (t - shift + j) * w), acc);
+            }
+            acc.intoArray(y, t * w);
+        }
+    }
+
+    /**
+     * ski per lane: u = W^T x onto r points, v = T u with T[i][j] = kr[i - j + r - 1], y = W v. Row t of
+     * W has weight 1 - frac[t] on point seg[t] and frac[t] on seg[t] + 1. u and v are r * W scratch.
+     */
+    public void ski(float[] x, int len, int[] seg, float[] frac, float[] kr, int r, float[] u, float[] v, float[] y) {
+        java.util.Arrays.fill(u, 0, r * w, 0f);
+        for (int t = 0; t < len; t++) {
+            FloatVector xt = FloatVector.fromArray(species, x, t * w);
+            int i = seg[t] * w;
+            float f = frac[t];
+            xt.mul(1 - f).add(FloatVector.fromArray(species, u, i)).intoArray(u, i);
+            if (f != 0) xt.mul(f).add(FloatVector.fromArray(species, u, i + w)).intoArray(u, i + w);
+        }
+        for (int i = 0; i < r; i++) {
+            FloatVector acc = FloatVector.zero(species);
+            for (int j = 0; j < r; j++) {
+                acc = FloatVector.fromArray(species, kr, (i - j + r - 1) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
+            }
+            acc.intoArray(v, i * w);
+        }
+        for (int t = 0; t < len; t++) {
+            int i = seg[t] * w;
+            float f = frac[t];
+            FloatVector yt = FloatVector.fromArray(species, v, i).mul(1 - f);
+            if (f != 0) yt = FloatVector.fromArray(species, v, i + w).mul(f).add(yt);
+            yt.intoArray(y, t * w);
+        }
+    }
+
+}
