@@ -38,7 +38,7 @@ final class InfoCommand implements Callable<Integer> {
                 : cuda.kernelsLibrary() + (cuda.kernelsAbiVersion() > 0 ? " (ABI " + cuda.kernelsAbiVersion() + ")" : ""));
         out.println("backends");
         for (Backends.Status s : Backends.statuses()) {
-            out.printf("  %-8s %s%n", s.name(), s.available() ? "available" : "unavailable: " + s.reason());
+            out.printf("  %-8s %s%n", s.name(), (s.available() ? "available: " : "unavailable: ") + s.reason());
         }
         out.printf("selected     %s%s%n", Backends.selected().name(),
                 System.getProperty(Backends.PROPERTY) != null ? " (forced by -D" + Backends.PROPERTY + ")" : "");

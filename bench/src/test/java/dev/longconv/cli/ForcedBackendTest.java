@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The backend choice is made once per JVM, so -Dlongconv.backend is tested in fresh JVMs: forcing
@@ -45,7 +46,34 @@ class ForcedBackendTest {
     void defaultChoiceLogsWhyFasterBackendsWereSkipped() throws Exception {
         Proc r = java(Main.class.getName(), "info");
         assertEquals(0, r.code, r.err);
-        assertTrue(r.err.contains("longconv backend: scalar; skipped cuda: ") && r.err.contains("skipped vector: "), r.err);
+        String fastest = dev.longconv.backend.Backends.statuses().stream().filter(dev.longconv.backend.Backends.Status::available)
+                .findFirst().orElseThrow().name();
+        assertTrue(r.err.contains("longconv backend: " + fastest + "; skipped cuda: "), r.err);
+    }
+
+    @Test
+    void withoutTheVectorModuleTheLogNamesTheFlag() throws Exception {
+        // Bypass the tool's self-relaunch to see what a library user without the flag gets.
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Dlongconv.relaunched=true", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "info"));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(err.contains("longconv backend: scalar") && err.contains("skipped vector: jdk.incubator.vector is not readable; "
+                + "start the JVM with --add-modules jdk.incubator.vector"), err);
+        assertTrue(out.contains("selected     scalar"), out);
+    }
+
+    @Test
+    void vectorWidthCanBeForcedNarrower() throws Exception {
+        assumeTrue(dev.longconv.simd.Simd.status().available(), "no usable Vector API here");
+        Proc r = java("-Dlongconv.vectorBits=128", Main.class.getName(), "info");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("vector   available: 128 bits (forced by -Dlongconv.vectorBits"), r.out);
     }
 
     @Test

@@ -85,11 +85,15 @@ class RunCommandTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (OpCase c : ops()) {
-            for (DType dt : DType.values()) {
-                for (String layout : new String[] {"bdl", "bld"}) {
-                    if (layout.equals("bld") && c.expectedRole.equals("plain")) continue; // layout does not apply
-                    out.add(Arguments.of(c, dt, layout));
+        List<String> backends = dev.longconv.backend.Backends.statuses().stream().filter(dev.longconv.backend.Backends.Status::available)
+                .map(dev.longconv.backend.Backends.Status::name).toList();
+        for (String backend : backends) {
+            for (OpCase c : ops()) {
+                for (DType dt : DType.values()) {
+                    for (String layout : new String[] {"bdl", "bld"}) {
+                        if (layout.equals("bld") && c.expectedRole.equals("plain")) continue; // layout does not apply
+                        out.add(Arguments.of(c, dt, layout, backend));
+                    }
                 }
             }
         }
@@ -101,11 +105,11 @@ class RunCommandTest {
         return (role.equals("seq") ? t.transpose(1, 2) : t.transpose(0, 1)).contiguous();
     }
 
-    @ParameterizedTest(name = "{0} {1} {2}")
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
     @MethodSource("cases")
-    void reproducesNumpy(OpCase c, DType dt, String layout) throws IOException {
-        String tag = c.name.replace(' ', '_') + "_" + dt + "_" + layout;
-        List<String> args = new ArrayList<>(List.of("run", c.op, "--layout", layout, "--backend", "scalar"));
+    void reproducesNumpy(OpCase c, DType dt, String layout, String backend) throws IOException {
+        String tag = c.name.replace(' ', '_') + "_" + dt + "_" + layout + "_" + backend;
+        List<String> args = new ArrayList<>(List.of("run", c.op, "--layout", layout, "--backend", backend));
         for (String[] in : c.inputs) {
             Path p = dir.resolve(tag + "_" + in[1] + ".npy");
             try (Tensor t = Tensor.fromNpy(dir.resolve(in[1] + ".npy")); Tensor conv = t.to(dt);
@@ -132,7 +136,7 @@ class RunCommandTest {
                 den += e.getFlat(i) * e.getFlat(i);
             }
             double err = Math.sqrt(num / den), tol = dt == DType.FLOAT32 ? 1e-5 : 1e-10;
-            assertTrue(err <= tol, c + " " + dt + " " + layout + ": relative L2 error " + err + " > " + tol);
+            assertTrue(err <= tol, c + " " + dt + " " + layout + " " + backend + ": relative L2 error " + err + " > " + tol);
         }
     }
 

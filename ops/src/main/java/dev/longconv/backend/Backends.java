@@ -31,7 +31,7 @@ public final class Backends {
         return List.of(
                 new Status("cuda", false, cudaReason),
                 new Status("vector", simd.available(), simd.reason()),
-                new Status("scalar", true, "always available"));
+                new Status("scalar", true, "plain Java, float64 arithmetic, the portable fallback"));
     }
 
     /** The backend named {@code name}; IllegalArgumentException with the reason when it cannot run here. */

@@ -32,7 +32,7 @@ public final class Simd {
             return new Status(false, 0, "the CPU's preferred vector species is " + hw + " bits; the vector path needs at least 128");
         }
         String forced = System.getProperty(BITS_PROPERTY);
-        if (forced == null || forced.isBlank()) return new Status(true, hw, "preferred species " + hw + " bits");
+        if (forced == null || forced.isBlank()) return new Status(true, hw, "preferred species " + hw + " bits (" + hw / 32 + " float lanes)");
         int bits;
         try {
             bits = Integer.parseInt(forced.strip());
