@@ -3,8 +3,9 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
 import dev.longconv.backend.Backends;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.simd.LaneFft;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,45 +20,121 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.SymbolLookup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * causal-conv, B=1, D=64, Lk=L, float32, on each available backend. Anchors (JTransforms, FFTW)
- * join this class with the vector backend. Run: ./longconv bench CausalConvBench
+ * causal-conv, B=1, D=64 channels, Lk=L, float32, kernel prepared once, every method computing the
+ * same FFT convolution at the same FFT size: longconv's vector and scalar backends, JTransforms and
+ * FFTW 3 (libfftw3f through FFM). Single-threaded unless the name says allCores.
+ * Run: java -jar bench/target/benchmarks.jar CausalConvBench
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dlongconv.threads=1"})
 public class CausalConvBench {
+    static final int D = 64;
+
     @Param({"1024", "8192", "65536"})
     int length;
 
-    @Param({"scalar"})
-    String backend;
-
-    Backend impl;
-    Tensor x, k;
+    Tensor x, k, y;
+    float[][] xa, ya, ka;
+    ConvPlan vector, scalar;
+    JTransformsConv jtransforms;
+    FftwConv fftw;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        impl = Backends.get(backend);
-        x = Tensor.random(DType.FLOAT32, 1, 1, 64, length);
-        k = Tensor.random(DType.FLOAT32, 2, 64, length);
+    public void setUp() throws Throwable {
+        x = Tensor.random(DType.FLOAT32, 1, 1, D, length);
+        k = Tensor.random(DType.FLOAT32, 2, D, length);
+        y = Tensor.zeros(DType.FLOAT32, 1, D, length);
+        xa = new float[D][];
+        ka = new float[D][];
+        ya = new float[D][length];
+        for (int d = 0; d < D; d++) {
+            xa[d] = x.slice(1, d, d + 1).contiguous().toFloatArray();
+            ka[d] = k.slice(0, d, d + 1).contiguous().toFloatArray();
+        }
+        if (Backends.statuses().stream().anyMatch(s -> s.name().equals("vector") && s.available())) {
+            vector = Backends.get("vector").causalConvPlan(k, length, Layout.BDL);
+        }
+        scalar = Backends.get("scalar").causalConvPlan(k, length, Layout.BDL);
+        int n = LaneFft.sizeFor(2 * length - 1);
+        jtransforms = new JTransformsConv(ka, length, n);
+        SymbolLookup lib = FftwConv.library();
+        if (lib != null) fftw = new FftwConv(lib, ka, length, n);
+        else System.err.println(FftwConv.missing());
+        verifyAnchorsAgree();
+    }
+
+    /** Every method must compute the same result, or the comparison means nothing. */
+    private void verifyAnchorsAgree() throws Throwable {
+        float[][] ref = new float[D][length], out = new float[D][length];
+        jtransforms.convolve(xa, ref);
+        if (vector != null) {
+            vector.applyInto(x, y);
+            for (int d = 0; d < D; d++) for (int t = 0; t < length; t++) out[d][t] = (float) y.get(0, d, t);
+            agree("vector", out, ref);
+        }
+        if (fftw != null) {
+            fftw.convolve(xa, out);
+            agree("fftw", out, ref);
+        }
+    }
+
+    private static void agree(String what, float[][] a, float[][] ref) {
+        double num = 0, den = 0;
+        for (int d = 0; d < a.length; d++) {
+            for (int t = 0; t < a[d].length; t++) {
+                num += Math.pow(a[d][t] - ref[d][t], 2);
+                den += Math.pow(ref[d][t], 2);
+            }
+        }
+        double err = Math.sqrt(num / den);
+        if (!(err < 1e-4)) throw new IllegalStateException(what + " disagrees with JTransforms: relative L2 " + err);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         x.close();
         k.close();
+        y.close();
+        if (fftw != null) fftw.close();
     }
 
     @Benchmark
-    public double causalConv() {
-        try (Tensor y = impl.causalConv(x, k, Layout.BDL)) {
-            return y.getFlat(length - 1);
-        }
+    public Tensor vector() {
+        vector.applyInto(x, y);
+        return y;
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+    public Tensor vectorAllCores() {
+        vector.applyInto(x, y);
+        return y;
+    }
+
+    @Benchmark
+    public Tensor scalar() {
+        scalar.applyInto(x, y);
+        return y;
+    }
+
+    @Benchmark
+    public float[][] jtransforms() {
+        jtransforms.convolve(xa, ya);
+        return ya;
+    }
+
+    @Benchmark
+    public float[][] fftw() throws Throwable {
+        if (fftw == null) throw new IllegalStateException(FftwConv.missing());
+        fftw.convolve(xa, ya);
+        return ya;
     }
 }

@@ -83,18 +83,12 @@ final class LaneConvPlan implements ConvPlan {
     }
 
     @Override
-    public Tensor apply(Tensor x) {
+    public void applyInto(Tensor x, Tensor y) {
         check(x);
-        Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
-        try {
-            Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
-            int w = kernels.lanes(), blocks = (channels + w - 1) / w;
-            Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        Plans.checkOutput(op, x, y);
+        Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+        int blocks = (channels + kernels.lanes() - 1) / kernels.lanes();
+        Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
     }
 
     private void run(Seq in, Seq out, int b, int block) {

@@ -9,5 +9,17 @@ import dev.longconv.Tensor;
  */
 public interface ConvPlan {
     /** y for input x ([B, D, L] or [B, L, D] as planned); a new tensor the caller owns. */
-    Tensor apply(Tensor x);
+    default Tensor apply(Tensor x) {
+        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        try {
+            applyInto(x, y);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** Writes y for input x into {@code y} (same shape and dtype as x, any strides): no allocation per call. */
+    void applyInto(Tensor x, Tensor y);
 }
