@@ -3,6 +3,7 @@ package dev.longconv.backend;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.Grads;
 import dev.longconv.ops.ShortConvMode;
 
 /**
@@ -42,4 +43,27 @@ public interface Backend {
     Tensor irfft(Tensor x, int n);
 
     Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB);
+
+    // Backward: vector-Jacobian products for an upstream gradient gy of y's shape. Kernel gradients are
+    // summed over the batch. The defaults are built from this backend's forward ops.
+
+    /** causal-conv: (dx, dk). */
+    default Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return Backward.causalConv(this, x, k, gy, layout);
+    }
+
+    /** toeplitz-conv: (dx, dk). */
+    default Grads toeplitzConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return Backward.toeplitzConv(this, x, k, gy, layout);
+    }
+
+    /** short-conv: (dx, dw, dbias); dbias is null when bias is. */
+    default Grads shortConvBackward(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
+        return Backward.shortConv(x, w, bias, mode, gy, layout);
+    }
+
+    /** ski: (dx, dkr). */
+    default Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
+        return Backward.ski(x, kr, gy, layout);
+    }
 }

@@ -79,7 +79,7 @@ public final class Backends {
     private static Backend create(String name) {
         return switch (name) {
             case "scalar" -> new ScalarBackend();
-            case "vector" -> new VectorBackend(Simd.status().bits());
+            case "vector" -> new VectorBackend();
             default -> throw new IllegalStateException("no implementation for backend " + name);
         };
     }

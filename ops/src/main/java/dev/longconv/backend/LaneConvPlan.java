@@ -9,6 +9,7 @@ import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Seq;
 import dev.longconv.simd.LaneFft;
 import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
 
 /**
  * A float32 long convolution on the vector backend, W channels at a time (one per lane). Output t
@@ -21,36 +22,32 @@ final class LaneConvPlan implements ConvPlan {
     private final String op;
     private final Layout layout;
     private final int channels, length, taps, first, fftSize;
-    private final LaneKernels kernels;
-    private final LaneIO io;
     private final LaneFft fft;
     /** Per block of W channels: the kernel spectrum (FFT path) or the packed taps (direct path). */
     private final float[][] kRe, kIm, kTaps;
     private final ThreadLocal<float[][]> scratch;
 
-    private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout, LaneKernels kernels) {
+    private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout) {
         this.op = op;
         this.layout = layout;
         this.length = length;
         this.taps = taps;
         this.first = first;
-        this.kernels = kernels;
-        this.io = new LaneIO(kernels.species());
         ChannelKernel ck = ChannelKernel.of(k, layout);
         this.channels = ck.channels();
-        int w = kernels.lanes(), blocks = (channels + w - 1) / w;
+        int w = Lanes.W, blocks = (channels + w - 1) / w;
         // Outputs [first, first + L) are alias-free when N >= L + taps - 1 - first and N >= first + L.
         int n = LaneFft.sizeFor(Math.max(length + taps - 1 - first, first + length));
         boolean direct = ScalarBackend.directIsCheaper(first + length, taps, n);
         this.fftSize = direct ? 0 : n;
-        this.fft = direct ? null : LaneFft.of(n, kernels.species());
+        this.fft = direct ? null : LaneFft.of(n);
         this.kRe = direct ? null : new float[blocks][];
         this.kIm = direct ? null : new float[blocks][];
         this.kTaps = direct ? new float[blocks][] : null;
         float[] buf = new float[(direct ? taps : n) * w];
         float[] fs = direct ? null : new float[fft.scratchFloats()];
         for (int bl = 0; bl < blocks; bl++) {
-            io.gatherKernel(ck, bl * w, taps, buf, direct ? taps : n);
+            LaneIO.gatherKernel(ck, bl * w, taps, buf, direct ? taps : n);
             if (direct) {
                 kTaps[bl] = buf.clone();
             } else {
@@ -67,14 +64,14 @@ final class LaneConvPlan implements ConvPlan {
     }
 
     /** causal-conv of kernel k ([D, Lk] or [Lk, D]) for inputs of length L; taps at lags >= L are dropped, as they reach no output. */
-    static LaneConvPlan causal(Tensor k, int length, Layout layout, LaneKernels kernels) {
+    static LaneConvPlan causal(Tensor k, int length, Layout layout) {
         int lk = ChannelKernel.of(k, layout).taps();
-        return new LaneConvPlan("causal-conv", k, length, Math.min(lk, length), 0, layout, kernels);
+        return new LaneConvPlan("causal-conv", k, length, Math.min(lk, length), 0, layout);
     }
 
     /** toeplitz-conv of kernel k ([D, 2L-1] or [2L-1, D]) for inputs of length L. */
-    static LaneConvPlan toeplitz(Tensor k, int length, Layout layout, LaneKernels kernels) {
-        return new LaneConvPlan("toeplitz-conv", k, length, 2 * length - 1, length - 1, layout, kernels);
+    static LaneConvPlan toeplitz(Tensor k, int length, Layout layout) {
+        return new LaneConvPlan("toeplitz-conv", k, length, 2 * length - 1, length - 1, layout);
     }
 
     /** The FFT size used, or 0 for the direct path. */
@@ -87,23 +84,23 @@ final class LaneConvPlan implements ConvPlan {
         check(x);
         Plans.checkOutput(op, x, y);
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
-        int blocks = (channels + kernels.lanes() - 1) / kernels.lanes();
+        int blocks = (channels + Lanes.W - 1) / Lanes.W;
         Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
     }
 
     private void run(Seq in, Seq out, int b, int block) {
         float[][] s = scratch.get();
-        int d0 = block * kernels.lanes();
+        int d0 = block * Lanes.W;
         if (fft == null) {
-            io.gather(in, b, d0, s[0], first + length);
-            kernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
-            io.scatter(s[1], first, out, b, d0);
+            LaneIO.gather(in, b, d0, s[0], first + length);
+            LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
+            LaneIO.scatter(s[1], first, out, b, d0);
         } else {
-            io.gather(in, b, d0, s[0], fftSize);
+            LaneIO.gather(in, b, d0, s[0], fftSize);
             fft.forward(s[0], 0, s[1], s[2], s[3]);
-            kernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
+            LaneKernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
             fft.inverse(s[1], s[2], s[0], 0, s[3]);
-            io.scatter(s[0], first, out, b, d0);
+            LaneIO.scatter(s[0], first, out, b, d0);
         }
     }
 

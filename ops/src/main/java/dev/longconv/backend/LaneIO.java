@@ -2,6 +2,7 @@ package dev.longconv.backend;
 
 import dev.longconv.ops.ChannelKernel;
 import dev.longconv.ops.Seq;
+import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,16 +18,13 @@ import java.util.Arrays;
 final class LaneIO {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final VectorSpecies<Float> species;
-    private final int w;
+    private static final VectorSpecies<Float> species = Lanes.FLOAT;
+    private static final int w = Lanes.W;
 
-    LaneIO(VectorSpecies<Float> species) {
-        this.species = species;
-        this.w = species.length();
-    }
+    private LaneIO() {}
 
     /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
-    void gather(Seq s, int b, int d0, float[] buf, int padTo) {
+    static void gather(Seq s, int b, int d0, float[] buf, int padTo) {
         MemorySegment seg = s.tensor().storageSegment();
         int lanes = Math.min(w, s.channels() - d0), len = s.length();
         long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
@@ -45,7 +43,7 @@ final class LaneIO {
     }
 
     /** buf[(from + t)*W + l] for t < L into rows (b, d0 + l) of s, for the channels that exist. */
-    void scatter(float[] buf, int from, Seq s, int b, int d0) {
+    static void scatter(float[] buf, int from, Seq s, int b, int d0) {
         MemorySegment seg = s.tensor().storageSegment();
         int lanes = Math.min(w, s.channels() - d0), len = s.length();
         long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
@@ -62,7 +60,7 @@ final class LaneIO {
     }
 
     /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
-    void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
+    static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
         MemorySegment seg = k.tensor().storageSegment();
         int lanes = Math.min(w, k.channels() - d0);
         Arrays.fill(buf, 0, padTo * w, 0f);
@@ -73,7 +71,7 @@ final class LaneIO {
     }
 
     /** One value per channel (a bias [D]) for channels d0 .. d0+W into buf[l]. */
-    void gatherVector(dev.longconv.Tensor v, int d0, float[] buf) {
+    static void gatherVector(dev.longconv.Tensor v, int d0, float[] buf) {
         Arrays.fill(buf, 0, w, 0f);
         int lanes = (int) Math.min(w, v.dim(0) - d0);
         for (int l = 0; l < lanes; l++) buf[l] = (float) v.get(d0 + l);

@@ -12,6 +12,7 @@ import dev.longconv.ops.SkiGrid;
 import dev.longconv.simd.FftSizes;
 import dev.longconv.simd.LaneFft;
 import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -29,18 +30,12 @@ import java.util.Arrays;
 public final class VectorBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final LaneKernels kernels;
-    private final VectorSpecies<Float> species;
-    private final int w;
-    private final LaneIO io;
+    private static final VectorSpecies<Float> species = Lanes.FLOAT;
+    private static final int w = Lanes.W;
     private final ScalarBackend float64 = new ScalarBackend();
 
-    public VectorBackend(int bits) {
-        this.kernels = LaneKernels.ofBits(bits);
-        this.species = kernels.species();
-        this.w = species.length();
-        this.io = new LaneIO(species);
-    }
+    /** Needs {@link dev.longconv.simd.Simd#status()} available; the width is the JVM's ({@link Lanes}). */
+    public VectorBackend() {}
 
     @Override
     public String name() {
@@ -56,7 +51,7 @@ public final class VectorBackend implements Backend {
     public Tensor causalConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.causalConv(x, k, layout);
         if (x.dtype() == DType.FLOAT64) return float64.causalConv(x, k, layout);
-        return LaneConvPlan.causal(k, s.length(), layout, kernels).apply(x);
+        return LaneConvPlan.causal(k, s.length(), layout).apply(x);
     }
 
     @Override
@@ -65,14 +60,14 @@ public final class VectorBackend implements Backend {
             Check.causalConv(probe, k, layout);
         }
         if (k.dtype() == DType.FLOAT64) return Backend.super.causalConvPlan(k, length, layout);
-        return LaneConvPlan.causal(k, length, layout, kernels);
+        return LaneConvPlan.causal(k, length, layout);
     }
 
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);
         if (x.dtype() == DType.FLOAT64) return float64.toeplitzConv(x, k, layout);
-        return LaneConvPlan.toeplitz(k, s.length(), layout, kernels).apply(x);
+        return LaneConvPlan.toeplitz(k, s.length(), layout).apply(x);
     }
 
     @Override
@@ -85,13 +80,13 @@ public final class VectorBackend implements Backend {
         float[][] packed = new float[blocks][], biases = new float[blocks][];
         for (int bl = 0; bl < blocks; bl++) {
             packed[bl] = new float[width * w];
-            io.gatherKernel(ck, bl * w, width, packed[bl], width);
-            if (bias != null) io.gatherVector(bias, bl * w, biases[bl] = new float[w]);
+            LaneIO.gatherKernel(ck, bl * w, width, packed[bl], width);
+            if (bias != null) LaneIO.gatherVector(bias, bl * w, biases[bl] = new float[w]);
         }
         return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
-            io.gather(in, b, bl * w, buf[0], len);
-            kernels.shortConv(buf[0], len, packed[bl], width, shift, biases[bl], buf[1]);
-            io.scatter(buf[1], 0, out, b, bl * w);
+            LaneIO.gather(in, b, bl * w, buf[0], len);
+            LaneKernels.shortConv(buf[0], len, packed[bl], width, shift, biases[bl], buf[1]);
+            LaneIO.scatter(buf[1], 0, out, b, bl * w);
         }, len);
     }
 
@@ -105,12 +100,12 @@ public final class VectorBackend implements Backend {
         for (int t = 0; t < len; t++) frac[t] = (float) grid.frac()[t];
         ChannelKernel ck = ChannelKernel.of(kr, layout);
         float[][] packed = new float[blocks][];
-        for (int bl = 0; bl < blocks; bl++) io.gatherKernel(ck, bl * w, s.taps(), packed[bl] = new float[s.taps() * w], s.taps());
+        for (int bl = 0; bl < blocks; bl++) LaneIO.gatherKernel(ck, bl * w, s.taps(), packed[bl] = new float[s.taps() * w], s.taps());
         int span = Math.max(len, 2 * r); // buf[2] holds u and v
         return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
-            io.gather(in, b, bl * w, buf[0], len);
-            kernels.ski(buf[0], len, grid.seg(), frac, packed[bl], r, buf[2], buf[3], buf[1]);
-            io.scatter(buf[1], 0, out, b, bl * w);
+            LaneIO.gather(in, b, bl * w, buf[0], len);
+            LaneKernels.ski(buf[0], len, grid.seg(), frac, packed[bl], r, buf[2], buf[3], buf[1]);
+            LaneIO.scatter(buf[1], 0, out, b, bl * w);
         }, span);
     }
 
@@ -119,7 +114,7 @@ public final class VectorBackend implements Backend {
         int d = Check.causalSpectrum(re, n);
         if (re.dtype() == DType.FLOAT64 || !FftSizes.isFast(n / 2)) return float64.causalSpectrum(re, n);
         int bins = n / 2 + 1, blocks = (d + w - 1) / w;
-        LaneFft fft = LaneFft.of(n, species);
+        LaneFft fft = LaneFft.of(n);
         Tensor out = Tensor.zeros(DType.FLOAT32, d, bins, 2);
         try (Tensor rc = re.contiguous()) {
             MemorySegment src = rc.segment(), dst = out.segment();
@@ -161,7 +156,7 @@ public final class VectorBackend implements Backend {
         outShape[shape.length - 1] = bins;
         outShape[shape.length] = 2;
         long rows = x.numel() / m;
-        LaneFft fft = LaneFft.of(n, species);
+        LaneFft fft = LaneFft.of(n);
         Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
@@ -199,7 +194,7 @@ public final class VectorBackend implements Backend {
         long[] outShape = Arrays.copyOf(shape, shape.length - 1);
         outShape[outShape.length - 1] = n;
         long rows = x.numel() / (2L * m);
-        LaneFft fft = LaneFft.of(n, species);
+        LaneFft fft = LaneFft.of(n);
         Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();

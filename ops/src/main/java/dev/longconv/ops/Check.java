@@ -107,6 +107,12 @@ public final class Check {
         return new GemmDims(m, n, k);
     }
 
+    /** The upstream gradient of a sequence op: x's shape and dtype. */
+    public static void gradient(String op, Tensor gy, Tensor x) {
+        common(op, "gy", gy, x);
+        if (!Arrays.equals(gy.shape(), x.shape())) throw new LongConvException(op, "gy", "shape " + Arrays.toString(x.shape()) + " (as x)", shape(gy));
+    }
+
     // ---------------------------------------------------------------- pieces
 
     private static SeqDims sequence(String op, Tensor x, Layout layout) {

@@ -196,6 +196,147 @@ public final class Reference {
         return c;
     }
 
+    // ---------------------------------------------------------------- backward (vector-Jacobian products)
+    // For y = op(x, k) and an upstream gradient gy of y's shape: dx = (dy/dx)^T gy, dk = (dy/dk)^T gy
+    // summed over the batch. Written as the transposed sums of the forward definitions.
+
+    /** causal-conv: dx[b,d,u] = sum_s k[d,s] gy[b,d,u+s]; dk[d,s] = sum_b sum_t gy[b,d,t] x[b,d,t-s] (0 for s >= L). */
+    public static Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.causalConv(x, k, layout);
+        Check.gradient(Check.CAUSAL_CONV, gy, x);
+        double[][] kk = ChannelKernel.of(k, layout).readAll();
+        int len = s.length(), taps = s.taps();
+        double[][] dk = new double[s.channels()][taps];
+        Tensor dx = perRowBackward(x, gy, layout, s, (d, xr, g, out) -> {
+            for (int u = 0; u < len; u++) {
+                double acc = 0;
+                for (int j = 0; j < taps && u + j < len; j++) acc += kk[d][j] * g[u + j];
+                out[u] = acc;
+            }
+            for (int j = 0; j < taps; j++) {
+                double acc = 0;
+                for (int t = j; t < len; t++) acc += g[t] * xr[t - j];
+                dk[d][j] += acc;
+            }
+        });
+        return new Grads(dx, kernelTensor(dk, taps, layout), null);
+    }
+
+    /** toeplitz-conv: dx[b,d,s] = sum_t k[d,t-s+L-1] gy[b,d,t]; dk[d,t-s+L-1] += gy[b,d,t] x[b,d,s]. */
+    public static Grads toeplitzConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.toeplitzConv(x, k, layout);
+        Check.gradient(Check.TOEPLITZ_CONV, gy, x);
+        double[][] kk = ChannelKernel.of(k, layout).readAll();
+        int len = s.length();
+        double[][] dk = new double[s.channels()][2 * len - 1];
+        Tensor dx = perRowBackward(x, gy, layout, s, (d, xr, g, out) -> {
+            for (int j = 0; j < len; j++) {
+                double acc = 0;
+                for (int t = 0; t < len; t++) acc += kk[d][t - j + len - 1] * g[t];
+                out[j] = acc;
+            }
+            for (int t = 0; t < len; t++) for (int j = 0; j < len; j++) dk[d][t - j + len - 1] += g[t] * xr[j];
+        });
+        return new Grads(dx, kernelTensor(dk, 2 * len - 1, layout), null);
+    }
+
+    /** short-conv: dx[u] = sum_j w[j] gy[u+shift-j]; dw[j] = sum_b sum_t gy[t] x[t-shift+j]; dbias = sum_b sum_t gy[t]. */
+    public static Grads shortConvBackward(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.shortConv(x, w, bias, mode, layout);
+        Check.gradient(Check.SHORT_CONV, gy, x);
+        double[][] ww = ChannelKernel.of(w, layout).readAll();
+        int len = s.length(), width = s.taps();
+        int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
+        double[][] dw = new double[s.channels()][width];
+        double[] db = new double[s.channels()];
+        Tensor dx = perRowBackward(x, gy, layout, s, (d, xr, g, out) -> {
+            for (int u = 0; u < len; u++) {
+                double acc = 0;
+                for (int j = 0; j < width; j++) {
+                    int t = u + shift - j;
+                    if (t >= 0 && t < len) acc += ww[d][j] * g[t];
+                }
+                out[u] = acc;
+            }
+            for (int t = 0; t < len; t++) {
+                db[d] += g[t];
+                for (int j = 0; j < width; j++) {
+                    int src = t - shift + j;
+                    if (src >= 0 && src < len) dw[d][j] += g[t] * xr[src];
+                }
+            }
+        });
+        Tensor dbias = null;
+        if (bias != null) {
+            dbias = Tensor.zeros(dev.longconv.DType.FLOAT64, s.channels());
+            for (int d = 0; d < s.channels(); d++) dbias.set(db[d], d);
+        }
+        return new Grads(dx, kernelTensor(dw, width, layout), dbias);
+    }
+
+    /** ski: y = W T W^T x, so dx = W T^T W^T gy and dkr[i-j+r-1] += (W^T gy)[i] (W^T x)[j]. Dense matrices, as in the forward. */
+    public static Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.ski(x, kr, layout);
+        Check.gradient(Check.SKI, gy, x);
+        double[][] kk = ChannelKernel.of(kr, layout).readAll();
+        int len = s.length(), r = (s.taps() + 1) / 2;
+        double[][] wm = interpolationMatrix(len, r);
+        double[][] dk = new double[s.channels()][s.taps()];
+        Tensor dx = perRowBackward(x, gy, layout, s, (d, xr, g, out) -> {
+            double[] u = new double[r], gv = new double[r], gu = new double[r];
+            for (int i = 0; i < r; i++) {
+                for (int t = 0; t < len; t++) {
+                    u[i] += wm[t][i] * xr[t];
+                    gv[i] += wm[t][i] * g[t];
+                }
+            }
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < r; j++) {
+                    gu[j] += kk[d][i - j + r - 1] * gv[i];
+                    dk[d][i - j + r - 1] += gv[i] * u[j];
+                }
+            }
+            for (int t = 0; t < len; t++) {
+                double acc = 0;
+                for (int i = 0; i < r; i++) acc += wm[t][i] * gu[i];
+                out[t] = acc;
+            }
+        });
+        return new Grads(dx, kernelTensor(dk, s.taps(), layout), null);
+    }
+
+    private interface BackwardRow {
+        void apply(int channel, double[] x, double[] gy, double[] dx);
+    }
+
+    private static Tensor perRowBackward(Tensor x, Tensor gy, Layout layout, Check.SeqDims s, BackwardRow op) {
+        Tensor dx = Tensor.zeros(DType.FLOAT64, x.shape());
+        Seq xs = Seq.of(x, layout), gs = Seq.of(gy, layout), out = Seq.of(dx, layout);
+        double[] xr = new double[s.length()], g = new double[s.length()], res = new double[s.length()];
+        for (int b = 0; b < s.batch(); b++) {
+            for (int d = 0; d < s.channels(); d++) {
+                xs.read(b, d, xr);
+                gs.read(b, d, g);
+                op.apply(d, xr, g, res);
+                out.write(b, d, res);
+            }
+        }
+        return dx;
+    }
+
+    /** [D][n] as a float64 kernel tensor in the layout's orientation. */
+    private static Tensor kernelTensor(double[][] k, int n, Layout layout) {
+        int d = k.length;
+        Tensor t = Tensor.zeros(DType.FLOAT64, layout.kernelShape(d, n));
+        for (int c = 0; c < d; c++) {
+            for (int j = 0; j < n; j++) {
+                if (layout == Layout.BDL) t.set(k[c][j], c, j);
+                else t.set(k[c][j], j, c);
+            }
+        }
+        return t;
+    }
+
     // ---------------------------------------------------------------- direct DFTs
 
     /** X[f] = sum_t x[t] e^{-2 pi i f t / n} for f = 0..n/2, interleaved. The angle index (f t mod n) is exact. */

@@ -7,30 +7,30 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Real FFTs of W sequences at once in float32, one sequence per vector lane (W = species length).
+ * Real FFTs of W sequences at once in float32, one sequence per vector lane (W = {@link Lanes#W}).
  * Data is lane-interleaved: element t of lane l sits at {@code t * W + l}. Every butterfly is plain
  * vector arithmetic across lanes, so there are no shuffles, and the same twiddle serves all lanes.
  * Sizes are 2^a 3^b 5^c (radix 4, 2, 3 and 5 Stockham stages on a complex FFT of n/2 points).
  *
- * <p>Plans are cached per (n, species), immutable and thread-safe; callers pass the scratch
+ * <p>Plans are cached per size, immutable and thread-safe; callers pass the scratch
  * ({@link #scratchFloats()} floats), so a call allocates nothing.
  */
 public final class LaneFft {
-    private static final ConcurrentHashMap<String, LaneFft> CACHE = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Integer, LaneFft> CACHE = new ConcurrentHashMap<>();
 
-    private final int n, half, w;
-    private final VectorSpecies<Float> species;
+    private static final VectorSpecies<Float> species = Lanes.FLOAT;
+    private static final int w = Lanes.W;
+
+    private final int n, half;
     private final int[] radices;
     /** Per stage: twiddle re and im for (j, k), j < m, k = 1..p-1, at j * (p-1) + k - 1. */
     private final float[][] twRe, twIm;
     /** e^{-2 pi i k / n}, k = 0..n/2, for splitting the packed half-size transform. */
     private final float[] splitRe, splitIm;
 
-    private LaneFft(int n, VectorSpecies<Float> species) {
+    private LaneFft(int n) {
         this.n = n;
         this.half = n / 2;
-        this.species = species;
-        this.w = species.length();
         this.radices = factor(half);
         this.twRe = new float[radices.length][];
         this.twIm = new float[radices.length][];
@@ -59,12 +59,12 @@ public final class LaneFft {
         }
     }
 
-    /** The plan for even fast size n (n >= 2, n/2 = 2^a 3^b 5^c) and the given species. */
-    public static LaneFft of(int n, VectorSpecies<Float> species) {
+    /** The plan for even fast size n (n >= 2, n/2 = 2^a 3^b 5^c), at the JVM's lane width ({@link Lanes}). */
+    public static LaneFft of(int n) {
         if (n < 2 || n % 2 != 0 || !FftSizes.isFast(n / 2)) {
             throw new IllegalArgumentException("LaneFft size must be even with n/2 = 2^a 3^b 5^c, got " + n);
         }
-        return CACHE.computeIfAbsent(n + "/" + species.vectorBitSize(), key -> new LaneFft(n, species));
+        return CACHE.computeIfAbsent(n, LaneFft::new);
     }
 
     /** The smallest size this class takes that is at least minN. */
@@ -192,7 +192,7 @@ public final class LaneFft {
     // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times w^(j k); indices are in
     // complex elements, each W floats wide.
 
-    private void radix2(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+    private static void radix2(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         int sw = s * w, mw = m * sw;
         for (int j = 0; j < m; j++) {
             float wr = tr[j], wi = ti[j];
@@ -210,7 +210,7 @@ public final class LaneFft {
         }
     }
 
-    private void radix4(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+    private static void radix4(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         int sw = s * w, mw = m * sw;
         for (int j = 0; j < m; j++) {
             float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
@@ -238,7 +238,7 @@ public final class LaneFft {
         }
     }
 
-    private void radix3(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+    private static void radix3(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         final float h = (float) (Math.sqrt(3) / 2);
         int sw = s * w, mw = m * sw;
         for (int j = 0; j < m; j++) {
@@ -263,7 +263,7 @@ public final class LaneFft {
         }
     }
 
-    private void radix5(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+    private static void radix5(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         final float c1 = (float) Math.cos(2 * Math.PI / 5), c2 = (float) Math.cos(4 * Math.PI / 5);
         final float s1 = (float) Math.sin(2 * Math.PI / 5), s2 = (float) Math.sin(4 * Math.PI / 5);
         int sw = s * w, mw = m * sw;

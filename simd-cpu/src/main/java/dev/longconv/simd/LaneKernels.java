@@ -8,29 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
  * lane), the layout {@link LaneFft} uses. Every loop is vector arithmetic across lanes.
  */
 public final class LaneKernels {
-    private final VectorSpecies<Float> species;
-    private final int w;
+    private static final VectorSpecies<Float> species = Lanes.FLOAT;
+    private static final int w = Lanes.W;
 
-    public LaneKernels(VectorSpecies<Float> species) {
-        this.species = species;
-        this.w = species.length();
-    }
-
-    /** The species width in bits this was built for. */
-    public static LaneKernels ofBits(int bits) {
-        return new LaneKernels(VectorSpeciesOf.bits(bits));
-    }
-
-    public VectorSpecies<Float> species() {
-        return species;
-    }
-
-    public int lanes() {
-        return w;
-    }
+    private LaneKernels() {}
 
     /** (re, im) *= (kRe, kIm) over {@code bins} bins, in place. */
-    public void complexMultiply(float[] re, float[] im, float[] kRe, float[] kIm, int bins) {
+    public static void complexMultiply(float[] re, float[] im, float[] kRe, float[] kIm, int bins) {
         for (int i = 0, n = bins * w; i < n; i += w) {
             FloatVector ar = FloatVector.fromArray(species, re, i), ai = FloatVector.fromArray(species, im, i);
             FloatVector br = FloatVector.fromArray(species, kRe, i), bi = FloatVector.fromArray(species, kIm, i);
@@ -43,7 +27,7 @@ public final class LaneKernels {
      * Direct causal convolution: y[t] = sum_{j < taps, j <= t} k[j] x[t-j] for t < len, per lane.
      * x, k and y are lane-interleaved; y must not alias x.
      */
-    public void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
+    public static void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
         for (int t = 0; t < len; t++) {
             FloatVector acc = FloatVector.zero(species);
             int jMax = Math.min(t, taps - 1);
@@ -58,7 +42,7 @@ public final class LaneKernels {
      * Short convolution: y[t] = bias + sum_j wts[j] x[t - shift + j] for t < len, reading x as zero
      * outside [0, len). bias may be null.
      */
-    public void shortConv(float[] x, int len, float[] wts, int width, int shift, float[] bias, float[] y) {
+    public static void shortConv(float[] x, int len, float[] wts, int width, int shift, float[] bias, float[] y) {
         FloatVector b = bias == null ? FloatVector.zero(species) : FloatVector.fromArray(species, bias, 0);
         for (int t = 0; t < len; t++) {
             FloatVector acc = b;
@@ -74,7 +58,7 @@ public final class LaneKernels {
      * ski per lane: u = W^T x onto r points, v = T u with T[i][j] = kr[i - j + r - 1], y = W v. Row t of
      * W has weight 1 - frac[t] on point seg[t] and frac[t] on seg[t] + 1. u and v are r * W scratch.
      */
-    public void ski(float[] x, int len, int[] seg, float[] frac, float[] kr, int r, float[] u, float[] v, float[] y) {
+    public static void ski(float[] x, int len, int[] seg, float[] frac, float[] kr, int r, float[] u, float[] v, float[] y) {
         java.util.Arrays.fill(u, 0, r * w, 0f);
         for (int t = 0; t < len; t++) {
             FloatVector xt = FloatVector.fromArray(species, x, t * w);
