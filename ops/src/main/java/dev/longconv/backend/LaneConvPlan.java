@@ -59,7 +59,7 @@ final class LaneConvPlan implements ConvPlan {
         int span = direct ? first + length : n;
         this.scratch = ThreadLocal.withInitial(() -> direct
                 ? new float[][] {new float[span * w], new float[span * w]}
-                : new float[][] {null, new float[fft.spectrumFloats()], new float[fft.spectrumFloats()],
+                : new float[][] {new float[span * w], new float[fft.spectrumFloats()], new float[fft.spectrumFloats()],
                         new float[fft.scratchFloats()]});
     }
 
@@ -96,11 +96,11 @@ final class LaneConvPlan implements ConvPlan {
             LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
             LaneIO.scatter(s[1], first, out, b, d0);
         } else {
-            LaneIO.gatherPacked(in, b, d0, s[3], fft.packedOffset(), fftSize);
-            fft.forwardPacked(s[3], s[1], s[2]);
+            LaneIO.gather(in, b, d0, s[0], fftSize);
+            fft.forward(s[0], 0, s[1], s[2], s[3]);
             LaneKernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
-            int r = fft.inversePacked(s[1], s[2], s[3]);
-            LaneIO.scatterPacked(s[3], r, fft.packedOffset(), first, out, b, d0);
+            fft.inverse(s[1], s[2], s[0], 0, s[3]);
+            LaneIO.scatter(s[0], first, out, b, d0);
         }
     }
 

@@ -34,15 +34,9 @@ final class LaneIO {
             }
         } else {
             if (lanes < w) Arrays.fill(buf, 0, len * w, 0f);
-            float[] row = s.strideL() == 1 ? row(len) : null;
             for (int l = 0; l < lanes; l++) {
                 long p = base + l * s.strideD();
-                if (row != null) { // contiguous rows (channels-first): one bulk copy, then interleave
-                    MemorySegment.copy(seg, F, p * 4, row, 0, len);
-                    for (int t = 0; t < len; t++) buf[t * w + l] = row[t];
-                } else {
-                    for (int t = 0; t < len; t++, p += s.strideL()) buf[t * w + l] = seg.get(F, p * 4);
-                }
+                for (int t = 0; t < len; t++, p += s.strideL()) buf[t * w + l] = seg.get(F, p * 4);
             }
         }
         Arrays.fill(buf, len * w, padTo * w, 0f);
@@ -59,95 +53,10 @@ final class LaneIO {
             }
             return;
         }
-        float[] row = s.strideL() == 1 ? row(len) : null;
         for (int l = 0; l < lanes; l++) {
             long p = base + l * s.strideD();
-            if (row != null) {
-                for (int t = 0; t < len; t++) row[t] = buf[(from + t) * w + l];
-                MemorySegment.copy(row, 0, seg, F, p * 4, len);
-            } else {
-                for (int t = 0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * w + l]);
-            }
+            for (int t = 0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * w + l]);
         }
-    }
-
-    /**
-     * Rows (b, d0 .. d0+W) for t < L into a LaneFft packed buffer of n samples: even t at (t/2)*W + l,
-     * odd t at odd + (t/2)*W + l; zeros for missing channels and for L <= t < n.
-     */
-    static void gatherPacked(Seq s, int b, int d0, float[] buf, int odd, int n) {
-        MemorySegment seg = s.tensor().storageSegment();
-        int lanes = Math.min(w, s.channels() - d0), len = s.length(), half = n / 2;
-        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
-        if (lanes == w && s.strideD() == 1) {
-            for (int t = 0; t < len; t++) {
-                FloatVector.fromMemorySegment(species, seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN)
-                        .intoArray(buf, ((t & 1) == 0 ? 0 : odd) + (t >> 1) * w);
-            }
-        } else {
-            if (lanes < w) {
-                Arrays.fill(buf, 0, half * w, 0f);
-                Arrays.fill(buf, odd, odd + half * w, 0f);
-            }
-            float[] row = row(len);
-            for (int l = 0; l < lanes; l++) {
-                long p = base + l * s.strideD();
-                if (s.strideL() == 1) {
-                    MemorySegment.copy(seg, F, p * 4, row, 0, len);
-                } else {
-                    for (int t = 0; t < len; t++, p += s.strideL()) row[t] = seg.get(F, p * 4);
-                }
-                for (int t = 0; t + 1 < len; t += 2) {
-                    int j = (t >> 1) * w + l;
-                    buf[j] = row[t];
-                    buf[odd + j] = row[t + 1];
-                }
-                if ((len & 1) == 1) buf[((len - 1) >> 1) * w + l] = row[len - 1];
-            }
-        }
-        Arrays.fill(buf, ((len + 1) >> 1) * w, half * w, 0f); // even samples from L on
-        Arrays.fill(buf, odd + (len >> 1) * w, odd + half * w, 0f); // odd samples from L on
-    }
-
-    /**
-     * Output t < L of rows (b, d0 + l) is sample first + t of a LaneFft inversePacked result at r: even m
-     * at r + (m/2)*W + l, odd m negated at r + odd + (m/2)*W + l.
-     */
-    static void scatterPacked(float[] buf, int r, int odd, int first, Seq s, int b, int d0) {
-        MemorySegment seg = s.tensor().storageSegment();
-        int lanes = Math.min(w, s.channels() - d0), len = s.length();
-        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
-        if (lanes == w && s.strideD() == 1) {
-            for (int t = 0; t < len; t++) {
-                int m = first + t;
-                FloatVector v = (m & 1) == 0 ? FloatVector.fromArray(species, buf, r + (m >> 1) * w)
-                        : FloatVector.fromArray(species, buf, r + odd + (m >> 1) * w).neg();
-                v.intoMemorySegment(seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN);
-            }
-            return;
-        }
-        float[] row = row(len);
-        for (int l = 0; l < lanes; l++) {
-            for (int t = 0; t < len; t++) {
-                int m = first + t;
-                row[t] = (m & 1) == 0 ? buf[r + (m >> 1) * w + l] : -buf[r + odd + (m >> 1) * w + l];
-            }
-            long p = base + l * s.strideD();
-            if (s.strideL() == 1) {
-                MemorySegment.copy(row, 0, seg, F, p * 4, len);
-            } else {
-                for (int t = 0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, row[t]);
-            }
-        }
-    }
-
-    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    /** A per-thread row buffer of at least len floats (grown once, then reused). */
-    private static float[] row(int len) {
-        float[][] h = ROW.get();
-        if (h[0].length < len) h[0] = new float[len];
-        return h[0];
     }
 
     /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */

@@ -98,36 +98,24 @@ public final class LaneFft {
         int hw = half * w;
         // Pack z_j = x_2j + i x_2j+1 per lane: the even samples become the real part, the odd the imaginary.
         for (int j = 0; j < half; j++) {
-            FloatVector.fromArray(species, x, xOff + 2 * j * w).intoArray(scratch, j * w);
-            FloatVector.fromArray(species, x, xOff + (2 * j + 1) * w).intoArray(scratch, hw + j * w);
+            System.arraycopy(x, xOff + 2 * j * w, scratch, j * w, w);
+            System.arraycopy(x, xOff + (2 * j + 1) * w, scratch, hw + j * w, w);
         }
-        forwardPacked(scratch, re, im);
-    }
-
-    /**
-     * As {@link #forward}, with the input already packed by the caller into {@code scratch}: sample 2j of
-     * lane l at {@code j * W + l}, sample 2j+1 at {@code packedOffset() + j * W + l}. Saves a pass when the
-     * caller gathers its rows anyway.
-     */
-    public void forwardPacked(float[] scratch, float[] re, float[] im) {
         int res = transform(scratch);
-        int zr = res, zi = res + half * w;
+        int zr = res, zi = res + hw;
         for (int k = 0; k <= half; k++) {
             int a = (k % half) * w, b = ((half - k) % half) * w;
             float wr = splitRe[k], wi = splitIm[k];
-            FloatVector ar = FloatVector.fromArray(species, scratch, zr + a), ai = FloatVector.fromArray(species, scratch, zi + a);
-            FloatVector br = FloatVector.fromArray(species, scratch, zr + b), bi = FloatVector.fromArray(species, scratch, zi + b).neg();
-            FloatVector er = ar.add(br).mul(0.5f), ei = ai.add(bi).mul(0.5f);
-            FloatVector or = ai.sub(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
-            // X = E + W^k O
-            er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, k * w);
-            ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, k * w);
+            {
+                FloatVector ar = FloatVector.fromArray(species, scratch, zr + a), ai = FloatVector.fromArray(species, scratch, zi + a);
+                FloatVector br = FloatVector.fromArray(species, scratch, zr + b), bi = FloatVector.fromArray(species, scratch, zi + b).neg();
+                FloatVector er = ar.add(br).mul(0.5f), ei = ai.add(bi).mul(0.5f);
+                FloatVector or = ai.sub(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
+                // X = E + W^k O
+                er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, k * w);
+                ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, k * w);
+            }
         }
-    }
-
-    /** Where the odd samples start in a packed buffer (see {@link #forwardPacked}). */
-    public int packedOffset() {
-        return half * w;
     }
 
     /**
@@ -135,22 +123,8 @@ public final class LaneFft {
      * n/2 are ignored) from spectrum bins in {@code re}, {@code im} into {@code x} from xOff.
      */
     public void inverse(float[] re, float[] im, float[] x, int xOff, float[] scratch) {
-        int res = inversePacked(re, im, scratch), zi = res + half * w;
-        for (int j = 0; j < half; j++) {
-            FloatVector.fromArray(species, scratch, res + j * w).intoArray(x, xOff + 2 * j * w);
-            FloatVector.fromArray(species, scratch, zi + j * w).neg().intoArray(x, xOff + (2 * j + 1) * w);
-        }
-    }
-
-    /**
-     * As {@link #inverse}, leaving the result packed in {@code scratch}: sample 2j of lane l at
-     * {@code r + j * W + l} and sample 2j+1 NEGATED at {@code r + packedOffset() + j * W + l}, where r is
-     * the returned offset. Saves a pass when the caller scatters its rows anyway.
-     */
-    public int inversePacked(float[] re, float[] im, float[] scratch) {
         int hw = half * w;
         FloatVector zero = FloatVector.zero(species);
-        float s = 1.0f / n;
         for (int k = 0; k < half; k++) {
             int mk = half - k;
             FloatVector ar = FloatVector.fromArray(species, re, k * w);
@@ -161,11 +135,17 @@ public final class LaneFft {
             float wr = splitRe[k], wi = -splitIm[k]; // W^{-k}
             FloatVector or = dr.mul(wr).sub(di.mul(wi)), oi = dr.mul(wi).add(di.mul(wr));
             // Z = E + i O, with the factor 1/2 of E and O and the 1/(n/2) of the inverse folded into one 1/n.
+            float s = 1.0f / n;
             er.sub(oi).mul(s).intoArray(scratch, k * w);
             // Conjugate on the way in: the forward engine then computes the inverse transform.
             ei.add(or).mul(-s).intoArray(scratch, hw + k * w);
         }
-        return transform(scratch);
+        int res = transform(scratch);
+        int zr = res, zi = res + hw;
+        for (int j = 0; j < half; j++) {
+            System.arraycopy(scratch, zr + j * w, x, xOff + 2 * j * w, w);
+            FloatVector.fromArray(species, scratch, zi + j * w).neg().intoArray(x, xOff + (2 * j + 1) * w);
+        }
     }
 
     /**
