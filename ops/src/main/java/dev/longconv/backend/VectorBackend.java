@@ -113,37 +113,21 @@ public final class VectorBackend implements Backend {
     public Tensor causalSpectrum(Tensor re, int n) {
         int d = Check.causalSpectrum(re, n);
         if (re.dtype() == DType.FLOAT64 || !FftSizes.isFast(n / 2)) return float64.causalSpectrum(re, n);
-        int bins = n / 2 + 1, blocks = (d + w - 1) / w;
+        int bins = n / 2 + 1;
         LaneFft fft = LaneFft.of(n);
-        Tensor out = Tensor.zeros(DType.FLOAT32, d, bins, 2);
-        try (Tensor rc = re.contiguous()) {
-            MemorySegment src = rc.segment(), dst = out.segment();
-            Parallel.forEach(blocks, bl -> {
-                float[] sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()], h = new float[n * w];
-                float[] scratch = new float[fft.scratchFloats()];
-                int lanes = Math.min(w, d - bl * w);
-                for (int l = 0; l < lanes; l++) {
-                    for (int f = 0; f < bins; f++) sr[f * w + l] = src.getAtIndex(F, (long) (bl * w + l) * bins + f);
-                }
-                fft.inverse(sr, si, h, 0, scratch);
-                // Fold the negative-time half onto the positive: the causal sequence with this real spectrum.
-                FloatVector two = FloatVector.broadcast(species, 2f);
-                for (int t = 1; t < n / 2; t++) FloatVector.fromArray(species, h, t * w).mul(two).intoArray(h, t * w);
-                Arrays.fill(h, (n / 2 + 1) * w, n * w, 0f);
-                fft.forward(h, 0, sr, si, scratch);
-                for (int l = 0; l < lanes; l++) {
-                    long o = (long) (bl * w + l) * bins * 2;
-                    for (int f = 0; f < bins; f++) {
-                        dst.setAtIndex(F, o + 2L * f, sr[f * w + l]);
-                        dst.setAtIndex(F, o + 2L * f + 1, si[f * w + l]);
-                    }
-                }
-            });
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
-        }
+        return overRowBlocks(re, new long[] {d, bins, 2}, d, (src, dst, bl, lanes) -> {
+            float[] sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()], h = new float[n * w];
+            float[] scratch = new float[fft.scratchFloats()];
+            for (int l = 0; l < lanes; l++) {
+                for (int f = 0; f < bins; f++) sr[f * w + l] = src.getAtIndex(F, (long) (bl * w + l) * bins + f);
+            }
+            fft.inverse(sr, si, h, 0, scratch);
+            // Fold the negative-time half onto the positive: the causal sequence with this real spectrum.
+            for (int t = 1; t < n / 2; t++) FloatVector.fromArray(species, h, t * w).mul(2f).intoArray(h, t * w);
+            Arrays.fill(h, (n / 2 + 1) * w, n * w, 0f);
+            fft.forward(h, 0, sr, si, scratch);
+            writeBins(dst, sr, si, bl, lanes, bins);
+        });
     }
 
     @Override
@@ -157,32 +141,16 @@ public final class VectorBackend implements Backend {
         outShape[shape.length] = 2;
         long rows = x.numel() / m;
         LaneFft fft = LaneFft.of(n);
-        Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
-        try (Tensor xc = x.contiguous()) {
-            MemorySegment src = xc.segment(), dst = out.segment();
-            int blocks = Math.toIntExact((rows + w - 1) / w);
-            Parallel.forEach(blocks, bl -> {
-                float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
-                float[] scratch = new float[fft.scratchFloats()];
-                int lanes = (int) Math.min(w, rows - (long) bl * w);
-                for (int l = 0; l < lanes; l++) {
-                    long r0 = ((long) bl * w + l) * m;
-                    for (int t = 0; t < copy; t++) buf[t * w + l] = src.getAtIndex(F, r0 + t);
-                }
-                fft.forward(buf, 0, sr, si, scratch);
-                for (int l = 0; l < lanes; l++) {
-                    long o = ((long) bl * w + l) * bins * 2;
-                    for (int f = 0; f < bins; f++) {
-                        dst.setAtIndex(F, o + 2L * f, sr[f * w + l]);
-                        dst.setAtIndex(F, o + 2L * f + 1, si[f * w + l]);
-                    }
-                }
-            });
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
-        }
+        return overRowBlocks(x, outShape, rows, (src, dst, bl, lanes) -> {
+            float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
+            float[] scratch = new float[fft.scratchFloats()];
+            for (int l = 0; l < lanes; l++) {
+                long r0 = ((long) bl * w + l) * m;
+                for (int t = 0; t < copy; t++) buf[t * w + l] = src.getAtIndex(F, r0 + t);
+            }
+            fft.forward(buf, 0, sr, si, scratch);
+            writeBins(dst, sr, si, bl, lanes, bins);
+        });
     }
 
     @Override
@@ -195,32 +163,22 @@ public final class VectorBackend implements Backend {
         outShape[outShape.length - 1] = n;
         long rows = x.numel() / (2L * m);
         LaneFft fft = LaneFft.of(n);
-        Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
-        try (Tensor xc = x.contiguous()) {
-            MemorySegment src = xc.segment(), dst = out.segment();
-            int blocks = Math.toIntExact((rows + w - 1) / w);
-            Parallel.forEach(blocks, bl -> {
-                float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
-                float[] scratch = new float[fft.scratchFloats()];
-                int lanes = (int) Math.min(w, rows - (long) bl * w);
-                for (int l = 0; l < lanes; l++) {
-                    long r0 = ((long) bl * w + l) * m * 2;
-                    for (int f = 0; f < copy; f++) {
-                        sr[f * w + l] = src.getAtIndex(F, r0 + 2L * f);
-                        si[f * w + l] = src.getAtIndex(F, r0 + 2L * f + 1);
-                    }
+        return overRowBlocks(x, outShape, rows, (src, dst, bl, lanes) -> {
+            float[] buf = new float[n * w], sr = new float[fft.spectrumFloats()], si = new float[fft.spectrumFloats()];
+            float[] scratch = new float[fft.scratchFloats()];
+            for (int l = 0; l < lanes; l++) {
+                long r0 = ((long) bl * w + l) * m * 2;
+                for (int f = 0; f < copy; f++) {
+                    sr[f * w + l] = src.getAtIndex(F, r0 + 2L * f);
+                    si[f * w + l] = src.getAtIndex(F, r0 + 2L * f + 1);
                 }
-                fft.inverse(sr, si, buf, 0, scratch);
-                for (int l = 0; l < lanes; l++) {
-                    long o = ((long) bl * w + l) * n;
-                    for (int t = 0; t < n; t++) dst.setAtIndex(F, o + t, buf[t * w + l]);
-                }
-            });
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
-        }
+            }
+            fft.inverse(sr, si, buf, 0, scratch);
+            for (int l = 0; l < lanes; l++) {
+                long o = ((long) bl * w + l) * n;
+                for (int t = 0; t < n; t++) dst.setAtIndex(F, o + t, buf[t * w + l]);
+            }
+        });
     }
 
     @Override
@@ -231,6 +189,36 @@ public final class VectorBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- plumbing
+
+    /** Work on W rows of a float32 input at a time, rows in C order of its contiguous copy. */
+    private interface RowBlock {
+        void run(MemorySegment src, MemorySegment dst, int block, int lanes);
+    }
+
+    /** A new float32 tensor of outShape filled by body over blocks of W input rows, on the pool. */
+    private static Tensor overRowBlocks(Tensor x, long[] outShape, long rows, RowBlock body) {
+        Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
+        try (Tensor xc = x.contiguous()) {
+            MemorySegment src = xc.segment(), dst = out.segment();
+            int blocks = Math.toIntExact((rows + w - 1) / w);
+            Parallel.forEach(blocks, bl -> body.run(src, dst, bl, (int) Math.min(w, rows - (long) bl * w)));
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** Bins of W lanes into rows [block*W + l] of a [rows, bins, 2] float32 segment. */
+    private static void writeBins(MemorySegment dst, float[] sr, float[] si, int block, int lanes, int bins) {
+        for (int l = 0; l < lanes; l++) {
+            long o = ((long) block * w + l) * bins * 2;
+            for (int f = 0; f < bins; f++) {
+                dst.setAtIndex(F, o + 2L * f, sr[f * w + l]);
+                dst.setAtIndex(F, o + 2L * f + 1, si[f * w + l]);
+            }
+        }
+    }
 
     private interface BlockOp {
         void run(Seq in, Seq out, int b, int block, float[][] buf);
