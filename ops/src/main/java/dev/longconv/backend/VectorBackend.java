@@ -185,7 +185,7 @@ public final class VectorBackend implements Backend {
     public Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
         Check.GemmDims g = Check.gemm(a, b, transA, transB);
         if (a.dtype() == DType.FLOAT64) return float64.gemm(a, b, transA, transB);
-        return VectorGemm.multiply(species, a, b, transA, transB, g);
+        return VectorGemm.multiply(a, b, transA, transB, g);
     }
 
     // ---------------------------------------------------------------- plumbing

@@ -3,6 +3,7 @@ package dev.longconv.backend;
 import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Check;
+import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,10 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * pool. Column tails that do not fill a vector go through a scalar loop.
  */
 final class VectorGemm {
+    /** A static final species, so C2 emits vector instructions (a species in a parameter or field boxes). */
+    private static final VectorSpecies<Float> sp = Lanes.FLOAT;
+
     private VectorGemm() {}
 
-    static Tensor multiply(VectorSpecies<Float> sp, Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g) {
-        int m = g.m(), n = g.n(), k = g.k(), w = sp.length();
+    static Tensor multiply(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g) {
+        int m = g.m(), n = g.n(), k = g.k(), w = Lanes.W;
         float[] am = new float[Math.multiplyExact(m, k)], bm = new float[Math.multiplyExact(k, n)];
         pack(a, transA, m, k, am);
         pack(b, transB, k, n, bm);
@@ -25,7 +29,7 @@ final class VectorGemm {
             int i0 = rb * 4, rows = Math.min(4, m - i0);
             int j = 0;
             if (rows == 4) {
-                for (; j + 2 * w <= n; j += 2 * w) tile4x2(sp, am, bm, c, i0, j, k, n);
+                for (; j + 2 * w <= n; j += 2 * w) tile4x2(am, bm, c, i0, j, k, n);
             }
             for (; j + w <= n; j += w) {
                 for (int i = i0; i < i0 + rows; i++) {
@@ -47,8 +51,8 @@ final class VectorGemm {
         return out;
     }
 
-    private static void tile4x2(VectorSpecies<Float> sp, float[] am, float[] bm, float[] c, int i0, int j, int k, int n) {
-        int w = sp.length();
+    private static void tile4x2(float[] am, float[] bm, float[] c, int i0, int j, int k, int n) {
+        int w = Lanes.W;
         FloatVector c00 = FloatVector.zero(sp), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         int a0 = i0 * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
         for (int p = 0; p < k; p++) {
@@ -77,8 +81,13 @@ final class VectorGemm {
 
     /** op(t) as a row-major rows x cols float array. */
     private static void pack(Tensor t, boolean trans, int rows, int cols, float[] dst) {
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) dst[i * cols + j] = (float) (trans ? t.get(j, i) : t.get(i, j));
+        try (Tensor c = t.contiguous()) {
+            float[] src = c.toFloatArray(); // C order of t: [rows, cols], or [cols, rows] when transposed
+            if (!trans) {
+                System.arraycopy(src, 0, dst, 0, src.length);
+                return;
+            }
+            for (int i = 0; i < cols; i++) for (int j = 0; j < rows; j++) dst[j * cols + i] = src[i * rows + j];
         }
     }
 }
