@@ -104,7 +104,7 @@ public final class LaneFft {
         int res = transform(scratch);
         int zr = res, zi = res + hw;
         for (int k = 0; k <= half; k++) {
-            int a = (k % half) * w, b = ((half - k) % half) * w;
+            int a = (k == half ? 0 : k) * w, b = (k == 0 ? 0 : half - k) * w; // Z is periodic in half; no idiv
             float wr = splitRe[k], wi = splitIm[k];
             {
                 FloatVector ar = FloatVector.fromArray(species, scratch, zr + a), ai = FloatVector.fromArray(species, scratch, zi + a);
