@@ -5,6 +5,7 @@ import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ChannelKernel;
+import dev.longconv.ops.Check;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Seq;
 import dev.longconv.simd.LaneFft;
@@ -26,6 +27,8 @@ final class LaneConvPlan implements ConvPlan {
     /** Per block of W channels: the kernel spectrum (FFT path) or the packed taps (direct path). */
     private final float[][] kRe, kIm, kTaps;
     private final ThreadLocal<float[][]> scratch;
+    /** Per thread, for the gated form: x lanes (for skip), a gate's lanes, skip lanes. */
+    private final ThreadLocal<float[][]> gateScratch;
 
     private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout) {
         this.op = op;
@@ -57,6 +60,8 @@ final class LaneConvPlan implements ConvPlan {
             }
         }
         int span = direct ? first + length : n;
+        this.gateScratch = ThreadLocal.withInitial(
+                () -> new float[][] {new float[length * w], new float[length * w], new float[w]});
         this.scratch = ThreadLocal.withInitial(() -> direct
                 ? new float[][] {new float[span * w], new float[span * w]}
                 : new float[][] {new float[span * w], new float[fft.spectrumFloats()], new float[fft.spectrumFloats()],
@@ -87,6 +92,52 @@ final class LaneConvPlan implements ConvPlan {
         int blocks = (channels + Lanes.W - 1) / Lanes.W;
         Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
     }
+
+    /** Gates fused into the pass: pre multiplies the gathered input, post and skip the convolved output before the scatter. */
+    @Override
+    public void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
+        if (layout != this.layout) throw new LongConvException(op, "layout", this.layout + " (as planned)", layout.toString());
+        check(x);
+        Plans.checkOutput(op, x, y);
+        Check.gates(op, x, pre, post, skip, layout);
+        Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+        Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
+        int blocks = (channels + Lanes.W - 1) / Lanes.W;
+        Parallel.forEach(in.batch() * blocks, task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
+    }
+
+    private void runGated(Seq in, Seq out, Seq pre, Seq post, Tensor skip, int b, int block) {
+        float[][] s = scratch.get(), g = gateScratch.get();
+        int d0 = block * Lanes.W, n = length * Lanes.W, span = fft == null ? first + length : fftSize;
+        float[] xl = g[0], gl = g[1], sk = g[2];
+        LaneIO.gather(in, b, d0, s[0], span);
+        System.arraycopy(s[0], 0, xl, 0, n);
+        if (pre != null) {
+            LaneIO.gather(pre, b, d0, gl, length);
+            LaneKernels.multiply(s[0], gl, n);
+        }
+        float[] res;
+        if (fft == null) {
+            LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
+            res = s[1];
+        } else {
+            fft.forward(s[0], 0, s[1], s[2], s[3]);
+            LaneKernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
+            fft.inverse(s[1], s[2], s[0], 0, s[3]);
+            res = s[0];
+        }
+        if (first != 0) System.arraycopy(res, first * Lanes.W, res, 0, n);
+        if (post != null) {
+            LaneIO.gather(post, b, d0, gl, length);
+            LaneKernels.multiply(res, gl, n);
+        }
+        if (skip != null) {
+            LaneIO.gatherVector(skip, d0, sk);
+            LaneKernels.addScaled(res, xl, sk, length);
+        }
+        LaneIO.scatter(res, 0, out, b, d0);
+    }
+
 
     private void run(Seq in, Seq out, int b, int block) {
         float[][] s = scratch.get();

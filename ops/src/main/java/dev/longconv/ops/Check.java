@@ -35,6 +35,28 @@ public final class Check {
         return new SeqDims(s.batch(), s.channels(), s.length(), lk);
     }
 
+    public static SeqDims gatedCausalConv(Tensor x, Tensor k, Tensor pre, Tensor post, Tensor skip, Layout layout) {
+        SeqDims s = causalConv(x, k, layout);
+        gates(CAUSAL_CONV, x, pre, post, skip, layout);
+        return s;
+    }
+
+    /** pregate and postgate shaped like x, skip [D]; each may be null. */
+    public static void gates(String op, Tensor x, Tensor pre, Tensor post, Tensor skip, Layout layout) {
+        if (pre != null) sameAsX(op, "pregate", pre, x);
+        if (post != null) sameAsX(op, "postgate", post, x);
+        if (skip != null) {
+            common(op, "skip", skip, x);
+            int d = Seq.of(x, layout).channels();
+            if (skip.rank() != 1 || skip.dim(0) != d) throw new LongConvException(op, "skip", "shape [D=" + d + "]", shape(skip));
+        }
+    }
+
+    private static void sameAsX(String op, String arg, Tensor t, Tensor x) {
+        common(op, arg, t, x);
+        if (!Arrays.equals(t.shape(), x.shape())) throw new LongConvException(op, arg, "shape " + Arrays.toString(x.shape()) + " (as x)", shape(t));
+    }
+
     public static SeqDims toeplitzConv(Tensor x, Tensor k, Layout layout) {
         SeqDims s = sequence(TOEPLITZ_CONV, x, layout);
         int n = 2 * s.length() - 1;
@@ -109,8 +131,7 @@ public final class Check {
 
     /** The upstream gradient of a sequence op: x's shape and dtype. */
     public static void gradient(String op, Tensor gy, Tensor x) {
-        common(op, "gy", gy, x);
-        if (!Arrays.equals(gy.shape(), x.shape())) throw new LongConvException(op, "gy", "shape " + Arrays.toString(x.shape()) + " (as x)", shape(gy));
+        sameAsX(op, "gy", gy, x);
     }
 
     // ---------------------------------------------------------------- pieces

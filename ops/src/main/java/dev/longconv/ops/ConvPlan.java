@@ -1,5 +1,6 @@
 package dev.longconv.ops;
 
+import dev.longconv.Layout;
 import dev.longconv.Tensor;
 
 /**
@@ -22,4 +23,20 @@ public interface ConvPlan {
 
     /** Writes y for input x into {@code y} (same shape and dtype as x, any strides): no allocation per call. */
     void applyInto(Tensor x, Tensor y);
+
+    /**
+     * The gated form (see {@link Reference#gatedCausalConv}): y = post * conv(pre * x) + skip * x, with
+     * pre and post shaped like x and skip [D]; any may be null. This default composes elementwise steps
+     * around {@link #applyInto}; the vector backend fuses them into the convolution's gather and scatter.
+     */
+    default void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
+        Check.gates(Check.CAUSAL_CONV, x, pre, post, skip, layout);
+        Tensor xin = pre == null ? x : Elementwise.product(x, pre);
+        try {
+            applyInto(xin, y);
+        } finally {
+            if (xin != x) xin.close();
+        }
+        Elementwise.gateAndSkip(y, post, skip, x, layout);
+    }
 }

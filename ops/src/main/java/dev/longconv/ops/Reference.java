@@ -28,6 +28,36 @@ public final class Reference {
         });
     }
 
+    /**
+     * Gated causal-conv, the form gated convolution models use (FlashFFTConv, Hyena):
+     * y[b,d,t] = post[b,d,t] * sum_s k[d,s] pre[b,d,t-s] x[b,d,t-s] + skip[d] x[b,d,t].
+     * pre and post have x's shape and layout, skip is [D]; each may be null (then 1, 1 and 0).
+     */
+    public static Tensor gatedCausalConv(Tensor x, Tensor k, Tensor pre, Tensor post, Tensor skip, Layout layout) {
+        Check.SeqDims s = Check.gatedCausalConv(x, k, pre, post, skip, layout);
+        double[][] kk = ChannelKernel.of(k, layout).readAll();
+        int len = s.length();
+        Tensor y = Tensor.zeros(DType.FLOAT64, x.shape());
+        Seq xs = Seq.of(x, layout), ys = Seq.of(y, layout);
+        Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
+        double[] xr = new double[len], pr = new double[len], qr = new double[len], out = new double[len];
+        for (int b = 0; b < s.batch(); b++) {
+            for (int d = 0; d < s.channels(); d++) {
+                xs.read(b, d, xr);
+                if (ps != null) ps.read(b, d, pr);
+                if (qs != null) qs.read(b, d, qr);
+                double sk = skip == null ? 0 : skip.get(d);
+                for (int t = 0; t < len; t++) {
+                    double acc = 0;
+                    for (int j = 0; j <= Math.min(t, s.taps() - 1); j++) acc += kk[d][j] * (ps == null ? 1 : pr[t - j]) * xr[t - j];
+                    out[t] = (qs == null ? 1 : qr[t]) * acc + sk * xr[t];
+                }
+                ys.write(b, d, out);
+            }
+        }
+        return y;
+    }
+
     /** y[b,d,t] = sum_{s=0}^{L-1} k[d, t-s+L-1] x[b,d,s]; k holds lags -(L-1)..(L-1). */
     public static Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);

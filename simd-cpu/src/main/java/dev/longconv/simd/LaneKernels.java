@@ -23,6 +23,19 @@ public final class LaneKernels {
         }
     }
 
+    /** a[i] *= b[i] for i < n (n a multiple of W). */
+    public static void multiply(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i += w) FloatVector.fromArray(species, a, i).mul(FloatVector.fromArray(species, b, i)).intoArray(a, i);
+    }
+
+    /** y[t] += s * x[t] per lane for t < len; s holds one factor per lane. */
+    public static void addScaled(float[] y, float[] x, float[] s, int len) {
+        FloatVector sv = FloatVector.fromArray(species, s, 0);
+        for (int i = 0, n = len * w; i < n; i += w) {
+            FloatVector.fromArray(species, x, i).fma(sv, FloatVector.fromArray(species, y, i)).intoArray(y, i);
+        }
+    }
+
     /**
      * Direct causal convolution: y[t] = sum_{j < taps, j <= t} k[j] x[t-j] for t < len, per lane.
      * x, k and y are lane-interleaved; y must not alias x.
