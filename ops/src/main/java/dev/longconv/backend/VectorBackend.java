@@ -224,15 +224,22 @@ public final class VectorBackend implements Backend {
         void run(Seq in, Seq out, int b, int block, float[][] buf);
     }
 
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[4][0]);
+
+    /** This thread's four lane buffers, grown to at least {@code floats} each and then reused. */
+    private static float[][] buffers(int floats) {
+        float[][] b = BUFFERS.get();
+        if (b[0].length < floats) for (int i = 0; i < 4; i++) b[i] = new float[floats];
+        return b;
+    }
+
     /** Runs op on every (batch row, channel block) with four lane buffers of {@code span} elements. */
     private Tensor perBlock(Tensor x, Layout layout, Check.SeqDims s, BlockOp op, int span) {
         Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
         try {
             Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
             int blocks = (s.channels() + w - 1) / w;
-            ThreadLocal<float[][]> bufs = ThreadLocal.withInitial(
-                    () -> new float[][] {new float[span * w], new float[span * w], new float[span * w], new float[span * w]});
-            Parallel.forEach(s.batch() * blocks, task -> op.run(in, out, task / blocks, task % blocks, bufs.get()));
+            Parallel.forEach(s.batch() * blocks, task -> op.run(in, out, task / blocks, task % blocks, buffers(span * w)));
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
