@@ -30,7 +30,10 @@ final class LaneConvPlan implements ConvPlan {
     /** Per thread, for the gated form: x lanes (for skip), a gate's lanes, skip lanes. */
     private final ThreadLocal<float[][]> gateScratch;
 
-    private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout) {
+    /** How a plan convolves: by the cost model, or forced (benchmarks measure the crossover with the forced forms). */
+    enum Path { AUTO, DIRECT, FFT }
+
+    private LaneConvPlan(String op, Tensor k, int length, int taps, int first, Layout layout, Path path) {
         this.op = op;
         this.layout = layout;
         this.length = length;
@@ -41,7 +44,7 @@ final class LaneConvPlan implements ConvPlan {
         int w = Lanes.W, blocks = (channels + w - 1) / w;
         // Outputs [first, first + L) are alias-free when N >= L + taps - 1 - first and N >= first + L.
         int n = LaneFft.sizeFor(Math.max(length + taps - 1 - first, first + length));
-        boolean direct = ScalarBackend.directIsCheaper(first + length, taps, n);
+        boolean direct = path == Path.AUTO ? directIsCheaper(first + length, taps, n) : path == Path.DIRECT;
         this.fftSize = direct ? 0 : n;
         this.fft = direct ? null : LaneFft.of(n);
         this.kRe = direct ? null : new float[blocks][];
@@ -68,15 +71,30 @@ final class LaneConvPlan implements ConvPlan {
                         new float[fft.scratchFloats()]});
     }
 
+    /**
+     * Direct when L * taps <= C * N log2 N. C = 3.6 is measured, not derived: ConvPathBench (B=1, D=64,
+     * float32, one thread, AVX2) put the crossover near 40 taps at L=1024 and 48 at L=8192, which both
+     * give C of about 3.6; the flop count alone (C of about 2.6) switches to the FFT too early.
+     */
+    static final double DIRECT_COST_RATIO = 3.6;
+
+    static boolean directIsCheaper(int outputs, int taps, int n) {
+        return (double) outputs * taps <= DIRECT_COST_RATIO * n * (Math.log(n) / Math.log(2));
+    }
+
     /** causal-conv of kernel k ([D, Lk] or [Lk, D]) for inputs of length L; taps at lags >= L are dropped, as they reach no output. */
     static LaneConvPlan causal(Tensor k, int length, Layout layout) {
+        return causal(k, length, layout, Path.AUTO);
+    }
+
+    static LaneConvPlan causal(Tensor k, int length, Layout layout, Path path) {
         int lk = ChannelKernel.of(k, layout).taps();
-        return new LaneConvPlan("causal-conv", k, length, Math.min(lk, length), 0, layout);
+        return new LaneConvPlan("causal-conv", k, length, Math.min(lk, length), 0, layout, path);
     }
 
     /** toeplitz-conv of kernel k ([D, 2L-1] or [2L-1, D]) for inputs of length L. */
     static LaneConvPlan toeplitz(Tensor k, int length, Layout layout) {
-        return new LaneConvPlan("toeplitz-conv", k, length, 2 * length - 1, length - 1, layout);
+        return new LaneConvPlan("toeplitz-conv", k, length, 2 * length - 1, length - 1, layout, Path.AUTO);
     }
 
     /** The FFT size used, or 0 for the direct path. */

@@ -63,6 +63,18 @@ public final class VectorBackend implements Backend {
         return LaneConvPlan.causal(k, length, layout);
     }
 
+    /**
+     * A float32 causal-conv plan that always takes the direct sum ({@code direct}) or always the FFT;
+     * for measuring where one overtakes the other. {@link #causalConvPlan} chooses by itself.
+     */
+    public ConvPlan causalConvPlanForcing(Tensor k, int length, Layout layout, boolean direct) {
+        try (Tensor probe = Tensor.zeros(k.dtype(), layout.seqShape(1, ChannelKernel.of(k, layout).channels(), length))) {
+            Check.causalConv(probe, k, layout);
+        }
+        if (k.dtype() != DType.FLOAT32) throw new dev.longconv.LongConvException("causal-conv", "k", "dtype float32", k.dtype().toString());
+        return LaneConvPlan.causal(k, length, layout, direct ? LaneConvPlan.Path.DIRECT : LaneConvPlan.Path.FFT);
+    }
+
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);
