@@ -5,6 +5,8 @@ package dev.longconv;
  * The message is one line, fit to print as is (the CLI does).
  */
 public class LongConvException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
     private final String op;
     private final String argument;
 

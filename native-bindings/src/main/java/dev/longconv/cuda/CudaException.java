@@ -2,6 +2,8 @@ package dev.longconv.cuda;
 
 /** A CUDA call that failed: the call, the error code, its name and the runtime's description. */
 public final class CudaException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final String call;
     private final int code;
 

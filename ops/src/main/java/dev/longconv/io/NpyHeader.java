@@ -20,6 +20,8 @@ final class NpyHeader {
 
     /** Thrown with a description of what is wrong and where. */
     static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
         Malformed(String msg) {
             super(msg, null, false, false);
         }
