@@ -13,8 +13,15 @@ final class Bluestein {
     /** DFT_m of b, b_k = conj(chirp_|k|) for |k| < n (wrapped), scaled by 1/m to fold in the inverse's scale. */
     private final double[] kernelSpectrum;
 
+    /** Largest n whose inner buffers (4m + a few doubles, m = 2^28) still fit in one Java array. */
+    static final int MAX_N = 1 << 27;
+
     Bluestein(int n) {
+        if (n > MAX_N)
+            throw new IllegalArgumentException("FFT size " + n + " has a prime factor above " + MixedRadix.MAX_RADIX
+                    + " and exceeds the chirp-z limit " + MAX_N + " (its power-of-two inner FFT would not fit in a Java array)");
         this.n = n;
+        // Linear convolution of n chirped samples with a kernel of 2n-1 taps, made circular without wrap-around.
         this.m = Integer.highestOneBit(2 * n - 1) == 2 * n - 1 ? 2 * n - 1 : Integer.highestOneBit(2 * n - 1) << 1;
         this.inner = new MixedRadix(m);
         this.chirp = new double[2 * n];

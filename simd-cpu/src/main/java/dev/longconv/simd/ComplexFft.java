@@ -3,12 +3,22 @@ package dev.longconv.simd;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Complex DFT of any size n >= 1, on interleaved (re, im) doubles, in place. Sizes whose prime
- * factors are at most 13 use a mixed-radix Stockham FFT; others use Bluestein's chirp-z transform.
- * Twiddles come from exact integer angle indices, so the error stays at float64 rounding level.
+ * Complex discrete Fourier transform of any size n >= 1, in float64, in place on interleaved
+ * (re, im) doubles data[off .. off + 2n).
  *
- * <p>Plans are cached per size, immutable and safe to share between threads; each thread keeps its
- * own scratch, so calls allocate nothing after the first on a thread.
+ * <p>{@link #forward}: X[k] = sum_j x[j] e^{-2 pi i jk/n}, unnormalized. {@link #inverse}:
+ * x[j] = (1/n) sum_k X[k] e^{+2 pi i jk/n}, so inverse(forward(x)) = x up to rounding.
+ *
+ * <p>Sizes whose prime factors are at most 13 use a mixed-radix Stockham FFT (radix 4, 2, 3, 5
+ * butterflies, 7, 11, 13 generic); other sizes use Bluestein's chirp-z transform over a power-of-two
+ * FFT of at least 2n-1 points, so every size is O(n log n). Twiddles and chirps are computed with
+ * Math.cos/Math.sin from exact integer angle indices (reduced in long arithmetic), never by
+ * recurrence, so the error stays at float64 rounding level for large n too.
+ *
+ * <p>Thread-safety: plans are cached per size, immutable and safe to share between threads. Working
+ * memory is per thread (one buffer per plan and thread, kept for the thread's lifetime), so calls
+ * allocate nothing after a thread's first call on a plan, and concurrent calls give bit-identical
+ * results to sequential ones.
  */
 public final class ComplexFft {
     private static final ConcurrentHashMap<Integer, ComplexFft> CACHE = new ConcurrentHashMap<>();
@@ -26,23 +36,29 @@ public final class ComplexFft {
         this.scratch = ThreadLocal.withInitial(() -> new double[size]);
     }
 
-    /** The plan for size n (n >= 1). */
+    /**
+     * The plan for size n, created on first use and cached.
+     *
+     * @throws IllegalArgumentException if n < 1, or if the working buffers for n cannot be Java arrays
+     *     (n above about 2^30, or above 2^27 for sizes with a prime factor over 13)
+     */
     public static ComplexFft of(int n) {
         if (n < 1) throw new IllegalArgumentException("FFT size must be >= 1, got " + n);
         return CACHE.computeIfAbsent(n, ComplexFft::new);
     }
 
+    /** The transform size n (number of complex points). */
     public int size() {
         return n;
     }
 
-    /** X[k] = sum_j x[j] e^{-2 pi i j k / n}, over data[off .. off + 2n). */
+    /** In place: X[k] = sum_j x[j] e^{-2 pi i j k / n}, over data[off .. off + 2n); no normalization. */
     public void forward(double[] data, int off) {
         if (mixed != null) mixed.forward(data, off, scratch.get());
         else bluestein.forward(data, off, scratch.get());
     }
 
-    /** x[j] = (1/n) sum_k X[k] e^{+2 pi i j k / n}, over data[off .. off + 2n). */
+    /** In place: x[j] = (1/n) sum_k X[k] e^{+2 pi i j k / n}, over data[off .. off + 2n). */
     public void inverse(double[] data, int off) {
         // ifft(v) = conj(fft(conj(v))) / n: one engine serves both directions.
         for (int i = off + 1; i < off + 2 * n; i += 2) data[i] = -data[i];
