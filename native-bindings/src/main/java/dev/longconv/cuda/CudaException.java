@@ -1,16 +1,28 @@
 package dev.longconv.cuda;
 
-/** A CUDA call that failed: the call, the error code, its name and the runtime's description. */
+/**
+ * A CUDA runtime call that failed: the call, the {@code cudaError_t} code, and the runtime's name and
+ * description of it (or placeholders when libcudart is not loaded, so the exception can always be built).
+ */
 public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final String call;
     private final int code;
+    private final String errorName;
+    private final String errorString;
 
-    public CudaException(String call, int code, String name, String description) {
-        super(call + " failed: " + name + " (" + code + "): " + description);
+    public CudaException(String call, int code, String errorName, String errorString) {
+        super(call + " returned " + errorName + " (" + code + "): " + errorString);
         this.call = call;
         this.code = code;
+        this.errorName = errorName;
+        this.errorString = errorString;
+    }
+
+    /** Throws a CudaException named by the loaded runtime when {@code code} is not cudaSuccess (0). */
+    public static void check(String call, int code) {
+        if (code != 0) throw new CudaException(call, code, Cudart.errorName(code), Cudart.errorString(code));
     }
 
     public String call() {
@@ -19,5 +31,15 @@ public final class CudaException extends RuntimeException {
 
     public int code() {
         return code;
+    }
+
+    /** The enumerator's name, e.g. {@code cudaErrorInsufficientDriver}. */
+    public String errorName() {
+        return errorName;
+    }
+
+    /** The runtime's sentence for the error, from {@code cudaGetErrorString}. */
+    public String errorString() {
+        return errorString;
     }
 }

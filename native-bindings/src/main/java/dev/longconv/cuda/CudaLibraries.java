@@ -8,105 +8,133 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Finds CUDA shared libraries in a documented order: {@code -Dlongconv.cuda.libdir},
  * {@code LONGCONV_CUDA_LIBDIR}, {@code $CUDA_HOME/lib64}, {@code $CUDA_PATH/lib64},
  * {@code /usr/local/cuda/lib64}, the system loader by soname, then the {@code nvidia/*}{@code /lib}
- * folders of Python site-packages (where PyTorch's CUDA wheels install them).
+ * folders of Python site-packages (where PyTorch's CUDA wheels install them). Libraries load into the
+ * global arena and stay loaded: the dynamic loader shares them process-wide anyway.
  */
 public final class CudaLibraries {
     public static final String LIBDIR_PROPERTY = "longconv.cuda.libdir";
     public static final String LIBDIR_ENV = "LONGCONV_CUDA_LIBDIR";
+    /** Sonames by preference: the newest major version first. */
+    public static final List<String> CUDART = List.of("libcudart.so.13", "libcudart.so.12");
+    public static final List<String> CUFFT = List.of("libcufft.so.12", "libcufft.so.11");
+    public static final List<String> CUBLAS = List.of("libcublas.so.13", "libcublas.so.12");
 
-    /** A loaded library and where it came from. */
+    /** A loaded library and where it came from (a file, or a soname the system loader resolved). */
     public record Loaded(SymbolLookup lookup, String location) {}
+
+    /** One place to look: a directory, or the system loader when {@code dir} is null. */
+    record Place(String label, Path dir) {}
+
+    /** Why a file that exists did not load (a missing dependency, a wrong architecture), for {@link #searched}. */
+    private static final Map<Path, String> FAILED = new ConcurrentHashMap<>();
 
     private CudaLibraries() {}
 
-    /** The directories searched before the system loader, in order (those that are set). */
-    public static List<Path> directories() {
-        List<Path> dirs = new ArrayList<>();
-        addIfSet(dirs, System.getProperty(LIBDIR_PROPERTY), "");
-        addIfSet(dirs, System.getenv(LIBDIR_ENV), "");
-        addIfSet(dirs, System.getenv("CUDA_HOME"), "lib64");
-        addIfSet(dirs, System.getenv("CUDA_PATH"), "lib64");
-        dirs.add(Path.of("/usr/local/cuda/lib64"));
-        return dirs;
+    /**
+     * Loads the first of {@code sonames} found in the documented order; empty when none loads, and then
+     * {@link #searched} says where it looked. {@code baseName} ("cudart") only names the library.
+     */
+    public static Optional<Loaded> find(String baseName, List<String> sonames) {
+        return find(sonames, places(System::getProperty, System::getenv), new StringBuilder());
     }
 
-    private static void addIfSet(List<Path> dirs, String base, String sub) {
-        if (base != null && !base.isBlank()) dirs.add(Path.of(base).resolve(sub));
+    /** Where {@link #find} looks for {@code sonames}, in order, with load failures: for error messages. */
+    public static String searched(String baseName, List<String> sonames) {
+        StringBuilder sb = new StringBuilder("lib").append(baseName).append(": ");
+        describe(sonames, places(System::getProperty, System::getenv), sb);
+        return sb.toString();
     }
 
-    /** nvidia/&lt;pkg&gt;/lib folders of Python environments, searched after the system loader. */
-    static List<Path> pythonDirectories() {
-        List<Path> roots = new ArrayList<>();
-        String home = System.getProperty("user.home");
-        for (String base : new String[] {home + "/.local/lib", "/usr/local/lib", "/usr/lib", System.getenv("VIRTUAL_ENV") + "/lib",
-                System.getenv("CONDA_PREFIX") + "/lib"}) {
-            Path b = Path.of(base);
-            if (!Files.isDirectory(b)) continue;
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(b, "python3*")) {
-                for (Path py : ds) {
-                    roots.add(py.resolve("site-packages/nvidia"));
-                    roots.add(py.resolve("dist-packages/nvidia"));
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // an unreadable folder is one place fewer to look
-            }
-        }
-        List<Path> out = new ArrayList<>();
-        for (Path r : roots) {
-            if (!Files.isDirectory(r)) continue;
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(r)) {
-                for (Path pkg : ds) if (Files.isDirectory(pkg.resolve("lib"))) out.add(pkg.resolve("lib"));
-            } catch (IOException | RuntimeException ignored) {
-                // as above
-            }
-        }
+    /** The places to look, from a property and an environment source so tests need not set globals. */
+    static List<Place> places(UnaryOperator<String> property, UnaryOperator<String> env) {
+        List<Place> out = new ArrayList<>();
+        dir(out, "-D" + LIBDIR_PROPERTY, property.apply(LIBDIR_PROPERTY), "");
+        dir(out, LIBDIR_ENV, env.apply(LIBDIR_ENV), "");
+        dir(out, "$CUDA_HOME/lib64", env.apply("CUDA_HOME"), "lib64");
+        dir(out, "$CUDA_PATH/lib64", env.apply("CUDA_PATH"), "lib64");
+        out.add(new Place("/usr/local/cuda/lib64", Path.of("/usr/local/cuda/lib64")));
+        out.add(new Place("system loader", null));
+        for (Path p : pythonLibDirs(property.apply("user.home"), env)) out.add(new Place(p.toString(), p));
         return out;
     }
 
-    /**
-     * Loads the first of {@code sonames} found, searching {@code dirs}, then the system loader, then
-     * {@code later}. Libraries load into the global arena: a process loads CUDA once and keeps it.
-     */
-    static Optional<Loaded> load(List<String> sonames, List<Path> dirs, List<Path> later, StringBuilder searched) {
-        Optional<Loaded> found = fromDirectories(sonames, dirs, searched);
-        if (found.isPresent()) return found;
-        for (String so : sonames) {
-            try {
-                return Optional.of(new Loaded(SymbolLookup.libraryLookup(so, Arena.global()), so + " (system loader)"));
-            } catch (IllegalArgumentException e) {
-                // not on the loader path; keep looking
-            }
-        }
-        searched.append("system loader (").append(String.join(", ", sonames)).append("), ");
-        found = fromDirectories(sonames, later, new StringBuilder());
-        searched.append("python site-packages nvidia/*/lib");
-        return found;
+    private static void dir(List<Place> out, String label, String base, String sub) {
+        if (base == null || base.isBlank()) return;
+        Path p = Path.of(base).resolve(sub);
+        out.add(new Place(label + "=" + p, p));
     }
 
-    private static Optional<Loaded> fromDirectories(List<String> sonames, List<Path> dirs, StringBuilder searched) {
-        for (Path d : dirs) {
-            for (String so : sonames) {
-                Path p = d.resolve(so);
-                if (!Files.isRegularFile(p)) continue;
-                try {
-                    return Optional.of(new Loaded(SymbolLookup.libraryLookup(p, Arena.global()), p.toString()));
-                } catch (IllegalArgumentException e) {
-                    searched.append(p).append(" (failed to load: ").append(e.getMessage()).append("), ");
+    /** nvidia/&lt;pkg&gt;/lib folders of Python environments, found without running Python. */
+    private static List<Path> pythonLibDirs(String home, UnaryOperator<String> env) {
+        List<Path> libs = new ArrayList<>();
+        for (String root : new String[] {home == null ? null : home + "/.local", "/usr/local", "/usr", env.apply("VIRTUAL_ENV"),
+                env.apply("CONDA_PREFIX")}) {
+            if (root == null || root.isBlank()) continue;
+            for (Path py : list(Path.of(root, "lib"), "python3*")) {
+                for (String pkgs : new String[] {"site-packages", "dist-packages"}) {
+                    for (Path pkg : list(py.resolve(pkgs).resolve("nvidia"), "*")) {
+                        if (Files.isDirectory(pkg.resolve("lib"))) libs.add(pkg.resolve("lib"));
+                    }
                 }
             }
-            searched.append(d).append(", ");
         }
+        return libs;
+    }
+
+    private static List<Path> list(Path dir, String glob) {
+        if (!Files.isDirectory(dir)) return List.of();
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, glob)) {
+            ds.forEach(out::add);
+        } catch (IOException | RuntimeException e) {
+            // an unreadable folder is one place fewer to look, not a failure
+        }
+        out.sort(null); // directory order varies between file systems; the search order should not
+        return out;
+    }
+
+    /** Loads the first of {@code sonames} from {@code places} in order; when none loads, appends where it looked. */
+    static Optional<Loaded> find(List<String> sonames, List<Place> places, StringBuilder searched) {
+        for (Place place : places) {
+            for (String so : sonames) {
+                Path file = place.dir() == null ? null : place.dir().resolve(so);
+                if (file != null && !Files.exists(file)) continue;
+                try {
+                    return Optional.of(file == null ? new Loaded(SymbolLookup.libraryLookup(so, Arena.global()), so + " (system loader)")
+                            : new Loaded(SymbolLookup.libraryLookup(file, Arena.global()), file.toString()));
+                } catch (RuntimeException e) {
+                    // the loader not knowing a soname is the normal miss; a file that exists and fails is worth reporting
+                    if (file != null) FAILED.put(file, String.valueOf(e.getMessage()));
+                }
+            }
+        }
+        describe(sonames, places, searched);
         return Optional.empty();
     }
 
-    /** Loads one CUDA library by its sonames in the documented order. */
-    public static Optional<Loaded> load(List<String> sonames, StringBuilder searched) {
-        return load(sonames, directories(), pythonDirectories(), searched);
+    private static void describe(List<String> sonames, List<Place> places, StringBuilder sb) {
+        int start = sb.length();
+        for (Place place : places) {
+            if (sb.length() > start) sb.append(", ");
+            if (place.dir() == null) {
+                sb.append("system loader (").append(String.join(", ", sonames)).append(')');
+                continue;
+            }
+            sb.append(place.label());
+            for (String so : sonames) {
+                String why = FAILED.get(place.dir().resolve(so));
+                if (why != null) sb.append(" (").append(so).append(" failed to load: ").append(why).append(')');
+            }
+        }
+        if (places.getLast().dir() == null) sb.append(", no nvidia/*/lib in Python site-packages");
     }
 }

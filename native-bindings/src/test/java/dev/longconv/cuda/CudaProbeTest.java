@@ -1,14 +1,12 @@
 package dev.longconv.cuda;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -17,57 +15,73 @@ class CudaProbeTest {
     @Test
     void statusNeverThrowsAndIsConsistent() {
         CudaProbe.CudaStatus s = CudaProbe.status();
+        System.out.println("CudaProbe.status() = " + s);
         assertNotNull(s.reason());
         assertFalse(s.reason().isBlank());
         assertEquals(s.deviceCount(), s.devices().size());
+        assertSame(s, CudaProbe.status(), "computed once");
         if (s.available()) {
             assertTrue(s.deviceCount() > 0);
             assertEquals(CudaProbe.ABI_VERSION, s.kernelsAbiVersion());
+            assertNotNull(s.cudartPath());
         } else {
-            assertTrue(s.reason().contains("GPU") || s.reason().contains("libcudart") || s.reason().contains("kernels")
-                    || s.reason().contains("device"), s.reason());
+            // a machine without a GPU says which piece is missing: the library, the driver, a device or the kernels
+            String r = s.reason();
+            assertTrue(r.startsWith("libcudart not found") || r.contains("driver") || r.contains("device") || r.contains("kernels"), r);
         }
-        assertEquals(s, CudaProbe.status(), "computed once");
+        if (s.cudartPath() == null) {
+            assertEquals(0, s.runtimeVersion());
+            assertTrue(s.reason().contains("searched:"), s.reason());
+        }
+    }
+
+    @Test
+    void noDriverIsNamedByTheRuntime() {
+        CudaProbe.CudaStatus s = CudaProbe.status();
+        assumeTrue(s.cudartPath() != null && s.reason().startsWith("no CUDA driver"), () -> "not a machine with libcudart but no driver: " + s.reason());
+        assertTrue(s.reason().contains("cudaGetDeviceCount returned cudaError"), s.reason());
+        assertTrue(s.runtimeVersion() > 0, s.toString());
+        assertEquals(0, s.deviceCount());
+        assertFalse(s.available());
     }
 
     @Test
     void gpuIsUsableWhenPresent() {
         CudaProbe.CudaStatus s = CudaProbe.status();
         assumeTrue(s.available(), () -> "no usable GPU here: " + s.reason());
+        assertTrue(s.deviceCount() > 0);
+        assertEquals(CudaProbe.ABI_VERSION, s.kernelsAbiVersion());
+        assertTrue(s.driverVersion() >= s.runtimeVersion() / 1000 * 1000, s.toString());
         for (CudaProbe.CudaDeviceInfo d : s.devices()) {
             assertTrue(d.ccMajor() >= 5, d.toString());
             assertTrue(d.totalMemoryBytes() > 0, d.toString());
+            assertFalse(d.name().isBlank(), d.toString());
         }
     }
 
     @Test
-    void kernelsLibraryIsPackagedWhenBuiltWithNvcc() {
+    void kernelsLibraryIsPackagedAndLoadsAgainstCudart() {
         boolean packaged = CudaProbe.class.getClassLoader().getResource(CudaProbe.KERNELS_RESOURCE) != null;
         assumeTrue(packaged, "built without nvcc: no kernels library in the kernels-cuda jar");
         CudaProbe.CudaStatus s = CudaProbe.status();
+        assertNotNull(s.kernelsLibrary(), "a packaged library is always reported");
         assumeTrue(s.cudartPath() != null, () -> "libcudart not loadable here, so the kernels library cannot load: " + s.reason());
-        assertEquals(CudaProbe.ABI_VERSION, s.kernelsAbiVersion(), "kernels library loaded and reports its ABI: " + s);
+        assertEquals(CudaProbe.ABI_VERSION, s.kernelsAbiVersion(), () -> "kernels library loaded and reports its ABI: " + s);
+        assertFalse(s.reason().contains("kernels"), s.reason());
     }
 
     @Test
-    void searchFallsThroughEmptyDirectoriesAndReportsWhereItLooked(@TempDir Path empty) {
-        StringBuilder searched = new StringBuilder();
-        var found = CudaLibraries.load(List.of("libdoes-not-exist.so.99"), List.of(empty), List.of(empty), searched);
-        assertTrue(found.isEmpty());
-        assertTrue(searched.toString().contains(empty.toString()), searched.toString());
-        assertTrue(searched.toString().contains("system loader"), searched.toString());
-    }
-
-    @Test
-    void propertyDirectoryComesFirst() {
-        String old = System.getProperty(CudaLibraries.LIBDIR_PROPERTY);
-        try {
-            System.setProperty(CudaLibraries.LIBDIR_PROPERTY, "/opt/somewhere");
-            assertEquals(Path.of("/opt/somewhere"), CudaLibraries.directories().get(0));
-            assertTrue(CudaLibraries.directories().contains(Path.of("/usr/local/cuda/lib64")));
-        } finally {
-            if (old == null) System.clearProperty(CudaLibraries.LIBDIR_PROPERTY);
-            else System.setProperty(CudaLibraries.LIBDIR_PROPERTY, old);
+    void checkNamesTheErrorThroughTheRuntime() {
+        CudaException.check("cudaNothing", 0);
+        CudaException e = assertThrows(CudaException.class, () -> CudaException.check("cudaGetDeviceCount", 35));
+        assertEquals("cudaGetDeviceCount", e.call());
+        assertEquals(35, e.code());
+        assertTrue(e.getMessage().startsWith("cudaGetDeviceCount returned " + e.errorName() + " (35): "), e.getMessage());
+        if (Cudart.library().isPresent()) {
+            assertEquals("cudaErrorInsufficientDriver", e.errorName());
+            assertTrue(e.errorString().toLowerCase().contains("driver"), e.errorString());
+        } else {
+            assertEquals("cudaError 35", e.errorName());
         }
     }
 }
