@@ -3,11 +3,43 @@ package dev.longconv.io;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** A file that is not a .npy array longconv reads; the message is one line naming the file and the problem. */
+/**
+ * A file whose bytes are not a .npy array longconv reads. The message is {@code "<file>: <problem>"} on
+ * one line, fit to show a user as is.
+ */
 public final class NpyFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception for {@code file}.
+     *
+     * @param file    the file that was being read
+     * @param problem what is wrong with it, in words
+     */
     public NpyFormatException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(oneLine(file + ": " + problem));
+    }
+
+    /**
+     * Parts of the message come from the file (a dtype string, a key) or its name, and either may hold
+     * control characters; escaping them keeps the promise of one printable line.
+     */
+    static String oneLine(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            String esc = switch (c) {
+                case '\n' -> "\\n";
+                case '\r' -> "\\r";
+                case '\t' -> "\\t";
+                default -> Character.isISOControl(c) || c == '\u2028' || c == '\u2029' ? String.format("\\u%04x", (int) c) : null;
+            };
+            if (esc != null && b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
+            if (b != null) {
+                if (esc != null) b.append(esc);
+                else b.append(c);
+            }
+        }
+        return b == null ? s : b.toString();
     }
 }
