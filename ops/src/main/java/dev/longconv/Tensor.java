@@ -31,7 +31,7 @@ public final class Tensor implements AutoCloseable {
     private final long[] strides;
     private final long offset;
     private final Storage storage;
-    private final boolean owner;
+    private boolean owner;
 
     /** One allocation and the arena that frees it (null when someone else's arena owns it). */
     private static final class Storage {
@@ -336,6 +336,19 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalStateException("reshape of a non-contiguous tensor " + this + " would need a copy; call contiguous() first");
         }
         return new Tensor(dtype, s, contiguousStrides(s), offset, storage, false);
+    }
+
+    /**
+     * This tensor's memory under another shape, with ownership moving to the result: this tensor
+     * becomes a view (closing it does nothing). Returns a reshaped temporary without a copy; needs an
+     * owning, contiguous tensor.
+     */
+    public Tensor reshapeOwned(long... newShape) {
+        if (!owner) throw new IllegalStateException("reshapeOwned needs the owning tensor; " + this + " is a view");
+        Tensor r = reshape(newShape);
+        owner = false;
+        r.owner = true;
+        return r;
     }
 
     /** A view with dimensions a and b swapped. */
