@@ -98,9 +98,9 @@ public final class Stu implements Layer {
         Map<String, String> meta = new HashMap<>(w.metadata());
         meta.putAll(overrides);
         Mode mode = meta.containsKey("mode") ? Mode.parse(meta.get("mode"))
-                : meta.containsKey("use_approx") ? (bool(meta, "use_approx") ? Mode.APPROX : Mode.EXACT)
+                : meta.containsKey("use_approx") ? (Hyper.bool(NAME, meta, "use_approx", true) ? Mode.APPROX : Mode.EXACT)
                 : w.has("M_inputs") ? Mode.APPROX : Mode.EXACT;
-        boolean hankelL = meta.containsKey("use_hankel_L") && bool(meta, "use_hankel_L");
+        boolean hankelL = Hyper.bool(NAME, meta, "use_hankel_L", false);
         Map<String, Tensor> p = new LinkedHashMap<>();
         if (mode == Mode.APPROX) {
             p.put("M_inputs", w.get(NAME, "M_inputs", -1, -1));
@@ -113,15 +113,6 @@ public final class Stu implements Layer {
         int k = (int) (mode == Mode.APPROX ? p.get("M_filters").dim(0) : p.get("M_phi_plus").dim(0));
         Tensor phi = w.has("phi") ? w.get(NAME, "phi", -1, k) : StuFilterCache.filters(meta, w.source(), k, hankelL);
         return new Stu(new Config(mode, hankelL), phi, p);
-    }
-
-    private static boolean bool(Map<String, String> meta, String key) {
-        String v = meta.get(key).trim().toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "true", "1" -> true;
-            case "false", "0" -> false;
-            default -> throw new LongConvException(NAME, key, "true or false", "'" + meta.get(key) + "'");
-        };
     }
 
     private Tensor need(String name, long... shape) {
