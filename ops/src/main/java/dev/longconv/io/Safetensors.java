@@ -336,6 +336,8 @@ public final class Safetensors implements AutoCloseable {
                 ByteBuffer hb = ByteBuffer.wrap(head);
                 while (hb.hasRemaining()) ch.write(hb);
                 for (Map.Entry<String, Tensor> kv : order) {
+                    // An empty tensor has no bytes to write (and Tensor.segment() refuses some empty shapes, such as [2, 0]).
+                    if (kv.getValue().numel() == 0) continue;
                     try (Tensor c = kv.getValue().contiguous()) {
                         writeData(ch, c.segment());
                     }
