@@ -131,6 +131,9 @@ def run_case(args, name, b, seq_len, d, k, use_approx, use_hankel_L, store_phi, 
     base = os.path.join(args.work, name)
     save_safetensors(base + ".safetensors", tensors, meta)
     np.save(base + "_x.npy", x.numpy())
+    np.save(base + "_expected.npy", y64)
+    if args.fixtures:
+        return None
     out = base + "_y.npy"
     cmd = [args.longconv, "run", "stu", "--x", base + "_x.npy", "--weights", base + ".safetensors", "--out", out]
     if args.backend:
@@ -161,6 +164,9 @@ def main():
     p.add_argument("--work", default="target/stu-anchor")
     p.add_argument("--backend")
     p.add_argument("--time", action="store_true", help="also time torch's CPU forward at the JMH shapes")
+    p.add_argument("--cases", help="comma-separated case names to run (default: all)")
+    p.add_argument("--fixtures", action="store_true",
+                   help="only write the small test fixtures (weights, x, torch's float64 y) into --work; run nothing")
     args = p.parse_args()
     os.makedirs(args.work, exist_ok=True)
     cases = [
@@ -171,11 +177,20 @@ def main():
         ("approx_phi_given", 3, 1000, 32, 24, True, False, True),
         ("exact_phi_given", 2, 97, 6, 5, False, False, True),
     ]
+    if args.fixtures:
+        small = [("stu_approx", 2, 37, 4, 6, True, False, False), ("stu_approx_hankel_L", 1, 20, 3, 4, True, True, False),
+                 ("stu_exact", 2, 23, 3, 5, False, False, False), ("stu_exact_phi", 1, 16, 2, 3, False, False, True)]
+        for i, (name, b, seq_len, d, k, approx, hl, store) in enumerate(small):
+            run_case(args, name, b, seq_len, d, k, approx, hl, store, 99 + i)
+        print("fixtures written to", args.work)
+        return
     worst = 0.0
     print(f"torch {torch.__version__}; relative L2 of longconv's float32 output against torch float32 and float64")
     print("| case | B | L | D | K | vs torch f32 | vs torch f64 | torch f32 vs f64 |")
     print("|---|---|---|---|---|---|---|---|")
     for i, (name, b, seq_len, d, k, approx, hl, store) in enumerate(cases):
+        if args.cases and name not in args.cases.split(","):
+            continue
         e32, e64, t = run_case(args, name, b, seq_len, d, k, approx, hl, store, 1234 + i)
         worst = max(worst, e64)
         print(f"| {name} | {b} | {seq_len} | {d} | {k} | {e32:.2e} | {e64:.2e} | {t:.2e} |")
