@@ -113,10 +113,44 @@ public final class VectorBackend implements Backend {
         ChannelKernel ck = ChannelKernel.of(kr, layout);
         float[][] packed = new float[blocks][];
         for (int bl = 0; bl < blocks; bl++) LaneIO.gatherKernel(ck, bl * w, s.taps(), packed[bl] = new float[s.taps() * w], s.taps());
+        if (r >= SKI_FFT_MIN_R) return skiByFft(x, layout, s, grid, frac, packed, r);
         int span = Math.max(len, 2 * r); // buf[2] holds u and v
         return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
             LaneIO.gather(in, b, bl * w, buf[0], len);
             LaneKernels.ski(buf[0], len, grid.seg(), frac, packed[bl], r, buf[2], buf[3], buf[1]);
+            LaneIO.scatter(buf[1], 0, out, b, bl * w);
+        }, span);
+    }
+
+    /**
+     * From this many inducing points on, ski applies T by FFT: v[i] = (kr * u)[i + r - 1], a linear
+     * convolution read where no circular wrap reaches for any size >= 2r-1. Direct T costs 2r^2 flops per lane,
+     * the FFT route about 5 n log2(n) + 3n with n ~ 2r: equal near r = 32, so the switch sits above that.
+     */
+    static final int SKI_FFT_MIN_R = 64;
+
+    private Tensor skiByFft(Tensor x, Layout layout, Check.SeqDims s, SkiGrid grid, float[] frac, float[][] packed, int r) {
+        int len = s.length(), taps = 2 * r - 1;
+        LaneFft fft = LaneFft.of(LaneFft.sizeFor(taps));
+        int n = fft.size(), bins = n / 2 + 1;
+        float[][] kRe = new float[packed.length][fft.spectrumFloats()], kIm = new float[packed.length][fft.spectrumFloats()];
+        float[] padded = new float[n * w], scratch = new float[fft.scratchFloats()];
+        for (int bl = 0; bl < packed.length; bl++) {
+            java.util.Arrays.fill(padded, 0f);
+            System.arraycopy(packed[bl], 0, padded, 0, taps * w);
+            fft.forward(padded, 0, kRe[bl], kIm[bl], scratch);
+        }
+        // buf[0]: x, then the spectrum's real part; buf[1]: its imaginary part, then y; buf[2]: u padded to n,
+        // then the convolution; buf[3]: FFT scratch (2n lanes).
+        int span = Math.max(len, 2 * n);
+        return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
+            LaneIO.gather(in, b, bl * w, buf[0], len);
+            LaneKernels.skiProject(buf[0], len, grid.seg(), frac, r, buf[2]);
+            java.util.Arrays.fill(buf[2], r * w, n * w, 0f);
+            fft.forward(buf[2], 0, buf[0], buf[1], buf[3]);
+            LaneKernels.complexMultiply(buf[0], buf[1], kRe[bl], kIm[bl], bins);
+            fft.inverse(buf[0], buf[1], buf[2], 0, buf[3]);
+            LaneKernels.skiExpand(buf[2], (r - 1) * w, len, grid.seg(), frac, buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * w);
         }, span);
     }

@@ -120,7 +120,7 @@ class BackendTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void ski(Case c) {
-        for (int r : new int[] {2, 3, 5, 32}) {
+        for (int r : new int[] {2, 3, 5, 32, 64, 97}) {
             try (Tensor x = x(c); Tensor kr = kernel(c, 2 * r - 1, 5)) {
                 check("ski r=" + r, c, c.backend.ski(x, kr, c.layout), Reference.ski(x, kr, c.layout));
             }

@@ -68,10 +68,23 @@ public final class LaneKernels {
     }
 
     /**
-     * ski per lane: u = W^T x onto r points, v = T u with T[i][j] = kr[i - j + r - 1], y = W v. Row t of
-     * W has weight 1 - frac[t] on point seg[t] and frac[t] on seg[t] + 1. u and v are r * W scratch.
+     * ski per lane: u = W^T x, v = T u with T[i,j] = kr[i-j+r-1], y = W v; W interpolates linearly onto r
+     * inducing points (segment seg[t], weight frac[t] on its upper end). u and v need r * W floats each.
      */
     public static void ski(float[] x, int len, int[] seg, float[] frac, float[] kr, int r, float[] u, float[] v, float[] y) {
+        skiProject(x, len, seg, frac, r, u);
+        for (int i = 0; i < r; i++) {
+            FloatVector acc = FloatVector.zero(species);
+            for (int j = 0; j < r; j++) {
+                acc = FloatVector.fromArray(species, kr, (i - j + r - 1) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
+            }
+            acc.intoArray(v, i * w);
+        }
+        skiExpand(v, 0, len, seg, frac, y);
+    }
+
+    /** u = W^T x per lane (r * W floats, overwritten). */
+    public static void skiProject(float[] x, int len, int[] seg, float[] frac, int r, float[] u) {
         java.util.Arrays.fill(u, 0, r * w, 0f);
         for (int t = 0; t < len; t++) {
             FloatVector xt = FloatVector.fromArray(species, x, t * w);
@@ -80,15 +93,12 @@ public final class LaneKernels {
             xt.mul(1 - f).add(FloatVector.fromArray(species, u, i)).intoArray(u, i);
             if (f != 0) xt.mul(f).add(FloatVector.fromArray(species, u, i + w)).intoArray(u, i + w);
         }
-        for (int i = 0; i < r; i++) {
-            FloatVector acc = FloatVector.zero(species);
-            for (int j = 0; j < r; j++) {
-                acc = FloatVector.fromArray(species, kr, (i - j + r - 1) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
-            }
-            acc.intoArray(v, i * w);
-        }
+    }
+
+    /** y = W v per lane, v read from {@code vOff}. */
+    public static void skiExpand(float[] v, int vOff, int len, int[] seg, float[] frac, float[] y) {
         for (int t = 0; t < len; t++) {
-            int i = seg[t] * w;
+            int i = vOff + seg[t] * w;
             float f = frac[t];
             FloatVector yt = FloatVector.fromArray(species, v, i).mul(1 - f);
             if (f != 0) yt = FloatVector.fromArray(species, v, i + w).mul(f).add(yt);
