@@ -1,0 +1,70 @@
+package dev.longconv.cli;
+
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import dev.longconv.backend.Backends;
+import dev.longconv.layers.Layer;
+import dev.longconv.layers.SafetensorsWeights;
+import dev.longconv.layers.SkiTno;
+import dev.longconv.layers.Stu;
+import dev.longconv.layers.Weights;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code longconv run LAYER}: one layer's forward pass on x.npy with weights from a safetensors file. */
+final class LayerCommands {
+    private LayerCommands() {}
+
+    /** Options every layer takes. Hyperparameters come from the file's __metadata__; --set overrides them. */
+    static final class LayerOptions {
+        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Input, float32 or float64.") Path x;
+        @Option(names = "--weights", required = true, paramLabel = "W.safetensors",
+                description = "The PyTorch module's state_dict saved with safetensors (hyperparameters in __metadata__).") Path weights;
+        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hyperparameter of the file's metadata (repeatable).")
+        Map<String, String> set = new LinkedHashMap<>();
+        @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where to write y.") Path out;
+        @Option(names = "--backend", paramLabel = "B", description = "scalar, vector or cuda (default: the best available).") String backend;
+
+        Backend backend() {
+            return backend == null ? Backends.selected() : Backends.get(backend);
+        }
+
+        Integer run(String layer, Map<String, String> extra, BiFunction<Weights, Map<String, String>, Layer> factory) throws IOException {
+            Map<String, String> overrides = new LinkedHashMap<>(set);
+            overrides.putAll(extra);
+            try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x);
+                    Tensor y = factory.apply(w, overrides).forward(backend(), xt)) {
+                y.toNpy(out);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "stu", description = "Spectral Transform Unit (flash-stu semantics) on x [B, L, D].")
+    static final class StuCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--mode", paramLabel = "approx|exact", description = "Override the mode the weights imply.") String mode;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(Stu.NAME, mode == null ? Map.of() : Map.of("mode", mode), Stu::load);
+        }
+    }
+
+    @Command(name = "ski-tno", description = "SKI-TNO: short-conv (same) plus ski with a warped inducing-lag kernel, on x [B, L, D].")
+    static final class SkiTnoCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(SkiTno.NAME, Map.of(), SkiTno::load);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.longconv.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longconv.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * `longconv run LAYER` on weights exported from PyTorch: the fixtures are written by
+ * bench/anchors/stu_anchor.py --fixtures (torch's float64 output of the flash-stu forward as the expected y),
+ * and the float32 result must be within relative L2 1e-5 of it.
+ */
+class LayerCommandTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    Path fixture(String name) throws IOException {
+        Path p = dir.resolve(name);
+        try (InputStream in = getClass().getResourceAsStream("/fixtures/layers/" + name)) {
+            if (in == null) throw new IOException("missing test resource /fixtures/layers/" + name);
+            Files.copy(in, p);
+        }
+        return p;
+    }
+
+    void assertReproduces(String layer, String name, String... extra) throws IOException {
+        Path x = fixture(name + "_x.npy"), w = fixture(name + ".safetensors"), expected = fixture(name + "_expected.npy");
+        Path out = dir.resolve(name + "_y.npy");
+        for (String backend : new String[] {"scalar", "vector"}) {
+            String[] base = {"run", layer, "--x", x.toString(), "--weights", w.toString(), "--out", out.toString(), "--backend", backend};
+            String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+            System.arraycopy(extra, 0, args, base.length, extra.length);
+            Result r = run(args);
+            assertEquals(0, r.code(), name + " on " + backend + ": " + r.err());
+            try (Tensor y = Tensor.fromNpy(out); Tensor e = Tensor.fromNpy(expected)) {
+                assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(y.shape()), name + " shape");
+                double num = 0, den = 0;
+                for (long i = 0; i < e.numel(); i++) {
+                    double d = y.getFlat(i) - e.getFlat(i);
+                    num += d * d;
+                    den += e.getFlat(i) * e.getFlat(i);
+                }
+                double err = Math.sqrt(num / den);
+                assertTrue(err <= 1e-5, layer + " " + name + " on " + backend + ": relative L2 " + err + " against torch's float64 output");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stu_approx", "stu_approx_hankel_L", "stu_exact", "stu_exact_phi"})
+    void stuReproducesTorch(String name) throws IOException {
+        assertReproduces("stu", name);
+    }
+
+    @Test
+    void aBrokenWeightsFileIsOneLineAndExitTwo() throws IOException {
+        Path x = fixture("stu_approx_x.npy");
+        Path bad = dir.resolve("bad.safetensors");
+        Files.write(bad, new byte[] {1, 2, 3});
+        Result r = run("run", "stu", "--x", x.toString(), "--weights", bad.toString(), "--out", dir.resolve("y.npy").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().strip().lines().count() == 1 && r.err().contains("bad.safetensors"), r.err());
+    }
+
+    @Test
+    void aMissingTensorNamesTheLayerTheTensorAndTheFile() throws IOException {
+        Path x = fixture("stu_approx_x.npy"), w = fixture("stu_approx.safetensors");
+        Result r = run("run", "stu", "--x", x.toString(), "--weights", w.toString(), "--mode", "exact", "--out", dir.resolve("y.npy").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("stu") && r.err().contains("M_phi_plus") && r.err().contains("stu_approx.safetensors"), r.err());
+    }
+}
