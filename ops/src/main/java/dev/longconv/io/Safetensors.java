@@ -85,9 +85,11 @@ public final class Safetensors implements AutoCloseable {
     }
 
     /**
-     * Maps {@code file} read-only and checks its header: JSON (read strictly), every tensor's dtype known,
-     * shape and data_offsets non-negative integers, each byte range exactly as long as dtype and shape
-     * say, and the ranges tiling the data section with no overlap, gap or trailing byte.
+     * Maps {@code file} read-only and checks its header: at most {@link #MAX_HEADER} bytes of UTF-8 JSON
+     * (read strictly: no duplicate keys, nothing before the opening brace or after the closing one but
+     * spaces), every tensor's dtype known, shape and data_offsets non-negative integers, each byte range
+     * exactly as long as dtype and shape say, the ranges tiling the data section with no overlap, gap or
+     * trailing byte, and {@code __metadata__} (if present) an object of strings.
      *
      * @param file a .safetensors file
      * @return the open file; close it to unmap it and free widened tensors
