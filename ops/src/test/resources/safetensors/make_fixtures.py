@@ -12,6 +12,9 @@ Expected values are stated independently of the Java reader:
   reference.<name>.npy  the values each loadable tensor must read as (float32 for F32/F16/BF16, widened
                         by numpy; float64 for F64)
   reference.json        names in file order (read back with the json module), dtypes, shapes, metadata
+
+Reruns reproduce every file except for the order of the two metadata entries in reference.safetensors,
+which the library writes in hash order.
 """
 import json
 import struct

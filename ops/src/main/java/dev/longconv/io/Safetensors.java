@@ -85,9 +85,11 @@ public final class Safetensors implements AutoCloseable {
     }
 
     /**
-     * Maps {@code file} read-only and checks its header: JSON (read strictly), every tensor's dtype known,
-     * shape and data_offsets non-negative integers, each byte range exactly as long as dtype and shape
-     * say, and the ranges tiling the data section with no overlap, gap or trailing byte.
+     * Maps {@code file} read-only and checks its header: at most {@link #MAX_HEADER} bytes of UTF-8 JSON
+     * (read strictly: no duplicate keys, nothing before the opening brace or after the closing one but
+     * spaces), every tensor's dtype known, shape and data_offsets non-negative integers, each byte range
+     * exactly as long as dtype and shape say, the ranges tiling the data section with no overlap, gap or
+     * trailing byte, and {@code __metadata__} (if present) an object of strings.
      *
      * @param file a .safetensors file
      * @return the open file; close it to unmap it and free widened tensors
@@ -201,8 +203,8 @@ public final class Safetensors implements AutoCloseable {
 
     /**
      * The tensor called {@code name}: for F32 and F64 a read-only view of the mapped file (no copy), for
-     * F16 and BF16 a float32 tensor widened exactly (every value, NaN payloads included, is the same
-     * number) in memory this object owns, made on the first call and shared by later ones, so read-only
+     * F16 and BF16 a float32 tensor widened exactly (every value is the same number; BF16 NaNs keep
+     * their bits, F16 signalling NaNs become quiet as in {@link Float#float16ToFloat}) in memory this object owns, made on the first call and shared by later ones, so read-only
      * too. Either way the tensor is a non-owning view, valid until this object is closed.
      *
      * @throws LongConvException if there is no tensor called {@code name} or it has a type longconv does
@@ -232,19 +234,12 @@ public final class Safetensors implements AutoCloseable {
     }
 
     /**
-     * The float32 bit pattern of the IEEE binary16 value {@code h}, computed on bits so that NaN payloads
-     * (signalling ones too) carry over unchanged, which a float conversion in hardware need not do.
+     * The float32 bit pattern of the IEEE binary16 value {@code h}: the same number, as
+     * {@link Float#float16ToFloat} gives it (a conversion of formats per IEEE 754, which turns a
+     * signalling NaN into the quiet NaN with the same payload, as F16C hardware does too).
      */
     static int f16ToFloatBits(short h) {
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1f;
-        int mant = h & 0x3ff;
-        if (exp == 0x1f) return sign | 0x7f800000 | (mant << 13); // Inf, NaN
-        if (exp != 0) return sign | ((exp + (127 - 15)) << 23) | (mant << 13);
-        if (mant == 0) return sign;
-        // Subnormal: mant * 2^-24. Shift the leading one up to bit 10 (the implicit bit) and lower the exponent.
-        int shift = Integer.numberOfLeadingZeros(mant) - 21;
-        return sign | ((1 - shift + (127 - 15)) << 23) | (((mant << shift) & 0x3ff) << 13);
+        return Float.floatToRawIntBits(Float.float16ToFloat(h));
     }
 
     /** The float32 bit pattern of the bfloat16 value {@code b}: bfloat16 is the upper half of a float32. */

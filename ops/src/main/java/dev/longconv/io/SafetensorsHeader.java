@@ -10,10 +10,12 @@ import java.util.Map;
 
 /**
  * A parsed and fully checked safetensors header: the tensors' entries in header order and the
- * {@code __metadata__} strings. {@link #parse} accepts exactly the headers the reference implementation
- * accepts (with JSON read strictly): every entry's dtype known, shape and offsets non-negative integers,
- * its byte range as long as dtype and shape say, and the ranges together tiling the data section from
- * its first byte to its last with no overlap and no gap.
+ * {@code __metadata__} strings. {@link #parse} checks what the reference implementation (safetensors
+ * 0.8) checks: every entry's dtype known, shape and offsets non-negative integers, its byte range as long
+ * as dtype and shape say, and the ranges together tiling the data section from its first byte to its
+ * last with no overlap and no gap. It is stricter in two places where the format's README says MUST or
+ * "disallowed" and the reference does not enforce it: the header must begin with '{' (no leading
+ * whitespace), and duplicate keys are refused (the reference keeps the last).
  */
 record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadata) {
     /** The key under which the header holds free-form string metadata instead of a tensor. */
