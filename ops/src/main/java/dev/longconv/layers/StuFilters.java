@@ -1,0 +1,136 @@
+package dev.longconv.layers;
+
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+
+/**
+ * The STU spectral filters with flash-stu's semantics: the K eigenvectors of the L x L Hankel matrix
+ * Z ({@link HankelVariant}) with the largest eigenvalues sigma, each scaled by sigma^(1/4), as the
+ * columns of an [L, K] float64 tensor in ascending order of sigma (flash-stu takes the last K columns
+ * of torch/numpy {@code eigh}, so a trained model's K x d weights line up column for column).
+ *
+ * <p>Eigenvector signs are arbitrary in any solver; here each column is flipped so that its entry of
+ * largest magnitude (the first such, on a tie) is positive. A model trained with flash-stu's own
+ * filters may therefore need its projection rows negated where the signs differ; models should travel
+ * with their filters.
+ *
+ * <p>Small L uses a dense solver ({@link SymmetricEigen}, O(L^3)); larger L uses Lanczos
+ * ({@link LanczosEigen}) on the O(L log L) FFT product with Z, which finds K = 24 filters of
+ * L = 2^20 in seconds and needs about (2K + 17) L doubles of working memory.
+ *
+ * <p>Z is positive semidefinite, but an eigenvalue near zero can come out slightly negative in
+ * rounding; its filter is then scaled by 0 (flash-stu would produce NaN there).
+ */
+public final class StuFilters {
+    /** Above this length the Lanczos solver is used (it is faster from about here on). */
+    static final int DENSE_MAX_LENGTH = 128;
+    private static final String OP = "stu-filters";
+
+    private StuFilters() {}
+
+    /**
+     * The [L, K] float64 filter tensor; the caller owns (closes) it.
+     *
+     * @throws LongConvException if L < 1 or K is outside 1..L
+     */
+    public static Tensor compute(int length, int count, HankelVariant variant) {
+        return eigenpairs(length, count, variant).toTensor();
+    }
+
+    /**
+     * The K largest eigenpairs of Z in ascending order of eigenvalue, signs fixed as described above.
+     *
+     * @throws LongConvException if L < 1 or K is outside 1..L
+     */
+    public static Eigenpairs eigenpairs(int length, int count, HankelVariant variant) {
+        check(length, count, variant);
+        return length <= DENSE_MAX_LENGTH || 4L * count > length
+                ? dense(length, count, variant)
+                : lanczos(length, count, variant);
+    }
+
+    /** The dense-solver path, whatever L (tests use it as the oracle of the Lanczos path). */
+    static Eigenpairs dense(int length, int count, HankelVariant variant) {
+        check(length, count, variant);
+        // Z's large entries sit top-left; the solver keeps most relative accuracy for small
+        // eigenvalues when they sit bottom-right, so it works on the index-reversed matrix.
+        double[] g = variant.generator(length);
+        double[][] reversed = new double[length][length];
+        for (int i = 0; i < length; i++) {
+            for (int j = 0; j < length; j++) reversed[i][j] = g[2 * length - 2 - i - j];
+        }
+        SymmetricEigen eig = SymmetricEigen.of(reversed);
+        double[] values = new double[count];
+        double[][] vectors = new double[count][length];
+        for (int t = 0; t < count; t++) {
+            int r = length - count + t;
+            values[t] = eig.values()[r];
+            for (int i = 0; i < length; i++) vectors[t][i] = eig.vectors()[r][length - 1 - i];
+        }
+        return new Eigenpairs(length, values, fixSigns(vectors));
+    }
+
+    /** The Lanczos path with the FFT product, whatever L. */
+    static Eigenpairs lanczos(int length, int count, HankelVariant variant) {
+        check(length, count, variant);
+        LanczosEigen eig = LanczosEigen.largest(HankelOperator.fft(variant.generator(length)), count);
+        return new Eigenpairs(length, eig.values(), fixSigns(eig.vectors()));
+    }
+
+    private static void check(int length, int count, HankelVariant variant) {
+        if (variant == null) throw new LongConvException(OP, "variant", "\"hankel\" or \"hankel-l\"", "null");
+        if (length < 1) throw new LongConvException(OP, "L", ">= 1", String.valueOf(length));
+        if (count < 1 || count > length) {
+            throw new LongConvException(OP, "K", "1 <= K <= L = " + length, String.valueOf(count));
+        }
+    }
+
+    private static double[][] fixSigns(double[][] vectors) {
+        for (double[] v : vectors) {
+            int arg = 0;
+            for (int i = 1; i < v.length; i++) {
+                if (Math.abs(v[i]) > Math.abs(v[arg])) arg = i;
+            }
+            if (v[arg] < 0) {
+                for (int i = 0; i < v.length; i++) v[i] = -v[i];
+            }
+        }
+        return vectors;
+    }
+
+    /**
+     * K eigenpairs of the L x L STU Hankel matrix.
+     *
+     * @param length       L
+     * @param eigenvalues  sigma_1 <= ... <= sigma_K (the K largest of Z)
+     * @param eigenvectors eigenvectors[k] is the unit eigenvector of eigenvalues[k], length L
+     */
+    public record Eigenpairs(int length, double[] eigenvalues, double[][] eigenvectors) {
+        /** K, the number of pairs. */
+        public int count() {
+            return eigenvalues.length;
+        }
+
+        /** The scale of filter k: sigma_k^(1/4), with a (rounding-)negative sigma taken as 0. */
+        public double scale(int k) {
+            return Math.sqrt(Math.sqrt(Math.max(eigenvalues[k], 0.0)));
+        }
+
+        /** The filters row-major [L, K]: filters[i * K + k] = eigenvectors[k][i] * scale(k). */
+        public double[] filters() {
+            int count = count();
+            double[] out = new double[length * count];
+            for (int k = 0; k < count; k++) {
+                double s = scale(k);
+                double[] v = eigenvectors[k];
+                for (int i = 0; i < length; i++) out[i * count + k] = v[i] * s;
+            }
+            return out;
+        }
+
+        /** The filters as a new float64 [L, K] tensor the caller owns. */
+        public Tensor toTensor() {
+            return Tensor.of(filters(), length, count());
+        }
+    }
+}
