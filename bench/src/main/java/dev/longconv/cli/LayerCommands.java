@@ -3,10 +3,12 @@ package dev.longconv.cli;
 import dev.longconv.Tensor;
 import dev.longconv.backend.Backend;
 import dev.longconv.backend.Backends;
+import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.Layer;
 import dev.longconv.layers.SafetensorsWeights;
 import dev.longconv.layers.SkiTno;
 import dev.longconv.layers.Stu;
+import dev.longconv.layers.StuFilters;
 import dev.longconv.layers.Weights;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,6 +44,22 @@ final class LayerCommands {
             try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x);
                     Tensor y = factory.apply(w, overrides).forward(backend(), xt)) {
                 y.toNpy(out);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "stu-filters", description = "STU spectral filters [L, K] (float64): the top-K Hankel eigenvectors times sigma^(1/4).")
+    static final class StuFiltersCommand implements Callable<Integer> {
+        @Option(names = "--L", required = true, paramLabel = "L", description = "Sequence length (the Hankel matrix is L x L).") int length;
+        @Option(names = "--K", required = true, paramLabel = "K", description = "Number of filters.") int count;
+        @Option(names = "--variant", defaultValue = "hankel", paramLabel = "hankel|hankel-l", description = "Default: ${DEFAULT-VALUE}.") String variant;
+        @Option(names = "--out", required = true, paramLabel = "PHI.npy") Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            try (Tensor phi = StuFilters.compute(length, count, HankelVariant.parse(variant))) {
+                phi.toNpy(out);
             }
             return 0;
         }
