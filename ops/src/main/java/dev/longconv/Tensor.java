@@ -203,6 +203,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isContiguous() {
+        for (long d : shape) if (d == 0) return true; // no elements: any strides describe C order
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;

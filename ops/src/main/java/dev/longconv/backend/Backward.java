@@ -183,11 +183,18 @@ final class Backward {
     }
 
     /** [D][n] as a kernel tensor of x's dtype in the layout's orientation. */
-    private static Tensor kernel(double[][] k, int n, Tensor x, Layout layout) {
+    static Tensor kernel(double[][] k, int n, Tensor x, Layout layout) {
         int d = k.length;
         Tensor t = Tensor.zeros(x.dtype(), layout.kernelShape(d, n));
         ChannelKernel tv = ChannelKernel.of(t, layout);
         for (int c = 0; c < d; c++) for (int j = 0; j < n; j++) t.setAt(c * tv.strideD() + (long) j * tv.strideN(), k[c][j]);
+        return t;
+    }
+
+    /** [D] of x's dtype from column 0 of {@code v}. */
+    static Tensor vector(double[][] v, Tensor x) {
+        Tensor t = Tensor.zeros(x.dtype(), v.length);
+        for (int c = 0; c < v.length; c++) t.set(v[c][0], c);
         return t;
     }
 }

@@ -8,6 +8,7 @@ import dev.longconv.ops.Check;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Seq;
 import dev.longconv.ops.ShortConvMode;
+import dev.longconv.ops.Grads;
 import dev.longconv.ops.SkiGrid;
 import dev.longconv.simd.FftSizes;
 import dev.longconv.simd.LaneFft;
@@ -100,6 +101,104 @@ public final class VectorBackend implements Backend {
             LaneKernels.shortConv(buf[0], len, packed[bl], width, shift, biases[bl], buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * w);
         }, len);
+    }
+
+    /**
+     * float32: dx is a short-conv of gy with the taps reversed and the shift mirrored (W-1-shift); dw and
+     * dbias are lane-parallel correlations. Work is split by channel block (each block loops over the batch)
+     * so the weight gradients need no reduction across threads.
+     */
+    @Override
+    public Grads shortConvBackward(Tensor x, Tensor wt, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.shortConv(x, wt, bias, mode, layout);
+        Check.gradient(Check.SHORT_CONV, gy, x);
+        if (x.dtype() == DType.FLOAT64) return float64.shortConvBackward(x, wt, bias, mode, gy, layout);
+        int len = s.length(), width = s.taps(), blocks = (s.channels() + w - 1) / w;
+        int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
+        ChannelKernel ck = ChannelKernel.of(wt, layout);
+        float[][] flipped = new float[blocks][width * w], dw = new float[blocks][width * w], db = new float[blocks][w];
+        float[] zero = new float[w];
+        for (int bl = 0; bl < blocks; bl++) {
+            float[] packed = new float[width * w];
+            LaneIO.gatherKernel(ck, bl * w, width, packed, width);
+            for (int j = 0; j < width; j++) System.arraycopy(packed, (width - 1 - j) * w, flipped[bl], j * w, w);
+        }
+        Tensor dx = Tensor.zeros(DType.FLOAT32, x.shape());
+        try {
+            Seq xs = Seq.of(x, layout), gs = Seq.of(gy, layout), os = Seq.of(dx, layout);
+            Parallel.forEach(blocks, bl -> {
+                float[][] buf = buffers(len * w);
+                for (int b = 0; b < s.batch(); b++) {
+                    LaneIO.gather(xs, b, bl * w, buf[0], len);
+                    LaneIO.gather(gs, b, bl * w, buf[1], len);
+                    LaneKernels.shortConv(buf[1], len, flipped[bl], width, width - 1 - shift, zero, buf[2]);
+                    LaneIO.scatter(buf[2], 0, os, b, bl * w);
+                    LaneKernels.shortConvWeightGrad(buf[0], buf[1], len, width, shift, dw[bl], bias == null ? null : db[bl]);
+                }
+            });
+            return new Grads(dx, Backward.kernel(lanesToChannels(dw, s.channels(), width), width, x, layout),
+                    bias == null ? null : Backward.vector(lanesToChannels(db, s.channels(), 1), x));
+        } catch (RuntimeException | Error e) {
+            dx.close();
+            throw e;
+        }
+    }
+
+    /**
+     * float32: dx = W T^T W^T gy is the forward ski with kr reversed (so large r goes through the FFT too);
+     * dkr[i - j + r - 1] = sum gv[i] u[j] with u = W^T x and gv = W^T gy, per channel block over the batch.
+     */
+    @Override
+    public Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
+        Check.SeqDims s = Check.ski(x, kr, layout);
+        Check.gradient(Check.SKI, gy, x);
+        if (x.dtype() == DType.FLOAT64) return float64.skiBackward(x, kr, gy, layout);
+        int len = s.length(), n = s.taps(), r = (n + 1) / 2, blocks = (s.channels() + w - 1) / w;
+        Tensor dx;
+        try (Tensor rev = reversedKernel(kr, layout, s.channels(), n)) {
+            dx = ski(gy, rev, layout);
+        }
+        try {
+            SkiGrid grid = SkiGrid.of(len, r);
+            float[] frac = new float[len];
+            for (int t = 0; t < len; t++) frac[t] = (float) grid.frac()[t];
+            float[][] dk = new float[blocks][n * w];
+            Seq xs = Seq.of(x, layout), gs = Seq.of(gy, layout);
+            Parallel.forEach(blocks, bl -> {
+                float[][] buf = buffers(Math.max(len, r) * w);
+                for (int b = 0; b < s.batch(); b++) {
+                    LaneIO.gather(xs, b, bl * w, buf[0], len);
+                    LaneIO.gather(gs, b, bl * w, buf[1], len);
+                    LaneKernels.skiProject(buf[0], len, grid.seg(), frac, r, buf[2]);
+                    LaneKernels.skiProject(buf[1], len, grid.seg(), frac, r, buf[3]);
+                    LaneKernels.skiKernelGrad(buf[3], buf[2], r, dk[bl]);
+                }
+            });
+            return new Grads(dx, Backward.kernel(lanesToChannels(dk, s.channels(), n), n, x, layout), null);
+        } catch (RuntimeException | Error e) {
+            dx.close();
+            throw e;
+        }
+    }
+
+    /** kr with its lags reversed (T transposed), float32, in the layout's kernel orientation. */
+    private static Tensor reversedKernel(Tensor kr, Layout layout, int d, int n) {
+        ChannelKernel ck = ChannelKernel.of(kr, layout);
+        Tensor rev = Tensor.zeros(DType.FLOAT32, layout.kernelShape(d, n));
+        ChannelKernel rv = ChannelKernel.of(rev, layout);
+        double[] row = new double[n];
+        for (int c = 0; c < d; c++) {
+            ck.read(c, row);
+            for (int j = 0; j < n; j++) rev.setAt(c * rv.strideD() + (long) j * rv.strideN(), row[n - 1 - j]);
+        }
+        return rev;
+    }
+
+    /** Lane-packed per-block values [block][j * W + lane] as [channel][j]. */
+    private static double[][] lanesToChannels(float[][] packed, int channels, int count) {
+        double[][] out = new double[channels][count];
+        for (int c = 0; c < channels; c++) for (int j = 0; j < count; j++) out[c][j] = packed[c / w][j * w + c % w];
+        return out;
     }
 
     @Override

@@ -140,6 +140,11 @@ class BackwardTest {
                 close(c.backend.shortConvBackward(x, wt, null, m, gy, lay), Reference.shortConvBackward(x, wt, null, m, gy, lay), c, "short-conv no bias " + m);
             }
             close(c.backend.skiBackward(x, kr, gy, lay), Reference.skiBackward(x, kr, gy, lay), c, "ski r=" + rr);
+            // Enough inducing points for the vector backend's FFT route through T.
+            int big = 64 + r.nextInt(40);
+            try (Tensor krBig = Tensor.random(c.dtype, c.seed + 7, lay.kernelShape(c.channels, 2L * big - 1))) {
+                close(c.backend.skiBackward(x, krBig, gy, lay), Reference.skiBackward(x, krBig, gy, lay), c, "ski r=" + big);
+            }
         }
     }
 }

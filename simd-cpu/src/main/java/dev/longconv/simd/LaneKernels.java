@@ -106,4 +106,36 @@ public final class LaneKernels {
         }
     }
 
+
+    /**
+     * short-conv weight and bias gradients per lane, accumulated: dw[j] += sum_t g[t] x[t - shift + j]
+     * (W * lanes floats), db += sum_t g[t] (lanes floats; skipped when null).
+     */
+    public static void shortConvWeightGrad(float[] x, float[] g, int len, int width, int shift, float[] dw, float[] db) {
+        for (int j = 0; j < width; j++) {
+            FloatVector acc = FloatVector.fromArray(species, dw, j * w);
+            int t0 = Math.max(0, shift - j), t1 = Math.min(len, len + shift - j);
+            for (int t = t0; t < t1; t++) {
+                acc = FloatVector.fromArray(species, g, t * w).fma(FloatVector.fromArray(species, x, (t - shift + j) * w), acc);
+            }
+            acc.intoArray(dw, j * w);
+        }
+        if (db != null) {
+            FloatVector acc = FloatVector.fromArray(species, db, 0);
+            for (int t = 0; t < len; t++) acc = acc.add(FloatVector.fromArray(species, g, t * w));
+            acc.intoArray(db, 0);
+        }
+    }
+
+    /** ski kernel gradient per lane, accumulated: dk[i - j + r - 1] += gv[i] u[j] over i, j < r ((2r-1) * lanes floats). */
+    public static void skiKernelGrad(float[] gv, float[] u, int r, float[] dk) {
+        for (int m = 0; m < 2 * r - 1; m++) {
+            int lag = m - (r - 1), j0 = Math.max(0, -lag), j1 = Math.min(r, r - lag);
+            FloatVector acc = FloatVector.fromArray(species, dk, m * w);
+            for (int j = j0; j < j1; j++) {
+                acc = FloatVector.fromArray(species, gv, (j + lag) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
+            }
+            acc.intoArray(dk, m * w);
+        }
+    }
 }
