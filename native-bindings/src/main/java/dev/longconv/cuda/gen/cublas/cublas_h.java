@@ -23,6 +23,33 @@ public class cublas_h extends cublas_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
+    private static final int MAJOR_VERSION = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum libraryPropertyType_t.MAJOR_VERSION = 0
+     * }
+     */
+    public static int MAJOR_VERSION() {
+        return MAJOR_VERSION;
+    }
+    private static final int MINOR_VERSION = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum libraryPropertyType_t.MINOR_VERSION = 1
+     * }
+     */
+    public static int MINOR_VERSION() {
+        return MINOR_VERSION;
+    }
+    private static final int PATCH_LEVEL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum libraryPropertyType_t.PATCH_LEVEL = 2
+     * }
+     */
+    public static int PATCH_LEVEL() {
+        return PATCH_LEVEL;
+    }
     private static final int CUBLAS_STATUS_SUCCESS = (int)0L;
     /**
      * {@snippet lang=c :
@@ -366,6 +393,67 @@ public class cublas_h extends cublas_h$shared {
                 traceDowncall("cublasGetVersion_v2", handle, version);
             }
             return (int)mh$.invokeExact(handle, version);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cublasGetProperty {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cublas_h.C_INT,
+            cublas_h.C_INT,
+            cublas_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cublasGetProperty");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static FunctionDescriptor cublasGetProperty$descriptor() {
+        return cublasGetProperty.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static MethodHandle cublasGetProperty$handle() {
+        return cublasGetProperty.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static MemorySegment cublasGetProperty$address() {
+        return cublasGetProperty.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static int cublasGetProperty(int type, MemorySegment value) {
+        var mh$ = cublasGetProperty.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cublasGetProperty", type, value);
+            }
+            return (int)mh$.invokeExact(type, value);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1363,6 +1363,67 @@ public class cufft_h extends cufft_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class cufftGetProperty {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cufft_h.C_INT,
+            cufft_h.C_INT,
+            cufft_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cufftGetProperty");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cufftResult cufftGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static FunctionDescriptor cufftGetProperty$descriptor() {
+        return cufftGetProperty.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cufftResult cufftGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static MethodHandle cufftGetProperty$handle() {
+        return cufftGetProperty.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cufftResult cufftGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static MemorySegment cufftGetProperty$address() {
+        return cufftGetProperty.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cufftResult cufftGetProperty(libraryPropertyType type, int *value)
+     * }
+     */
+    public static int cufftGetProperty(int type, MemorySegment value) {
+        var mh$ = cufftGetProperty.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cufftGetProperty", type, value);
+            }
+            return (int)mh$.invokeExact(type, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int CUFFT_FORWARD = (int)-1L;
     /**
      * {@snippet lang=c :
