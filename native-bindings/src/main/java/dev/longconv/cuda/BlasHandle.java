@@ -128,25 +128,31 @@ public final class BlasHandle implements AutoCloseable {
     private void checkGemm(String fn, int elem, Op opA, Op opB, int m, int n, int k, DeviceBuffer a, int lda, long strideA,
                            DeviceBuffer b, int ldb, long strideB, DeviceBuffer c, int ldc, long strideC, int batch) {
         if (closed) throw new IllegalStateException("BlasHandle." + fn + ": the handle is closed");
+        checkShapes(fn, elem, opA, opB, m, n, k, a.size(), lda, strideA, b.size(), ldb, strideB, c.size(), ldc, strideC, batch);
+    }
+
+    /** Argument checks of a (batched) GEMM against the operands' buffer sizes in bytes. */
+    static void checkShapes(String fn, int elem, Op opA, Op opB, int m, int n, int k, long aBytes, int lda, long strideA,
+                            long bBytes, int ldb, long strideB, long cBytes, int ldc, long strideC, int batch) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("BlasHandle." + fn + ": m, n, k must be >= 0, got " + m + ", " + n + ", " + k);
         }
         if (batch < 1) throw new IllegalArgumentException("BlasHandle." + fn + ": batch must be >= 1, got " + batch);
-        checkOperand(fn, "A", elem, opA == Op.N ? m : k, opA == Op.N ? k : m, a, lda, strideA, batch);
-        checkOperand(fn, "B", elem, opB == Op.N ? k : n, opB == Op.N ? n : k, b, ldb, strideB, batch);
-        checkOperand(fn, "C", elem, m, n, c, ldc, strideC, batch);
+        checkOperand(fn, "A", elem, opA == Op.N ? m : k, opA == Op.N ? k : m, aBytes, lda, strideA, batch);
+        checkOperand(fn, "B", elem, opB == Op.N ? k : n, opB == Op.N ? n : k, bBytes, ldb, strideB, batch);
+        checkOperand(fn, "C", elem, m, n, cBytes, ldc, strideC, batch);
     }
 
     /** A column-major {@code rows x cols} matrix with leading dimension {@code ld}, {@code batch} of them {@code stride} apart. */
-    private static void checkOperand(String fn, String name, int elem, int rows, int cols, DeviceBuffer buf, int ld, long stride, int batch) {
+    private static void checkOperand(String fn, String name, int elem, int rows, int cols, long bytes, int ld, long stride, int batch) {
         if (ld < Math.max(1, rows)) {
             throw new IllegalArgumentException("BlasHandle." + fn + ": ld" + name + " must be >= " + Math.max(1, rows) + ", got " + ld);
         }
         if (stride < 0) throw new IllegalArgumentException("BlasHandle." + fn + ": stride" + name + " must be >= 0, got " + stride);
         long one = rows == 0 || cols == 0 ? 0 : (long) ld * (cols - 1) + rows;
         long need = (one == 0 ? 0 : (batch - 1) * stride + one) * elem;
-        if (buf.size() < need) {
-            throw new IllegalArgumentException("BlasHandle." + fn + ": " + name + " must hold >= " + need + " bytes, got " + buf.size());
+        if (bytes < need) {
+            throw new IllegalArgumentException("BlasHandle." + fn + ": " + name + " must hold >= " + need + " bytes, got " + bytes);
         }
     }
 
