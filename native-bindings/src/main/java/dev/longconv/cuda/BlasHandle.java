@@ -45,6 +45,8 @@ public final class BlasHandle implements AutoCloseable {
     /** A handle issuing work on {@code stream} in {@code mode}. IllegalStateException without CUDA or cuBLAS. */
     public static BlasHandle create(CudaStream stream, MathMode mode) {
         Cuda.CUBLAS.require("BlasHandle.create");
+        java.util.Objects.requireNonNull(stream, "BlasHandle.create: stream must not be null");
+        java.util.Objects.requireNonNull(mode, "BlasHandle.create: mode must not be null");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ADDRESS);
             CudaException.checkCublas("cublasCreate_v2", cublas_h.cublasCreate_v2(p));

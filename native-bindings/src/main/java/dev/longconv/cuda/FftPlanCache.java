@@ -81,7 +81,7 @@ public final class FftPlanCache implements AutoCloseable {
      */
     public FftPlanCache(CudaStream stream) {
         Cuda.CUFFT.require("FftPlanCache");
-        this.stream = stream;
+        this.stream = java.util.Objects.requireNonNull(stream, "FftPlanCache: stream must not be null");
     }
 
     /** The plan for {@code batch} transforms of length {@code n} on the current device, made on first request. */
