@@ -91,6 +91,7 @@ class CudaUnavailableTest {
             Method available = cuda.getMethod("available"), reasonOf = cuda.getMethod("unavailableReason");
             assertEquals(false, available.invoke(null));
             String reason = (String) reasonOf.invoke(null);
+            System.out.println("isolated loader: " + reason);
             assertTrue(reason.startsWith("libcudart not found (searched: "), reason);
             assertTrue(reason.contains("/usr/local/cuda/lib64"), reason);
             Class<?> buffer = Class.forName(DeviceBuffer.class.getName(), true, loader);
