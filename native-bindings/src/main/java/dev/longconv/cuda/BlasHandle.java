@@ -67,6 +67,7 @@ public final class BlasHandle implements AutoCloseable {
         }
     }
 
+    /** The stream every call of this handle is queued on. */
     public CudaStream stream() {
         return stream;
     }

@@ -37,10 +37,12 @@ public final class CudaException extends RuntimeException {
         if (code != 0) throw new CudaException(call, code, CublasStatuses.name(code), CublasStatuses.description(code));
     }
 
+    /** The call that failed, e.g. {@code cudaMalloc(1024 bytes)}. */
     public String call() {
         return call;
     }
 
+    /** The status code the call returned. */
     public int code() {
         return code;
     }

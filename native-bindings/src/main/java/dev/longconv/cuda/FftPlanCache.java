@@ -192,6 +192,7 @@ public final class FftPlanCache implements AutoCloseable {
             this.workSize = workSize;
         }
 
+        /** What this plan transforms: length, batch, type and device. */
         public Key key() {
             return key;
         }

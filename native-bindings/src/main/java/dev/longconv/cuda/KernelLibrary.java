@@ -26,6 +26,7 @@ public final class KernelLibrary {
      * {@code problem} is null when it is loaded at the right ABI, else one line saying why not.
      */
     public record Status(String location, int abiVersion, String problem) {
+        /** True when the library loaded and speaks the ABI these bindings were generated for. */
         public boolean loaded() {
             return problem == null;
         }

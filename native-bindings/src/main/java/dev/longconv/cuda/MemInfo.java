@@ -24,6 +24,7 @@ public record MemInfo(long freeBytes, long totalBytes) {
         }
     }
 
+    /** Memory held by allocations, this process's and others'. */
     public long usedBytes() {
         return totalBytes - freeBytes;
     }
