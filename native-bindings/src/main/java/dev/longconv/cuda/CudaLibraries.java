@@ -19,6 +19,11 @@ import java.util.function.UnaryOperator;
  * {@code /usr/local/cuda/lib64}, the system loader by soname, then the {@code nvidia/*}{@code /lib}
  * folders of Python site-packages (where PyTorch's CUDA wheels install them). Libraries load into the
  * global arena and stay loaded: the dynamic loader shares them process-wide anyway.
+ *
+ * <p>A library that loads is also registered with this class loader through {@link System#load}, because the
+ * jextract-generated classes in {@code dev.longconv.cuda.gen} are generated without {@code --library} and find
+ * their symbols through {@link SymbolLookup#loaderLookup()}: that is what lets their static initializers open
+ * nothing, so they cannot fail on a machine without CUDA.
  */
 public final class CudaLibraries {
     public static final String LIBDIR_PROPERTY = "longconv.cuda.libdir";
@@ -109,9 +114,11 @@ public final class CudaLibraries {
                 Path file = place.dir() == null ? null : place.dir().resolve(so);
                 if (file != null && !Files.exists(file)) continue;
                 try {
-                    return Optional.of(file == null ? new Loaded(SymbolLookup.libraryLookup(so, Arena.global()), so + " (system loader)")
-                            : new Loaded(SymbolLookup.libraryLookup(file, Arena.global()), file.toString()));
-                } catch (RuntimeException e) {
+                    Loaded loaded = file == null ? new Loaded(SymbolLookup.libraryLookup(so, Arena.global()), so + " (system loader)")
+                            : new Loaded(SymbolLookup.libraryLookup(file, Arena.global()), file.toString());
+                    registerWithLoader(file != null ? file : mappedFile(so));
+                    return Optional.of(loaded);
+                } catch (RuntimeException | UnsatisfiedLinkError e) {
                     // the loader not knowing a soname is the normal miss; a file that exists and fails is worth reporting
                     if (file != null) FAILED.put(file, String.valueOf(e.getMessage()));
                 }
@@ -119,6 +126,34 @@ public final class CudaLibraries {
         }
         describe(sonames, places, searched);
         return Optional.empty();
+    }
+
+    /**
+     * Makes an already opened library visible to {@link SymbolLookup#loaderLookup()} of this class loader.
+     * dlopen of the same file returns the handle it already has, so this loads nothing twice. Throws
+     * UnsatisfiedLinkError when another class loader holds the library (the JDK allows one per library).
+     */
+    static void registerWithLoader(Path file) {
+        if (file == null) throw new UnsatisfiedLinkError("opened by soname, but not found in /proc/self/maps");
+        System.load(file.toAbsolutePath().toString());
+    }
+
+    /**
+     * The file the dynamic loader mapped for {@code soname} (System.load needs a path, dlopen by soname gives
+     * none): the first mapping whose file name starts with it, as libcudart.so.13 maps libcudart.so.13.0.96.
+     */
+    static Path mappedFile(String soname) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash < 0) continue;
+                Path p = Path.of(line.substring(slash).strip());
+                if (p.getFileName().toString().startsWith(soname)) return p;
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc (not Linux): the caller reports the library as not loadable for the bindings
+        }
+        return null;
     }
 
     private static void describe(List<String> sonames, List<Place> places, StringBuilder sb) {

@@ -84,4 +84,21 @@ class CudaLibrariesTest {
         assertTrue(s.contains("/usr/local/cuda/lib64") && s.contains("system loader (libnonesuch.so.1)"), s);
         assertTrue(CudaLibraries.find("nonesuch", List.of("libnonesuch.so.1")).isEmpty());
     }
+
+    @Test
+    void sonameResolvesToTheMappedFile() {
+        // libjava is mapped in every JVM; a dlopen by soname has to be turned into such a path for System.load
+        Path p = CudaLibraries.mappedFile("libjava.so");
+        assertTrue(p != null && p.isAbsolute() && Files.isRegularFile(p) && p.getFileName().toString().startsWith("libjava.so"), String.valueOf(p));
+        assertEquals(null, CudaLibraries.mappedFile("libdoes-not-exist.so.99"));
+    }
+
+    @Test
+    void foundLibraryIsVisibleToTheGeneratedBindingsLookup() {
+        Optional<CudaLibraries.Loaded> cudart = Cudart.library();
+        assumeTrue(cudart.isPresent(), "no libcudart here");
+        // the generated classes use SymbolLookup.loaderLookup(): what CudaLibraries loaded must be in it
+        assertTrue(java.lang.foreign.SymbolLookup.loaderLookup().find("cudaGetErrorName").isPresent());
+        assertEquals("cudaErrorInsufficientDriver", Cudart.errorName(35));
+    }
 }
