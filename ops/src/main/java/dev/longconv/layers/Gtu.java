@@ -1,0 +1,274 @@
+package dev.longconv.layers;
+
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gated Toeplitz unit, tnn-pytorch's {@code Gtu}, on x [B, L, embed_dim]:
+ * <pre>
+ *   u = act_fun(u_proj x),  v = act_fun(v_proj x)            Linear(embed_dim, d1), d1 = ⌊⌊expand_ratio·E⌋ / H⌋·H
+ *   y = o( norm( u ⊙ toep(v) ) )                              norm only when use_norm; o = Linear(d1, embed_dim)
+ * </pre>
+ * where toep is a {@link Tno} with h = num_heads and dim = d1 / num_heads over v split into heads as
+ * 'b n (h d) -> b h n d'. The projections are backend GEMMs in x's dtype over [B·L, ·]; v stays in
+ * that [B, L, d1] layout for the Toeplitz products (no transposes); the elementwise steps and the norm
+ * run row by row in double.
+ *
+ * <p>Hyperparameters for {@link #load} (Gtu's constructor argument names): embed_dim, num_heads
+ * (required), bias (true), act_fun ("silu"), causal (false), expand_ratio (3), resi_param (false; true is
+ * rejected, since upstream's forward then reads an undefined variable), use_norm (false), norm_type
+ * ("simplermsnorm"), use_decay (false), use_multi_decay (false), rpe_layers (3), rpe_embedding (512),
+ * rpe_act ("relu"), normalize (false), par_type (1), residual (false), gamma (0.99), act_type ("none").
+ *
+ * <p>state_dict: v_proj.*, u_proj.*, o.*, toep.* (see {@link Tno}), norm.* (with use_norm, when the norm
+ * has parameters). Gradients come in x's dtype.
+ */
+public final class Gtu implements Layer {
+    static final String NAME = "gtu";
+
+    /** Hyperparameters; see the class comment. */
+    public record Config(int embedDim, int numHeads, boolean bias, Activation actFun, boolean causal, double expandRatio,
+                         boolean useNorm, NormType normType, boolean useDecay, boolean useMultiDecay, int rpeLayers, int rpeEmbedding,
+                         Activation rpeAct, boolean normalize, int parType, boolean residual, double gamma, Activation actType) {
+        public Config {
+            if (embedDim < 1 || numHeads < 1) {
+                throw new LongConvException(NAME, "config", "embed_dim, num_heads >= 1", "embed_dim=" + embedDim + " num_heads=" + numHeads);
+            }
+            int d1 = expandedDim(embedDim, numHeads, expandRatio);
+            if (d1 < numHeads) {
+                throw new LongConvException(NAME, "expand_ratio", "expand_ratio * embed_dim >= num_heads=" + numHeads,
+                        expandRatio + " * " + embedDim);
+            }
+        }
+
+        /** Upstream's defaults for everything but the sizes. */
+        public static Config defaults(int embedDim, int numHeads) {
+            return new Config(embedDim, numHeads, true, Activation.SILU, false, 3, false, NormType.SIMPLE_RMS, false, false, 3, 512,
+                    Activation.RELU, false, 1, false, 0.99, Activation.NONE);
+        }
+
+        private static int expandedDim(int e, int h, double ratio) {
+            int d1 = (int) (ratio * e); // Python's int() truncates toward zero
+            return d1 / h * h;
+        }
+
+        /** d1: the width of u and v. */
+        public int innerDim() {
+            return expandedDim(embedDim, numHeads, expandRatio);
+        }
+
+        public int headDim() {
+            return innerDim() / numHeads;
+        }
+
+        Tno.Config tno() {
+            return new Tno.Config(numHeads, headDim(), rpeEmbedding, causal, useDecay, useMultiDecay, residual, rpeAct, parType, gamma,
+                    bias, actType, rpeLayers, normType, normalize);
+        }
+
+        static Config parse(TnoHyperparameters p) {
+            if (p.flag("resi_param", false)) {
+                throw new LongConvException(NAME, "resi_param", "false (upstream's forward fails with it: it reads an undefined 'shortcut')", "true");
+            }
+            return new Config(p.integer("embed_dim"), p.integer("num_heads"), p.flag("bias", true), p.activation("act_fun", "silu"),
+                    p.flag("causal", false), p.real("expand_ratio", 3), p.flag("use_norm", false), p.norm("norm_type", "simplermsnorm"),
+                    p.flag("use_decay", false), p.flag("use_multi_decay", false), p.integer("rpe_layers", 3),
+                    p.integer("rpe_embedding", 512), p.activation("rpe_act", "relu"), p.flag("normalize", false),
+                    p.integer("par_type", 1), p.flag("residual", false), p.real("gamma", 0.99), p.activation("act_type", "none"));
+        }
+    }
+
+    private final Config config;
+    private final Map<String, Tensor> params;
+    private final Tno toep;
+    private final Norm norm;
+
+    /** A GTU from its config and its state_dict (tensors kept, not copied). */
+    public Gtu(Config config, Map<String, Tensor> stateDict) {
+        this.config = config;
+        Map<String, Tensor> p = new LinkedHashMap<>();
+        shapes(config).forEach((n, s) -> p.put(n, TnoTensors.require(NAME, stateDict, n, s)));
+        this.toep = new Tno(config.tno(), "toep.", p);
+        this.norm = config.useNorm
+                ? new Norm(config.normType, config.innerDim(), config.normType.parameterNames().stream().map(n -> p.get("norm." + n)).toList())
+                : null;
+        this.params = Collections.unmodifiableMap(p);
+    }
+
+    /** A GTU from weights; hyperparameters from the metadata, overridden by {@code overrides}. */
+    public static Gtu load(Weights w, Map<String, String> overrides) {
+        Config c = Config.parse(new TnoHyperparameters(NAME, w.metadata(), overrides));
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        shapes(c).forEach((n, s) -> m.put(n, w.get(NAME, n, s)));
+        return new Gtu(c, m);
+    }
+
+    /** state_dict names and shapes, in upstream's registration order. */
+    public static Map<String, long[]> shapes(Config c) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        int e = c.embedDim, d1 = c.innerDim();
+        for (String proj : List.of("v_proj", "u_proj")) {
+            s.put(proj + ".weight", new long[] {d1, e});
+            if (c.bias) s.put(proj + ".bias", new long[] {d1});
+        }
+        s.put("o.weight", new long[] {e, d1});
+        if (c.bias) s.put("o.bias", new long[] {e});
+        s.putAll(Tno.shapes(c.tno(), "toep."));
+        if (c.useNorm) for (String n : c.normType.parameterNames()) s.put("norm." + n, c.normType.parameterShape(n, d1));
+        return s;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        return params;
+    }
+
+    /** The intermediate values of one forward pass, row-major over the B·L tokens. */
+    private record Pass(int rows, double[] u0, double[] v0, double[] u, double[] t, double[] p, double[] n, double[] y) {}
+
+    @Override
+    public Tensor forward(Backend backend, Tensor x) {
+        int[] s = checkInput(x, "x");
+        Pass f = run(backend, x, s);
+        return TnoTensors.write(f.y, x.dtype(), x.shape());
+    }
+
+    private Pass run(Backend be, Tensor x, int[] s) {
+        int b = s[0], len = s[1], e = config.embedDim, d1 = config.innerDim(), rows = b * len;
+        DType dt = x.dtype();
+        double[] xs = TnoTensors.read(x);
+        double[] v0 = project(be, xs, rows, e, "v_proj", d1, dt), u0 = project(be, xs, rows, e, "u_proj", d1, dt);
+        double[] u = new double[u0.length], v = new double[v0.length];
+        for (int i = 0; i < u.length; i++) {
+            u[i] = config.actFun.apply(u0[i]);
+            v[i] = config.actFun.apply(v0[i]);
+        }
+        double[] t;
+        try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor tt = toep.mix(be, vt)) {
+            t = TnoTensors.read(tt);
+        }
+        double[] p = new double[t.length];
+        for (int i = 0; i < p.length; i++) p[i] = u[i] * t[i];
+        double[] n = p;
+        if (norm != null) {
+            Norm.Bound nb = norm.bind();
+            n = new double[p.length];
+            for (int r = 0; r < rows; r++) nb.forward(p, r * d1, n, r * d1);
+        }
+        double[] y = project(be, n, rows, d1, "o", e, dt);
+        return new Pass(rows, u0, v0, u, t, p, n, y);
+    }
+
+    /** in [rows, k] times {@code name}.weight^T (+ bias) in dtype {@code dt}, through the backend GEMM. */
+    private double[] project(Backend be, double[] in, int rows, int k, String name, int out, DType dt) {
+        double[] y = gemm(be, in, rows, k, false, params.get(name + ".weight"), dt, true);
+        if (config.bias) {
+            double[] bias = TnoTensors.read(params.get(name + ".bias"));
+            for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bias[j];
+        }
+        return y;
+    }
+
+    /** op(A) op(W) with A a [ra, ca] array and W a parameter, both in dtype dt. */
+    private static double[] gemm(Backend be, double[] a, int ra, int ca, boolean transA, Tensor w, DType dt, boolean transW) {
+        Tensor wc = w.dtype() == dt ? null : w.to(dt);
+        try (Tensor at = TnoTensors.write(a, dt, ra, ca); Tensor c = be.gemm(at, wc == null ? w : wc, transA, transW)) {
+            return TnoTensors.read(c);
+        } finally {
+            if (wc != null) wc.close();
+        }
+    }
+
+    /** op(A) op(B) for two row-major arrays in dtype dt. */
+    private static double[] gemm(Backend be, double[] a, int ra, int ca, boolean transA, double[] bm, int rb, int cb, boolean transB, DType dt) {
+        try (Tensor at = TnoTensors.write(a, dt, ra, ca); Tensor bt = TnoTensors.write(bm, dt, rb, cb); Tensor c = be.gemm(at, bt, transA, transB)) {
+            return TnoTensors.read(c);
+        }
+    }
+
+    @Override
+    public LayerGrads backward(Backend backend, Tensor x, Tensor gy) {
+        int[] s = checkInput(x, "x");
+        if (!Arrays.equals(gy.shape(), x.shape()) || gy.dtype() != x.dtype()) {
+            throw new LongConvException(NAME, "gy", x.dtype() + Arrays.toString(x.shape()) + " (as x)", gy.dtype() + Arrays.toString(gy.shape()));
+        }
+        int b = s[0], len = s[1], e = config.embedDim, d1 = config.innerDim(), rows = b * len;
+        DType dt = x.dtype();
+        Pass f = run(backend, x, s);
+        double[] xs = TnoTensors.read(x), g = TnoTensors.read(gy);
+        Map<String, double[]> grads = new LinkedHashMap<>();
+        // y = n o^T + ob
+        grads.put("o.weight", gemm(backend, g, rows, e, true, f.n, rows, d1, false, dt));
+        if (config.bias) grads.put("o.bias", TnoTensors.columnSums(g, rows, e));
+        double[] gn = gemm(backend, g, rows, e, false, params.get("o.weight"), dt, false);
+        double[] gp = gn;
+        if (norm != null) {
+            Norm.Bound nb = norm.bind();
+            double[][] gparams = nb.newGradients();
+            gp = new double[gn.length];
+            for (int r = 0; r < rows; r++) nb.backward(f.p, r * d1, gn, r * d1, gp, r * d1, gparams);
+            List<String> names = config.normType.parameterNames();
+            for (int i = 0; i < names.size(); i++) grads.put("norm." + names.get(i), gparams[i]);
+        }
+        // p = u ⊙ t
+        double[] gu0 = new double[gp.length], gt = new double[gp.length];
+        for (int i = 0; i < gp.length; i++) {
+            gu0[i] = gp[i] * f.t[i] * config.actFun.derivative(f.u0[i]);
+            gt[i] = gp[i] * f.u[i];
+        }
+        double[] v = new double[f.v0.length];
+        for (int i = 0; i < v.length; i++) v[i] = config.actFun.apply(f.v0[i]);
+        double[] gv0;
+        try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor gtt = TnoTensors.write(gt, dt, b, len, d1)) {
+            Tno.MixGrads mg = toep.mixBackward(backend, vt, gtt);
+            try (Tensor dv = mg.dv()) {
+                gv0 = TnoTensors.read(dv);
+            }
+            grads.putAll(mg.params());
+        }
+        for (int i = 0; i < gv0.length; i++) gv0[i] *= config.actFun.derivative(f.v0[i]);
+        grads.put("v_proj.weight", gemm(backend, gv0, rows, d1, true, xs, rows, e, false, dt));
+        if (config.bias) grads.put("v_proj.bias", TnoTensors.columnSums(gv0, rows, d1));
+        grads.put("u_proj.weight", gemm(backend, gu0, rows, d1, true, xs, rows, e, false, dt));
+        if (config.bias) grads.put("u_proj.bias", TnoTensors.columnSums(gu0, rows, d1));
+        double[] dx = gemm(backend, gv0, rows, d1, false, params.get("v_proj.weight"), dt, false);
+        double[] dxu = gemm(backend, gu0, rows, d1, false, params.get("u_proj.weight"), dt, false);
+        for (int i = 0; i < dx.length; i++) dx[i] += dxu[i];
+
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> p : params.entrySet()) {
+                out.put(p.getKey(), TnoTensors.write(grads.get(p.getKey()), dt, p.getValue().shape()));
+            }
+            return new LayerGrads(TnoTensors.write(dx, dt, x.shape()), out);
+        } catch (RuntimeException | Error ex) {
+            out.values().forEach(Tensor::close);
+            throw ex;
+        }
+    }
+
+    private int[] checkInput(Tensor x, String arg) {
+        if (x == null || x.rank() != 3 || x.dim(2) != config.embedDim || x.dim(0) < 1 || x.dim(1) < 1
+                || (x.dtype() != DType.FLOAT32 && x.dtype() != DType.FLOAT64)) {
+            throw new LongConvException(NAME, arg, "[B, L>=1, embed_dim=" + config.embedDim + "] float32 or float64",
+                    x == null ? "null" : x.dtype() + Arrays.toString(x.shape()));
+        }
+        return new int[] {Math.toIntExact(x.dim(0)), Math.toIntExact(x.dim(1))};
+    }
+}

@@ -1,0 +1,166 @@
+package dev.longconv.layers;
+
+import dev.longconv.Tensor;
+import java.util.List;
+
+/**
+ * One normalization module over the last axis (d features), with its live parameter tensors. Rows are
+ * normalized in double; {@link #bind()} reads the current parameter values once per pass, so tests that
+ * perturb the tensors in place see the change on the next pass.
+ */
+public final class Norm {
+    private static final double RMS_EPS = 1e-8;
+    private static final double SCALE_EPS = 1e-5;
+    private static final double LAYER_EPS = 1e-5;
+
+    private final NormType type;
+    private final int d;
+    private final List<Tensor> params;
+
+    /** {@code params} in the order of {@link NormType#parameterNames()}, already shape-checked. */
+    Norm(NormType type, int d, List<Tensor> params) {
+        this.type = type;
+        this.d = d;
+        this.params = List.copyOf(params);
+    }
+
+    public NormType type() {
+        return type;
+    }
+
+    public int features() {
+        return d;
+    }
+
+    /** The norm with its parameters read as doubles, for one forward or backward pass. */
+    Bound bind() {
+        double[][] p = new double[params.size()][];
+        for (int i = 0; i < p.length; i++) p[i] = params.get(i).toDoubleArray();
+        return new Bound(p);
+    }
+
+    /** One pass's parameter values. Parameter gradients accumulate into arrays shaped like {@code p}. */
+    final class Bound {
+        private final double[][] p;
+
+        private Bound(double[][] p) {
+            this.p = p;
+        }
+
+        double[][] newGradients() {
+            double[][] g = new double[p.length][];
+            for (int i = 0; i < p.length; i++) g[i] = new double[p[i].length];
+            return g;
+        }
+
+        /** y[yo..yo+d) = norm(x[xo..xo+d)). */
+        void forward(double[] x, int xo, double[] y, int yo) {
+            switch (type) {
+                case SIMPLE_RMS, RMS, GATED_RMS -> {
+                    double inv = 1 / (rms(x, xo) + RMS_EPS);
+                    for (int i = 0; i < d; i++) {
+                        double v = x[xo + i] * inv;
+                        if (type != NormType.SIMPLE_RMS) v *= p[0][i];
+                        if (type == NormType.GATED_RMS) v *= Activation.sigmoid(p[1][i] * x[xo + i]);
+                        y[yo + i] = v;
+                    }
+                }
+                case SCALE -> {
+                    double q = 1 / Math.sqrt(meanSquare(x, xo) + SCALE_EPS);
+                    for (int i = 0; i < d; i++) y[yo + i] = x[xo + i] * q * p[0][0];
+                }
+                case LAYER -> {
+                    double mu = mean(x, xo), q = 1 / Math.sqrt(variance(x, xo, mu) + LAYER_EPS);
+                    for (int i = 0; i < d; i++) y[yo + i] = (x[xo + i] - mu) * q * p[0][i] + p[1][i];
+                }
+            }
+        }
+
+        /** gx[gxo..] = (d norm/dx)^T g[go..] at x[xo..]; parameter gradients add into gp. */
+        void backward(double[] x, int xo, double[] g, int go, double[] gx, int gxo, double[][] gp) {
+            switch (type) {
+                case SIMPLE_RMS, RMS, GATED_RMS -> {
+                    double r = rms(x, xo), inv = 1 / (r + RMS_EPS);
+                    // Upstream of the plain normalization n = x / (r + eps): gn.
+                    double[] gn = new double[d];
+                    for (int i = 0; i < d; i++) {
+                        double gi = g[go + i], xi = x[xo + i];
+                        if (type == NormType.SIMPLE_RMS) {
+                            gn[i] = gi;
+                            continue;
+                        }
+                        double n = xi * inv;
+                        if (type == NormType.RMS) {
+                            gp[0][i] += gi * n;
+                            gn[i] = gi * p[0][i];
+                        } else {
+                            double s = Activation.sigmoid(p[1][i] * xi);
+                            gp[0][i] += gi * n * s;
+                            double gs = gi * p[0][i] * n * s * (1 - s); // d/d(gate·x) of the sigmoid factor
+                            gp[1][i] += gs * xi;
+                            gn[i] = gi * p[0][i] * s;
+                            gx[gxo + i] = gs * p[1][i]; // direct path through sigmoid(gate ⊙ x); added to below
+                        }
+                    }
+                    // n = x inv, inv = 1/(r+eps), r = ‖x‖/√d, dr/dx = x/(d r); zero when x = 0, as PyTorch's norm backward.
+                    double dot = 0;
+                    for (int i = 0; i < d; i++) dot += gn[i] * x[xo + i];
+                    double c = r == 0 ? 0 : dot * inv * inv / (d * r);
+                    boolean add = type == NormType.GATED_RMS;
+                    for (int i = 0; i < d; i++) {
+                        double v = gn[i] * inv - c * x[xo + i];
+                        gx[gxo + i] = add ? gx[gxo + i] + v : v;
+                    }
+                }
+                case SCALE -> {
+                    double q = 1 / Math.sqrt(meanSquare(x, xo) + SCALE_EPS), s = p[0][0], dot = 0;
+                    for (int i = 0; i < d; i++) dot += g[go + i] * x[xo + i];
+                    gp[0][0] += dot * q;
+                    double c = s * dot * q * q * q / d;
+                    for (int i = 0; i < d; i++) gx[gxo + i] = s * q * g[go + i] - c * x[xo + i];
+                }
+                case LAYER -> {
+                    double mu = mean(x, xo), q = 1 / Math.sqrt(variance(x, xo, mu) + LAYER_EPS);
+                    double mg = 0, mgx = 0;
+                    for (int i = 0; i < d; i++) {
+                        double xh = (x[xo + i] - mu) * q, gh = g[go + i] * p[0][i];
+                        gp[0][i] += g[go + i] * xh;
+                        gp[1][i] += g[go + i];
+                        mg += gh;
+                        mgx += gh * xh;
+                    }
+                    mg /= d;
+                    mgx /= d;
+                    for (int i = 0; i < d; i++) {
+                        double xh = (x[xo + i] - mu) * q;
+                        gx[gxo + i] = q * (g[go + i] * p[0][i] - mg - xh * mgx);
+                    }
+                }
+            }
+        }
+    }
+
+    private double rms(double[] x, int xo) {
+        double s = 0;
+        for (int i = 0; i < d; i++) s += x[xo + i] * x[xo + i];
+        return Math.sqrt(s) / Math.sqrt(d);
+    }
+
+    private double meanSquare(double[] x, int xo) {
+        double s = 0;
+        for (int i = 0; i < d; i++) s += x[xo + i] * x[xo + i];
+        return s / d;
+    }
+
+    private double mean(double[] x, int xo) {
+        double s = 0;
+        for (int i = 0; i < d; i++) s += x[xo + i];
+        return s / d;
+    }
+
+    private double variance(double[] x, int xo, double mu) {
+        double s = 0;
+        for (int i = 0; i < d; i++) s += (x[xo + i] - mu) * (x[xo + i] - mu);
+        return s / d;
+    }
+}

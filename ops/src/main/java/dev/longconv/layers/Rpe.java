@@ -1,0 +1,149 @@
+package dev.longconv.layers;
+
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * tnn-pytorch's relative position encoder: an MLP from one scalar position to {@code outdim} values.
+ * <pre>
+ *   h = pos_proj(p)                                  Linear(1, dim)
+ *   for each of the {@code layers} blocks:  h = block(h)  (+ h when residual)
+ *       block = [norm(dim), act, Linear(dim, dim)]  state_dict layers.i.0.*, layers.i.2.*
+ *   out = [norm(dim), act, Linear(dim, outdim)](h)  state_dict out.0.*, out.2.*
+ * </pre>
+ * All Linear layers have a bias when {@code bias} is true. It is evaluated in float64 over all positions
+ * at once; the Linear layers go through the backend's GEMM.
+ */
+public final class Rpe {
+    /** Hyperparameters, named after Rpe's constructor arguments (dim, outdim, residual, act, bias, layers, norm_type). */
+    public record Config(int dim, int outdim, boolean residual, Activation act, boolean bias, int layers, NormType normType) {
+        public Config {
+            if (dim < 1 || outdim < 1 || layers < 0) {
+                throw new IllegalArgumentException("rpe: dim and outdim must be >= 1 and layers >= 0, got dim=" + dim
+                        + " outdim=" + outdim + " layers=" + layers);
+            }
+        }
+    }
+
+    private final Config config;
+    private final String prefix;
+    private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final List<Norm> norms = new ArrayList<>(); // blocks, then out
+
+    /** Takes this encoder's tensors ({@code prefix} + relative state_dict name) from {@code all}, checking shapes. */
+    Rpe(String layer, Config config, String prefix, Map<String, Tensor> all) {
+        this.config = config;
+        this.prefix = prefix;
+        shapes(config, prefix).forEach((name, shape) -> params.put(name, TnoTensors.require(layer, all, name, shape)));
+        for (int i = 0; i <= config.layers; i++) {
+            String np = normPrefix(i);
+            List<Tensor> ps = config.normType.parameterNames().stream().map(n -> params.get(np + n)).toList();
+            norms.add(new Norm(config.normType, config.dim, ps));
+        }
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** The state_dict names and shapes of an encoder with this config under {@code prefix}, in registration order. */
+    public static Map<String, long[]> shapes(Config c, String prefix) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        s.put(prefix + "pos_proj.weight", new long[] {c.dim, 1});
+        if (c.bias) s.put(prefix + "pos_proj.bias", new long[] {c.dim});
+        for (int i = 0; i <= c.layers; i++) {
+            String block = i < c.layers ? prefix + "layers." + i + "." : prefix + "out.";
+            for (String n : c.normType.parameterNames()) s.put(block + "0." + n, c.normType.parameterShape(n, c.dim));
+            int out = i < c.layers ? c.dim : c.outdim;
+            s.put(block + "2.weight", new long[] {out, c.dim});
+            if (c.bias) s.put(block + "2.bias", new long[] {out});
+        }
+        return s;
+    }
+
+    /** This encoder's live parameters by full state_dict name. */
+    Map<String, Tensor> parameters() {
+        return params;
+    }
+
+    private String blockPrefix(int i) {
+        return i < config.layers ? prefix + "layers." + i + "." : prefix + "out.";
+    }
+
+    private String normPrefix(int i) {
+        return blockPrefix(i) + "0.";
+    }
+
+    private double[] value(String name) {
+        Tensor t = params.get(name);
+        return t == null ? null : TnoTensors.read(t);
+    }
+
+    /** What the backward pass needs: the positions and the input of every block (the last one is out's). */
+    record Pass(double[] positions, double[][] blockInputs, double[] output) {}
+
+    /** The encoder at every position: [M, outdim] row-major. Keeps the block inputs when {@code forBackward}. */
+    Pass forward(Backend be, double[] positions, boolean forBackward) {
+        int m = positions.length, dim = config.dim;
+        double[] h = TnoTensors.linear(be, positions, m, 1, value(prefix + "pos_proj.weight"), dim, value(prefix + "pos_proj.bias"));
+        double[][] inputs = forBackward ? new double[config.layers + 1][] : null;
+        for (int i = 0; i <= config.layers; i++) {
+            if (forBackward) inputs[i] = h;
+            double[] a = normAct(norms.get(i).bind(), h, m);
+            int out = i < config.layers ? dim : config.outdim;
+            double[] y = TnoTensors.linear(be, a, m, dim, value(blockPrefix(i) + "2.weight"), out, value(blockPrefix(i) + "2.bias"));
+            if (i < config.layers && config.residual) for (int j = 0; j < y.length; j++) y[j] += h[j];
+            h = y;
+        }
+        return new Pass(positions, inputs, h);
+    }
+
+    private double[] normAct(Norm.Bound norm, double[] h, int m) {
+        int dim = config.dim;
+        double[] a = new double[h.length];
+        for (int r = 0; r < m; r++) norm.forward(h, r * dim, a, r * dim);
+        for (int j = 0; j < a.length; j++) a[j] = config.act.apply(a[j]);
+        return a;
+    }
+
+    /**
+     * Gradients of sum(gout ⊙ output) for every parameter, by full state_dict name, each as a C-order
+     * array of the parameter's shape. {@code gout} is [M, outdim] row-major.
+     */
+    Map<String, double[]> backward(Backend be, Pass pass, double[] gout) {
+        int m = pass.positions.length, dim = config.dim;
+        Map<String, double[]> grads = new LinkedHashMap<>();
+        double[] g = gout;
+        for (int i = config.layers; i >= 0; i--) {
+            double[] h = pass.blockInputs[i];
+            Norm.Bound norm = norms.get(i).bind();
+            double[] n = new double[h.length];
+            for (int r = 0; r < m; r++) norm.forward(h, r * dim, n, r * dim);
+            double[] a = new double[n.length];
+            for (int j = 0; j < a.length; j++) a[j] = config.act.apply(n[j]);
+            int out = i < config.layers ? dim : config.outdim;
+            String bp = blockPrefix(i);
+            double[] w = value(bp + "2.weight");
+            grads.put(bp + "2.weight", TnoTensors.gemm(be, g, m, out, true, a, m, dim, false));
+            if (config.bias) grads.put(bp + "2.bias", TnoTensors.columnSums(g, m, out));
+            double[] ga = TnoTensors.gemm(be, g, m, out, false, w, out, dim, false);
+            for (int j = 0; j < ga.length; j++) ga[j] *= config.act.derivative(n[j]);
+            double[][] gp = norm.newGradients();
+            double[] gh = new double[h.length];
+            for (int r = 0; r < m; r++) norm.backward(h, r * dim, ga, r * dim, gh, r * dim, gp);
+            List<String> names = config.normType.parameterNames();
+            for (int p = 0; p < names.size(); p++) grads.put(normPrefix(i) + names.get(p), gp[p]);
+            if (i < config.layers && config.residual) for (int j = 0; j < gh.length; j++) gh[j] += g[j];
+            g = gh;
+        }
+        double[] gw = new double[dim];
+        for (int r = 0; r < m; r++) for (int j = 0; j < dim; j++) gw[j] += g[r * dim + j] * pass.positions[r];
+        grads.put(prefix + "pos_proj.weight", gw);
+        if (config.bias) grads.put(prefix + "pos_proj.bias", TnoTensors.columnSums(g, m, dim));
+        return grads;
+    }
+}

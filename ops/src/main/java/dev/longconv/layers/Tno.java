@@ -1,0 +1,379 @@
+package dev.longconv.layers;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import dev.longconv.ops.Grads;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Toeplitz neural operator, tnn-pytorch's {@code Tno}: per head h and channel c a Toeplitz matrix whose
+ * coefficient at lag j comes from the relative position encoder {@link Rpe}:
+ * <pre>
+ *   a[j] = act_type( γ^|j| · rpe(pos(j))[h·dim + c] ),   y[t] = Σ_s a[t-s] x[s]   (t, s in 0..L-1)
+ * </pre>
+ * with γ^|j| only when decay is on, pos(j) = j (par_type 1), j/(L-1) (par_type 2) or exp(j/(L-1)) for
+ * j > 0 and 1 at j = 0 (par_type 3, causal only), the last two in float32 as upstream computes them.
+ * Causal: a[j] = 0 for j < 0 (before and regardless of act_type, as upstream pads with zeros).
+ * With {@code normalize}, y is divided by the same product of a ones sequence (upstream's forward
+ * argument {@code normalize}).
+ *
+ * <p>Input x is [B, H, L, dim] as upstream. The products run as one backend call on a [B, L, H·dim]
+ * BLD tensor (channel h·dim + c, the order of upstream's 'n (h d)' rearrange): one transposing copy in
+ * and one out buy a single kernel transform per channel for all batch rows, where a loop over heads
+ * would transform every kernel B times. {@link Gtu} already holds its values in that layout and
+ * calls the products directly, with no copies. Bidirectional uses toeplitzConv with the kernel at
+ * lags -(L-1)..(L-1); causal uses causalConv with lags 0..L-1. The encoder runs in float64; the
+ * kernel is rounded to x's dtype, and everything after it runs in that dtype.
+ *
+ * <p>Hyperparameters for {@link #load} (Tno's constructor argument names): h, dim, rpe_dim (required),
+ * causal (false), use_decay (false), use_multi_decay (false), residual (false), act ("relu"),
+ * par_type (1), gamma (0.999), bias (true), act_type ("none"), layers (3), norm_type ("simplermsnorm"),
+ * normalize (false). Decay: use_decay uses the stored {@code gamma} [h, 1, dim] as γ (upstream keeps it
+ * frozen; a gradient is still returned); use_multi_decay alone uses γ = λ + (1-λ) sigmoid(gamma) with
+ * λ = the gamma hyperparameter; with both set, use_decay wins, as upstream.
+ *
+ * <p>state_dict: {@code gamma} (with decay), then {@code rpe.*} (see {@link Rpe}, outdim = h·dim).
+ */
+public final class Tno implements Layer {
+    static final String NAME = "tno";
+
+    /** Hyperparameters; see the class comment. */
+    public record Config(int h, int dim, int rpeDim, boolean causal, boolean useDecay, boolean useMultiDecay, boolean residual,
+                         Activation act, int parType, double gamma, boolean bias, Activation actType, int layers,
+                         NormType normType, boolean normalize) {
+        public Config {
+            if (h < 1 || dim < 1 || rpeDim < 1 || layers < 0) {
+                throw new LongConvException(NAME, "config", "h, dim, rpe_dim >= 1 and layers >= 0",
+                        "h=" + h + " dim=" + dim + " rpe_dim=" + rpeDim + " layers=" + layers);
+            }
+            if (parType < 1 || parType > 3) throw new LongConvException(NAME, "par_type", "1, 2 or 3", String.valueOf(parType));
+            if (parType == 3 && !causal) {
+                throw new LongConvException(NAME, "par_type", "1 or 2 when bidirectional (upstream defines no negative positions for 3)", "3");
+            }
+        }
+
+        /** Upstream's defaults for everything but the sizes. */
+        public static Config defaults(int h, int dim, int rpeDim) {
+            return new Config(h, dim, rpeDim, false, false, false, false, Activation.RELU, 1, 0.999, true, Activation.NONE, 3,
+                    NormType.SIMPLE_RMS, false);
+        }
+
+        boolean hasDecay() {
+            return useDecay || useMultiDecay;
+        }
+
+        Rpe.Config rpe() {
+            return new Rpe.Config(rpeDim, h * dim, residual, act, bias, layers, normType);
+        }
+
+        /** The config from string hyperparameters (upstream argument names) with upstream's defaults. */
+        static Config parse(TnoHyperparameters p, double defaultGamma) {
+            return new Config(p.integer("h"), p.integer("dim"), p.integer("rpe_dim"), p.flag("causal", false),
+                    p.flag("use_decay", false), p.flag("use_multi_decay", false), p.flag("residual", false),
+                    p.activation("act", "relu"), p.integer("par_type", 1), p.real("gamma", defaultGamma), p.flag("bias", true),
+                    p.activation("act_type", "none"), p.integer("layers", 3), p.norm("norm_type", "simplermsnorm"),
+                    p.flag("normalize", false));
+        }
+    }
+
+    private final Config config;
+    private final String prefix;
+    private final Map<String, Tensor> params;
+    private final Rpe rpe;
+
+    /** A TNO from its config and its state_dict (tensors kept, not copied; float32 or float64). */
+    public Tno(Config config, Map<String, Tensor> stateDict) {
+        this(config, "", stateDict);
+    }
+
+    /** The TNO of a larger module whose parameters are named {@code prefix} + Tno's names ("toep." in Gtu). */
+    Tno(Config config, String prefix, Map<String, Tensor> stateDict) {
+        this.config = config;
+        this.prefix = prefix;
+        Map<String, Tensor> p = new LinkedHashMap<>();
+        shapes(config, prefix).forEach((n, s) -> p.put(n, TnoTensors.require(NAME, stateDict, n, s)));
+        this.rpe = new Rpe(NAME, config.rpe(), prefix + "rpe.", p);
+        this.params = Collections.unmodifiableMap(p);
+    }
+
+    /** A TNO from weights; hyperparameters from the metadata, overridden by {@code overrides}. */
+    public static Tno load(Weights w, Map<String, String> overrides) {
+        Config c = Config.parse(new TnoHyperparameters(NAME, w.metadata(), overrides), 0.999);
+        return new Tno(c, fetch(w, shapes(c, "")));
+    }
+
+    static Map<String, Tensor> fetch(Weights w, Map<String, long[]> shapes) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        shapes.forEach((n, s) -> m.put(n, w.get(NAME, n, s)));
+        return m;
+    }
+
+    /** state_dict names and shapes of a TNO with this config, in upstream's registration order. */
+    public static Map<String, long[]> shapes(Config c, String prefix) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        if (c.hasDecay()) s.put(prefix + "gamma", new long[] {c.h, 1, c.dim});
+        s.putAll(Rpe.shapes(c.rpe(), prefix + "rpe."));
+        return s;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        return params;
+    }
+
+    // ---------------------------------------------------------------- layer API on [B, H, L, dim]
+
+    @Override
+    public Tensor forward(Backend backend, Tensor x) {
+        int[] s = checkInput(x, "x");
+        int b = s[0], h = s[1], len = s[2], d = s[3];
+        double[] tokens = TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d);
+        try (Tensor v = TnoTensors.write(tokens, x.dtype(), b, len, (long) h * d); Tensor y = mix(backend, v)) {
+            return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(y), b, h, len, d), x.dtype(), x.shape());
+        }
+    }
+
+    @Override
+    public LayerGrads backward(Backend backend, Tensor x, Tensor gy) {
+        int[] s = checkInput(x, "x");
+        if (!Arrays.equals(gy.shape(), x.shape()) || gy.dtype() != x.dtype()) {
+            throw new LongConvException(NAME, "gy", x.dtype() + Arrays.toString(x.shape()) + " (as x)", gy.dtype() + Arrays.toString(gy.shape()));
+        }
+        int b = s[0], h = s[1], len = s[2], d = s[3];
+        MixGrads g;
+        try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d), x.dtype(), b, len, (long) h * d);
+             Tensor gt = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(gy), b, h, len, d), x.dtype(), b, len, (long) h * d)) {
+            g = mixBackward(backend, v, gt);
+        }
+        try (Tensor dv = g.dv()) {
+            Tensor dx = TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(dv), b, h, len, d), x.dtype(), x.shape());
+            return new LayerGrads(dx, gradientTensors(g.params(), x.dtype()));
+        }
+    }
+
+    /** Parameter gradients (C-order arrays by name) as tensors shaped like the parameters, in {@code dtype}. */
+    Map<String, Tensor> gradientTensors(Map<String, double[]> grads, DType dtype) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            out.put(e.getKey(), TnoTensors.write(grads.get(e.getKey()), dtype, e.getValue().shape()));
+        }
+        return out;
+    }
+
+    private int[] checkInput(Tensor x, String arg) {
+        String expected = "[B, H=" + config.h + ", L>=1, dim=" + config.dim + "] float32 or float64";
+        if (x == null || x.rank() != 4 || x.dim(1) != config.h || x.dim(3) != config.dim || x.dim(2) < 1 || x.dim(0) < 1) {
+            throw new LongConvException(NAME, arg, expected, x == null ? "null" : x.dtype() + Arrays.toString(x.shape()));
+        }
+        return new int[] {Math.toIntExact(x.dim(0)), config.h, Math.toIntExact(x.dim(2)), config.dim};
+    }
+
+    // ---------------------------------------------------------------- the operator on [B, L, H·dim] BLD
+
+    /** The coefficients at every lag, and what the backward pass needs of them. Arrays are [M, H·dim]. */
+    private record Coefficients(int length, Rpe.Pass rpe, double[] decay, double[] preAct, double[] kernel) {}
+
+    /** Number of lags the kernel holds: 2L-1 (lags -(L-1)..(L-1)) bidirectional, L (lags 0..L-1) causal. */
+    private int lags(int len) {
+        return config.causal ? len : 2 * len - 1;
+    }
+
+    /** The lag stored at kernel row {@code i}. */
+    private int lagOf(int i, int len) {
+        return config.causal ? i : i - (len - 1);
+    }
+
+    /** The encoder's input for lag j at length L, as upstream computes it (float32 for par_type 2 and 3). */
+    private double position(int j, int len) {
+        return switch (config.parType) {
+            case 1 -> j;
+            case 2 -> j == 0 ? 0 : (double) ((float) j / (float) (len - 1));
+            default -> j == 0 ? 1 : (double) (float) Math.exp((float) j / (float) (len - 1));
+        };
+    }
+
+    /** γ per channel as used in the decay, [H·dim]. */
+    private double[] effectiveGamma(double[] raw) {
+        if (config.useDecay) return raw;
+        double lambda = config.gamma;
+        double[] g = new double[raw.length];
+        for (int i = 0; i < g.length; i++) g[i] = lambda + (1 - lambda) * Activation.sigmoid(raw[i]);
+        return g;
+    }
+
+    private Coefficients coefficients(Backend be, int len, boolean forBackward) {
+        int m = lags(len), ch = config.h * config.dim;
+        double[] pos = new double[m];
+        for (int i = 0; i < m; i++) pos[i] = position(lagOf(i, len), len);
+        Rpe.Pass pass = rpe.forward(be, pos, forBackward);
+        double[] r = pass.output();
+        double[] gamma = config.hasDecay() ? effectiveGamma(TnoTensors.read(params.get(prefix + "gamma"))) : null;
+        double[] pre = new double[m * ch], k = new double[m * ch];
+        for (int i = 0; i < m; i++) {
+            int lag = Math.abs(lagOf(i, len));
+            for (int c = 0; c < ch; c++) {
+                double v = r[i * ch + c];
+                if (gamma != null && lag != 0) v *= Math.pow(gamma[c], lag);
+                pre[i * ch + c] = v;
+                k[i * ch + c] = config.actType.apply(v);
+            }
+        }
+        return new Coefficients(len, pass, gamma, pre, k);
+    }
+
+    /** The kernel as the backend's per-channel kernel tensor in BLD: [M, H·dim]. */
+    private Tensor kernelTensor(Coefficients c, DType dtype) {
+        return TnoTensors.write(c.kernel(), dtype, lags(c.length()), (long) config.h * config.dim);
+    }
+
+    private Tensor conv(Backend be, Tensor v, Tensor k) {
+        return config.causal ? be.causalConv(v, k, Layout.BLD) : be.toeplitzConv(v, k, Layout.BLD);
+    }
+
+    /** den[t, c] = Σ_s a[t-s, c], the product with a ones sequence, [L, H·dim]. */
+    private double[] onesResponse(Coefficients c) {
+        int len = c.length(), m = lags(len), ch = config.h * config.dim;
+        double[] prefixSum = new double[(m + 1) * ch];
+        for (int i = 0; i < m; i++) for (int q = 0; q < ch; q++) prefixSum[(i + 1) * ch + q] = prefixSum[i * ch + q] + c.kernel()[i * ch + q];
+        double[] den = new double[len * ch];
+        for (int t = 0; t < len; t++) {
+            // rows of lags t-(L-1)..t: t..t+L-1 bidirectional; 0..t causal.
+            int lo = config.causal ? 0 : t, hi = config.causal ? t + 1 : t + len;
+            for (int q = 0; q < ch; q++) den[t * ch + q] = prefixSum[hi * ch + q] - prefixSum[lo * ch + q];
+        }
+        return den;
+    }
+
+    /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */
+    Tensor mix(Backend be, Tensor v) {
+        int len = checkTokens(v, "v");
+        Coefficients c = coefficients(be, len, false);
+        Tensor y;
+        try (Tensor k = kernelTensor(c, v.dtype())) {
+            y = conv(be, v, k);
+        }
+        if (config.normalize) {
+            try {
+                double[] z = TnoTensors.read(y), den = onesResponse(c);
+                for (int i = 0; i < z.length; i++) z[i] /= den[i % den.length];
+                TnoTensors.store(y, z);
+            } catch (RuntimeException | Error e) {
+                y.close();
+                throw e;
+            }
+        }
+        return y;
+    }
+
+    /** dv and the gradient of every parameter (C-order arrays by state_dict name). */
+    record MixGrads(Tensor dv, Map<String, double[]> params) {}
+
+    MixGrads mixBackward(Backend be, Tensor v, Tensor gy) {
+        int len = checkTokens(v, "v");
+        if (!Arrays.equals(gy.shape(), v.shape()) || gy.dtype() != v.dtype()) {
+            throw new LongConvException(NAME, "gy", v.dtype() + Arrays.toString(v.shape()) + " (as v)", gy.dtype() + Arrays.toString(gy.shape()));
+        }
+        int m = lags(len), ch = config.h * config.dim;
+        Coefficients c = coefficients(be, len, true);
+        double[] da;
+        Tensor dv;
+        try (Tensor k = kernelTensor(c, v.dtype())) {
+            double[] gden = null;
+            Tensor gz = gy;
+            try {
+                if (config.normalize) {
+                    double[] den = onesResponse(c), g = TnoTensors.read(gy), z;
+                    try (Tensor zt = conv(be, v, k)) {
+                        z = TnoTensors.read(zt);
+                    }
+                    // y = z / den: gz = gy / den, gden = -Σ_b gy z / den².
+                    gden = new double[den.length];
+                    for (int i = 0; i < g.length; i++) {
+                        int q = i % den.length;
+                        gden[q] -= g[i] * z[i] / (den[q] * den[q]);
+                        g[i] /= den[q];
+                    }
+                    gz = TnoTensors.write(g, v.dtype(), v.shape());
+                }
+                Grads g = config.causal ? be.causalConvBackward(v, k, gz, Layout.BLD) : be.toeplitzConvBackward(v, k, gz, Layout.BLD);
+                dv = g.dx();
+                try (Tensor dk = g.dk()) {
+                    da = TnoTensors.read(dk);
+                }
+            } finally {
+                if (gz != gy) gz.close();
+            }
+            if (gden != null) addOnesResponseGradient(da, gden, len);
+        }
+        Map<String, double[]> grads = new LinkedHashMap<>();
+        double[] gr = new double[m * ch];
+        double[] gGamma = c.decay() == null ? null : new double[ch];
+        for (int i = 0; i < m; i++) {
+            int lag = Math.abs(lagOf(i, len));
+            for (int q = 0; q < ch; q++) {
+                int at = i * ch + q;
+                double gp = da[at] * config.actType.derivative(c.preAct()[at]);
+                if (gGamma != null && lag != 0) {
+                    double gam = c.decay()[q], r = c.rpe().output()[at];
+                    gr[at] = gp * Math.pow(gam, lag);
+                    gGamma[q] += gp * r * lag * Math.pow(gam, lag - 1);
+                } else {
+                    gr[at] = gp;
+                }
+            }
+        }
+        try {
+            if (gGamma != null) {
+                if (!config.useDecay) { // γ = λ + (1-λ) σ(g)
+                    double[] raw = TnoTensors.read(params.get(prefix + "gamma"));
+                    for (int q = 0; q < ch; q++) {
+                        double s = Activation.sigmoid(raw[q]);
+                        gGamma[q] *= (1 - config.gamma) * s * (1 - s);
+                    }
+                }
+                grads.put(prefix + "gamma", gGamma);
+            }
+            grads.putAll(rpe.backward(be, c.rpe(), gr));
+        } catch (RuntimeException | Error e) {
+            dv.close();
+            throw e;
+        }
+        return new MixGrads(dv, grads);
+    }
+
+    /** da[lag] += Σ gden[t] over the t whose ones-response sums lag: max(0, lag) <= t <= min(L-1, lag+L-1). */
+    private void addOnesResponseGradient(double[] da, double[] gden, int len) {
+        int ch = config.h * config.dim, m = lags(len);
+        double[] suffix = new double[(len + 1) * ch]; // prefix sums of gden over t
+        for (int t = 0; t < len; t++) for (int q = 0; q < ch; q++) suffix[(t + 1) * ch + q] = suffix[t * ch + q] + gden[t * ch + q];
+        for (int i = 0; i < m; i++) {
+            int lag = lagOf(i, len), lo = Math.max(0, lag), hi = Math.min(len - 1, lag + len - 1);
+            for (int q = 0; q < ch; q++) da[i * ch + q] += suffix[(hi + 1) * ch + q] - suffix[lo * ch + q];
+        }
+    }
+
+    /** Validates v [B, L, H·dim]; returns L. */
+    private int checkTokens(Tensor v, String arg) {
+        long ch = (long) config.h * config.dim;
+        if (v == null || v.rank() != 3 || v.dim(2) != ch || v.dim(1) < 1 || v.dim(0) < 1) {
+            throw new LongConvException(NAME, arg, "[B, L>=1, H*dim=" + ch + "]", v == null ? "null" : Arrays.toString(v.shape()));
+        }
+        if (v.dtype() != DType.FLOAT32 && v.dtype() != DType.FLOAT64) throw new LongConvException(NAME, arg, "float32 or float64", v.dtype().toString());
+        return Math.toIntExact(v.dim(1));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.longconv.layers;
+
+import dev.longconv.LongConvException;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * String hyperparameters (a safetensors file's metadata, overridden by the caller's map) read as typed
+ * values by their PyTorch constructor argument names. Booleans accept true/false in any case and 1/0;
+ * keys this layer does not know are ignored (a file's metadata may describe more than one layer).
+ */
+final class TnoHyperparameters {
+    private final String layer;
+    private final Map<String, String> values;
+
+    TnoHyperparameters(String layer, Map<String, String> metadata, Map<String, String> overrides) {
+        this.layer = layer;
+        this.values = new HashMap<>(metadata);
+        this.values.putAll(overrides);
+    }
+
+    boolean has(String key) {
+        return values.containsKey(key);
+    }
+
+    String string(String key, String fallback) {
+        String v = values.get(key);
+        return v == null ? fallback : v.trim();
+    }
+
+    int integer(String key) {
+        String v = values.get(key);
+        if (v == null) throw new LongConvException(layer, key, "hyperparameter '" + key + "' is required (in the metadata or the overrides)");
+        return parseInt(key, v);
+    }
+
+    int integer(String key, int fallback) {
+        String v = values.get(key);
+        return v == null ? fallback : parseInt(key, v);
+    }
+
+    double real(String key, double fallback) {
+        String v = values.get(key);
+        if (v == null) return fallback;
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new LongConvException(layer, key, "a number", "'" + v + "'");
+        }
+    }
+
+    boolean flag(String key, boolean fallback) {
+        String v = values.get(key);
+        if (v == null) return fallback;
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw new LongConvException(layer, key, "true or false", "'" + v + "'");
+        };
+    }
+
+    Activation activation(String key, String fallback) {
+        return Activation.parse(string(key, fallback), layer, key);
+    }
+
+    NormType norm(String key, String fallback) {
+        return NormType.parse(string(key, fallback), layer, key);
+    }
+
+    private int parseInt(String key, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new LongConvException(layer, key, "an integer", "'" + v + "'");
+        }
+    }
+}

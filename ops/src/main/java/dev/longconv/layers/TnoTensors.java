@@ -1,0 +1,110 @@
+package dev.longconv.layers;
+
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.backend.Backend;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Tensor plumbing shared by the TNN layers: parameter lookup with shape checks, bulk copies between
+ * tensors and double arrays (one memory copy instead of an index computation per element), and
+ * float64 GEMMs on arrays for the small MLP parts.
+ */
+final class TnoTensors {
+    private TnoTensors() {}
+
+    /** The parameter {@code name} of {@code params}, checked to be float32/float64 of {@code shape}. */
+    static Tensor require(String layer, Map<String, Tensor> params, String name, long... shape) {
+        Tensor t = params.get(name);
+        if (t == null) throw new LongConvException(layer, name, "parameter '" + name + "' is missing (have " + params.keySet() + ")");
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new LongConvException(layer, name, "shape " + Arrays.toString(shape), Arrays.toString(t.shape()));
+        }
+        if (!t.isAlive()) throw new LongConvException(layer, name, "a live tensor", "a closed one");
+        return t;
+    }
+
+    /** All elements in C order as doubles. */
+    static double[] read(Tensor t) {
+        if (!t.isContiguous()) return t.toDoubleArray();
+        MemorySegment s = t.segment();
+        if (t.dtype() == DType.FLOAT64) return s.toArray((ValueLayout.OfDouble) DType.FLOAT64.layout());
+        float[] f = s.toArray((ValueLayout.OfFloat) DType.FLOAT32.layout());
+        double[] out = new double[f.length];
+        for (int i = 0; i < f.length; i++) out[i] = f[i];
+        return out;
+    }
+
+    /** A new tensor of {@code dtype} holding {@code data} (C order, rounded to the dtype). */
+    static Tensor write(double[] data, DType dtype, long... shape) {
+        if (dtype == DType.FLOAT64) return Tensor.of(data, shape);
+        float[] f = new float[data.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) data[i];
+        return Tensor.of(f, shape);
+    }
+
+    /** y[M, N] = x[M, K] W[N, K]^T (+ b[N]) in float64 through the backend's GEMM. */
+    static double[] linear(Backend be, double[] x, int m, int k, double[] w, int n, double[] b) {
+        double[] y;
+        if (k == 1) { // pos_proj: an outer product, not worth a GEMM
+            y = new double[m * n];
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) y[i * n + j] = x[i] * w[j];
+        } else {
+            try (Tensor xt = Tensor.of(x, m, k); Tensor wt = Tensor.of(w, n, k); Tensor yt = be.gemm(xt, wt, false, true)) {
+                y = read(yt);
+            }
+        }
+        if (b != null) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) y[i * n + j] += b[j];
+        return y;
+    }
+
+    /** op(A) op(B) for row-major float64 arrays through the backend's GEMM; A is [ra, ca], B is [rb, cb] as stored. */
+    static double[] gemm(Backend be, double[] a, int ra, int ca, boolean transA, double[] b, int rb, int cb, boolean transB) {
+        try (Tensor at = Tensor.of(a, ra, ca); Tensor bt = Tensor.of(b, rb, cb); Tensor c = be.gemm(at, bt, transA, transB)) {
+            return read(c);
+        }
+    }
+
+    /** Column sums of a row-major [m, n] array. */
+    static double[] columnSums(double[] a, int m, int n) {
+        double[] s = new double[n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) s[j] += a[i * n + j];
+        return s;
+    }
+
+    /** Overwrites the contiguous tensor {@code t} with {@code data} (C order, rounded to t's dtype). */
+    static void store(Tensor t, double[] data) {
+        MemorySegment s = t.segment();
+        if (t.dtype() == DType.FLOAT64) {
+            MemorySegment.copy(data, 0, s, (ValueLayout.OfDouble) DType.FLOAT64.layout(), 0, data.length);
+        } else {
+            float[] f = new float[data.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) data[i];
+            MemorySegment.copy(f, 0, s, (ValueLayout.OfFloat) DType.FLOAT32.layout(), 0, f.length);
+        }
+    }
+
+    /** [B, H, L, d] to [B, L, H*d] (channel h*d + c), the layout of the TNO's Toeplitz products. */
+    static double[] headsToTokens(double[] x, int b, int h, int len, int d) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < h; j++)
+                for (int t = 0; t < len; t++)
+                    System.arraycopy(x, ((i * h + j) * len + t) * d, out, ((i * len + t) * h + j) * d, d);
+        return out;
+    }
+
+    /** The inverse of {@link #headsToTokens}. */
+    static double[] tokensToHeads(double[] x, int b, int h, int len, int d) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < h; j++)
+                for (int t = 0; t < len; t++)
+                    System.arraycopy(x, ((i * len + t) * h + j) * d, out, ((i * h + j) * len + t) * d, d);
+        return out;
+    }
+}
