@@ -24,6 +24,8 @@ import dev.longconv.Tensor;
 public final class StuFilters {
     /** Above this length the Lanczos solver is used (it is faster from about here on). */
     static final int DENSE_MAX_LENGTH = 128;
+    /** Up to this length the dense solver also serves K > L/4. */
+    static final int DENSE_LARGE_K_MAX_LENGTH = 1024;
     private static final String OP = "stu-filters";
 
     private StuFilters() {}
@@ -44,7 +46,10 @@ public final class StuFilters {
      */
     public static Eigenpairs eigenpairs(int length, int count, HankelVariant variant) {
         check(length, count, variant);
-        return length <= DENSE_MAX_LENGTH || 4L * count > length
+        // Lanczos wants a basis of about 2K vectors; when that is most of the space and the dense
+        // O(L^3) solve is still affordable, the dense solver is simpler and no slower.
+        boolean dense = length <= DENSE_MAX_LENGTH || (4L * count > length && length <= DENSE_LARGE_K_MAX_LENGTH);
+        return dense
                 ? dense(length, count, variant)
                 : lanczos(length, count, variant);
     }

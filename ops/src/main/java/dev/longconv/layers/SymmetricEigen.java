@@ -85,15 +85,23 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
                     e[i] = scale * g;
                     h -= f * g;
                     ai[l] = f - g; // ai[0..l] is now the Householder vector u, H = |u|^2 / 2 = h
+                    // p = A u / H from A's lower triangle, row by row: row j's entries below the
+                    // diagonal serve both p[j] (as row j) and p[k] (as column j, by symmetry).
+                    for (int j = 0; j <= l; j++) e[j] = 0;
+                    for (int j = 0; j <= l; j++) {
+                        double[] aj = a[j];
+                        double uj = ai[j];
+                        double gj = aj[j] * uj;
+                        for (int k = 0; k < j; k++) {
+                            gj += aj[k] * ai[k];
+                            e[k] += aj[k] * uj;
+                        }
+                        e[j] += gj;
+                    }
                     f = 0;
                     for (int j = 0; j <= l; j++) {
                         a[j][i] = ai[j] / h; // kept for accumulating Q below
-                        // p = A u / H, reading A's lower triangle only
-                        double gj = 0;
-                        double[] aj = a[j];
-                        for (int k = 0; k <= j; k++) gj += aj[k] * ai[k];
-                        for (int k = j + 1; k <= l; k++) gj += a[k][j] * ai[k];
-                        e[j] = gj / h;
+                        e[j] /= h;
                         f += e[j] * ai[j];
                     }
                     double hh = f / (h + h);
@@ -117,10 +125,17 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         for (int i = 0; i < n; i++) {
             int l = i - 1;
             if (d[i] != 0) {
-                for (int j = 0; j <= l; j++) {
-                    double g = 0;
-                    for (int k = 0; k <= l; k++) g += a[i][k] * a[k][j];
-                    for (int k = 0; k <= l; k++) a[k][j] -= g * a[k][i];
+                // Q[0..l][0..l] <- (I - u u^T / H) Q, as g = u^T Q then a rank-one update, row by row.
+                double[] g = new double[l + 1];
+                for (int k = 0; k <= l; k++) {
+                    double c = a[i][k];
+                    double[] ak = a[k];
+                    for (int j = 0; j <= l; j++) g[j] += c * ak[j];
+                }
+                for (int k = 0; k <= l; k++) {
+                    double c = a[k][i];
+                    double[] ak = a[k];
+                    for (int j = 0; j <= l; j++) ak[j] -= g[j] * c;
                 }
             }
             d[i] = a[i][i];

@@ -1,0 +1,35 @@
+"""Writes the STU filter fixtures used by StuFiltersFixtureTest.
+
+flash-stu's get_spectral_filters: Z = get_hankel(L, use_hankel_L) in float64, sigma, phi = eigh(Z),
+take the last K (ascending order), phi_k *= sigma_k ** 0.25. On top of that, as longconv documents,
+each column's sign is fixed so its largest-magnitude entry (the first, on a tie) is positive.
+
+Run from this directory: python3 make_stu_fixtures.py   (needs numpy only)
+Writes filters_<variant>_L64_K8.npy ([L, K] float64) and sigma_<variant>_L64_K8.npy ([K] float64).
+"""
+import numpy as np
+
+
+def hankel(L, variant):
+    i = np.arange(1, L + 1, dtype=np.float64)
+    s = i[:, None] + i[None, :]
+    if variant == "hankel":
+        return 2.0 / (s ** 3 - s)
+    return ((-1.0) ** (s - 2) + 1.0) * 8.0 / ((s + 3) * (s - 1) * (s + 1))
+
+
+def filters(L, K, variant):
+    sigma, phi = np.linalg.eigh(hankel(L, variant))
+    sigma_k, phi_k = sigma[-K:], phi[:, -K:].copy()
+    phi_k *= np.maximum(sigma_k, 0.0) ** 0.25
+    for k in range(K):
+        if phi_k[np.argmax(np.abs(phi_k[:, k])), k] < 0:
+            phi_k[:, k] = -phi_k[:, k]
+    return sigma_k, phi_k
+
+
+if __name__ == "__main__":
+    for variant in ("hankel", "hankel-l"):
+        sigma_k, phi_k = filters(64, 8, variant)
+        np.save(f"filters_{variant}_L64_K8.npy", phi_k)
+        np.save(f"sigma_{variant}_L64_K8.npy", sigma_k)
