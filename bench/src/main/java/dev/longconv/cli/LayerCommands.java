@@ -3,12 +3,15 @@ package dev.longconv.cli;
 import dev.longconv.Tensor;
 import dev.longconv.backend.Backend;
 import dev.longconv.backend.Backends;
+import dev.longconv.layers.FdTno;
+import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.Layer;
 import dev.longconv.layers.SafetensorsWeights;
 import dev.longconv.layers.SkiTno;
 import dev.longconv.layers.Stu;
 import dev.longconv.layers.StuFilters;
+import dev.longconv.layers.Tno;
 import dev.longconv.layers.Weights;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -83,6 +86,44 @@ final class LayerCommands {
         @Override
         public Integer call() throws IOException {
             return o.run(SkiTno.NAME, Map.of(), SkiTno::load);
+        }
+    }
+
+    /** --causal overrides the weights' "causal" hyperparameter when given. */
+    static Map<String, String> causal(boolean causal) {
+        return causal ? Map.of("causal", "true") : Map.of();
+    }
+
+    @Command(name = "tno", description = "Toeplitz neural operator (tnn-pytorch Tno) on x [B, H, L, dim].")
+    static final class TnoCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(Tno.NAME, causal(causal), Tno::load);
+        }
+    }
+
+    @Command(name = "gtu", description = "Gated Toeplitz unit (tnn-pytorch Gtu) on x [B, L, E].")
+    static final class GtuCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(Gtu.NAME, causal(causal), Gtu::load);
+        }
+    }
+
+    @Command(name = "fd-tno", description = "Frequency-domain TNO: the RPE MLP gives the spectrum; y = irfft(spectrum * rfft(x, N), N)[:L].")
+    static final class FdTnoCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(FdTno.NAME, causal(causal), FdTno::load);
         }
     }
 }

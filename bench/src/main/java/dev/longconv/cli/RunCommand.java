@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 @Command(name = "run", description = "Run one op on .npy inputs and write the result as .npy.",
         subcommands = {RunCommand.CausalConv.class, RunCommand.ToeplitzConv.class, RunCommand.ShortConv.class, RunCommand.Ski.class,
                 RunCommand.CausalSpectrum.class, RunCommand.Rfft.class, RunCommand.Irfft.class, RunCommand.Gemm.class,
-                LayerCommands.StuFiltersCommand.class, LayerCommands.StuCommand.class, LayerCommands.SkiTnoCommand.class})
+                LayerCommands.StuFiltersCommand.class, LayerCommands.StuCommand.class, LayerCommands.SkiTnoCommand.class,
+                LayerCommands.TnoCommand.class, LayerCommands.GtuCommand.class, LayerCommands.FdTnoCommand.class})
 final class RunCommand {
 
     /** Options every op takes. */

@@ -30,7 +30,7 @@ import java.util.Map;
  * act ("relu"), bias (true), layers (3), norm_type ("simplermsnorm").
  */
 public final class FdTno implements Layer {
-    static final String NAME = "fd-tno";
+    public static final String NAME = "fd-tno";
 
     /** Hyperparameters; see the class comment. */
     public record Config(int h, int dim, int rpeDim, boolean causal, boolean residual, Activation act, boolean bias, int layers,

@@ -31,7 +31,7 @@ import java.util.Map;
  * has parameters). Gradients come in x's dtype.
  */
 public final class Gtu implements Layer {
-    static final String NAME = "gtu";
+    public static final String NAME = "gtu";
 
     /** Hyperparameters; see the class comment. */
     public record Config(int embedDim, int numHeads, boolean bias, Activation actFun, boolean causal, double expandRatio,

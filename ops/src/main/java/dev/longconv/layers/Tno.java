@@ -41,7 +41,7 @@ import java.util.Map;
  * <p>state_dict: {@code gamma} (with decay), then {@code rpe.*} (see {@link Rpe}, outdim = h·dim).
  */
 public final class Tno implements Layer {
-    static final String NAME = "tno";
+    public static final String NAME = "tno";
 
     /** Hyperparameters; see the class comment. */
     public record Config(int h, int dim, int rpeDim, boolean causal, boolean useDecay, boolean useMultiDecay, boolean residual,
