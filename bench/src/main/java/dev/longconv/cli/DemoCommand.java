@@ -18,6 +18,16 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import dev.longconv.layers.FdTno;
+import dev.longconv.layers.Gtu;
+import dev.longconv.layers.HankelVariant;
+import dev.longconv.layers.Layer;
+import dev.longconv.layers.SkiTno;
+import dev.longconv.layers.Stu;
+import dev.longconv.layers.StuFilters;
+import dev.longconv.layers.Tno;
 
 /**
  * {@code longconv demo}: every op on seeded random data at a few sizes, on every available backend,
@@ -81,7 +91,50 @@ final class DemoCommand implements Callable<Integer> {
                         (b, t) -> b.gemm(t[0], t[1], false, false), t -> Reference.gemm(t[0], t[1], false, false)));
             }
         }
+        cs.addAll(layerCases());
         return cs;
+    }
+
+    /** Random float64 parameters of the given shapes, seeded by their order. */
+    static Map<String, Tensor> randomState(Map<String, long[]> shapes, long seed) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) m.put(e.getKey(), Tensor.random(DType.FLOAT64, seed++, e.getValue()));
+        return m;
+    }
+
+    /**
+     * The layers in float32 on each backend against the same layer (same float64 weights) run in float64 on the
+     * scalar backend, which the layer tests check against dense float64 definitions. The weights live as long
+     * as the process.
+     */
+    static List<Case> layerCases() {
+        List<Case> cs = new ArrayList<>();
+        int lenStu = 1024, d = 32, k = 24;
+        Tensor phi = StuFilters.compute(lenStu, k, HankelVariant.HANKEL);
+        Map<String, Tensor> approx = randomState(Map.of("M_inputs", new long[] {d, d}, "M_filters", new long[] {k, d}), 11);
+        layerCase(cs, new Stu(new Stu.Config(Stu.Mode.APPROX, false), phi, approx), "B=1 L=1024 D=32 K=24 approx", 1, lenStu, d);
+        Map<String, Tensor> exact = randomState(Map.of("M_phi_plus", new long[] {8, 8, 8}, "M_phi_minus", new long[] {8, 8, 8}), 21);
+        layerCase(cs, new Stu(new Stu.Config(Stu.Mode.EXACT, false), phi.slice(1, 0, 8).contiguous(), exact), "B=1 L=256 D=8 K=8 exact", 1, 256, 8);
+        layerCase(cs, new SkiTno(new SkiTno.Config(64, 0.99), Tensor.random(DType.FLOAT64, 31, 16, 5), Tensor.random(DType.FLOAT64, 32, 16, 33)),
+                "B=2 L=1024 D=16 r=64 nk=5", 2, 1024, 16);
+        Tno.Config tno = Tno.Config.defaults(2, 16, 32);
+        layerCase(cs, new Tno(tno, randomState(Tno.shapes(tno, ""), 41)), "B=1 H=2 L=1024 dim=16 rpe_dim=32", 1, 2, 1024, 16);
+        Gtu.Config gtu = Gtu.Config.defaults(32, 2);
+        layerCase(cs, new Gtu(gtu, randomState(Gtu.shapes(gtu), 51)), "B=1 L=512 E=32 heads=2", 1, 512, 32);
+        FdTno.Config fd = FdTno.Config.defaults(1, 16, 32);
+        layerCase(cs, new FdTno(fd, randomState(FdTno.shapes(fd), 61)), "B=1 H=1 L=1024 dim=16 rpe_dim=32", 1, 1, 1024, 16);
+        return cs;
+    }
+
+    private static void layerCase(List<Case> cs, Layer layer, String size, long... xShape) {
+        Backend scalar = Backends.get("scalar");
+        cs.add(new Case(layer.name(), size, DType.FLOAT32, s -> new Tensor[] {Tensor.random(DType.FLOAT32, s, xShape)},
+                (b, t) -> layer.forward(b, t[0]),
+                t -> {
+                    try (Tensor x64 = t[0].to(DType.FLOAT64)) {
+                        return layer.forward(scalar, x64);
+                    }
+                }));
     }
 
     @Override
