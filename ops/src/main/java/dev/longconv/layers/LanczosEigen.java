@@ -152,19 +152,14 @@ public record LanczosEigen(double[] values, double[][] vectors, int products, in
         return true;
     }
 
+    /** The Ritz pairs of the k largest Ritz values, formed in place of the basis (no second n x k copy). */
     private static LanczosEigen ritzPairs(SymmetricEigen ritz, double[][] q, int size, int k, int n, int products, int restarts) {
+        rotateBasis(q, size, ritz, k);
         double[] values = new double[k];
         double[][] vectors = new double[k][];
         for (int t = 0; t < k; t++) {
-            int r = size - k + t;
-            values[t] = ritz.values()[r];
-            double[] s = ritz.vectors()[r];
-            double[] v = new double[n];
-            for (int i = 0; i < size; i++) {
-                double c = s[i];
-                double[] qi = q[i];
-                for (int x = 0; x < n; x++) v[x] += c * qi[x];
-            }
+            values[t] = ritz.values()[size - k + t];
+            double[] v = q[t];
             double inv = 1 / norm(v);
             for (int x = 0; x < n; x++) v[x] *= inv;
             vectors[t] = v;
