@@ -145,7 +145,7 @@ LONGCONV_API cudaError_t longconv_fft_slice_kernel_f32(const float* buf, float* 
                                                        int64_t N, int64_t off, float scale, int layout,
                                                        cudaStream_t stream);
 
-/* Per-channel dot product over batch and time (dskip of the gated conv; with b = NULL a plain sum):
+/* Per-channel dot product over batch and time (dskip of the gated conv; with bb = NULL a plain sum):
  *   out[d] = sum_{b,t} a[b,d,t] * (bb ? bb[b,d,t] : 1).
  * a, bb: [B, D, L] logical in `layout`; out: [D]. One block per channel (BDL) or per 32 channels (BLD),
  * a fixed-order tree reduction, so the result is deterministic. */
