@@ -133,14 +133,15 @@ LONGCONV_API cudaError_t longconv_fft_mul_acc_batch_f32(const float* X, const fl
  *              + (skip ? skip[d] * x[b,d,t] : 0)                                     for t < L.
  * buf: [B*D, N] real; post, x, y: [B, D, L] logical in `layout`; skip: [D]. post and skip may be NULL;
  * x is read only when skip is given (then it is required). Requires off >= 0 and off + L <= N.
- * y must not overlap buf. */
+ * y must not overlap buf, x or post. */
 LONGCONV_API cudaError_t longconv_fft_epilogue_f32(const float* buf, const float* x, const float* post,
                                                    const float* skip, float* y, int64_t B, int64_t D,
                                                    int64_t L, int64_t N, int64_t off, float scale,
                                                    int layout, cudaStream_t stream);
 
 /* Slice a kernel gradient out of FFT rows: k[d,j] = scale * buf[d*N + off + j] for j < n.
- * buf: [D, N]; k: [D, n] (BDL) or [n, D] (BLD). Requires off >= 0 and off + n <= N. */
+ * buf: [D, N]; k: [D, n] (BDL) or [n, D] (BLD), must not overlap buf. Requires off >= 0 and
+ * off + n <= N. */
 LONGCONV_API cudaError_t longconv_fft_slice_kernel_f32(const float* buf, float* k, int64_t D, int64_t n,
                                                        int64_t N, int64_t off, float scale, int layout,
                                                        cudaStream_t stream);
