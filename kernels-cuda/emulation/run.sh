@@ -11,6 +11,10 @@ for f in "$here"/../src/*.cu; do
   python3 "$here/to_host.py" "$f" "$work/$(basename "${f%.cu}").cpp"
 done
 cp "$here"/../src/*.cuh "$work"/
-g++ -std=c++20 -O1 -pthread -Wall -Wno-unknown-pragmas -Wno-unused-function \
-    -I "$here/host" -I "$here/../include" -I "$work" "$work"/*.cpp "$here/parity_test.cpp" -o "$work/parity_test"
-"$work/parity_test" "${1:-12345}"
+# Twice: with the hardware's grid caps, and with y/z capped at 2 blocks so every stride loop runs.
+for cap in 65535u 2u; do
+  g++ -std=c++20 -O1 -pthread -Wall -Wno-unknown-pragmas -Wno-unused-function -DLONGCONV_MAX_GRID_YZ=$cap \
+      -I "$here/host" -I "$here/../include" -I "$work" "$work"/*.cpp "$here/parity_test.cpp" -o "$work/parity_test"
+  echo "grid y/z cap $cap:"
+  "$work/parity_test" "${1:-12345}"
+done

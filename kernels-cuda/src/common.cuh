@@ -9,8 +9,12 @@
 namespace longconv {
 
 // Grid dimensions y and z are capped by the hardware; kernels stride over anything larger, so the
-// host only needs to clamp.
-constexpr unsigned kMaxGridYZ = 65535u;
+// host only needs to clamp. The host emulation (emulation/run.sh) lowers the cap so the stride loops
+// run with small problems.
+#ifndef LONGCONV_MAX_GRID_YZ
+#define LONGCONV_MAX_GRID_YZ 65535u
+#endif
+constexpr unsigned kMaxGridYZ = LONGCONV_MAX_GRID_YZ;
 constexpr int64_t kMaxGridX = 2147483647;
 
 inline unsigned clampYZ(int64_t n) { return n < 1 ? 1u : (n > kMaxGridYZ ? kMaxGridYZ : (unsigned)n); }
