@@ -25,14 +25,16 @@ constexpr int kDC = 32;            // channels per tile
 constexpr int kPitch = kDC + 1;    // padded row of the shared tile
 constexpr int kT = 64;             // output rows per forward tile
 constexpr int kQ = kT / kWarps;    // output rows per thread
+constexpr int kTapChunk = 32;      // taps staged in shared memory at a time (forward and dx)
 constexpr int kTdw = 32;           // time rows per tile in the parameter gradient
 constexpr int kMaxQ = (LONGCONV_SHORT_MAX_WIDTH + kWarps - 1) / kWarps;  // taps per warp, at most
 constexpr int64_t kMaxChunks = 64;
 constexpr int64_t kTargetBlocks = 1024;
 
 static_assert(kT % kWarps == 0, "rows split evenly over warps");
-// Largest dynamic shared memory: (kT + 255) * 33 floats = 42108 bytes, under the 48 KiB default.
-static_assert((kT + LONGCONV_SHORT_MAX_WIDTH - 1) * kPitch * 4 <= 48 * 1024, "forward tile fits 48 KiB");
+// Largest forward shared memory: (kT + 255) * 33 floats = 42108 bytes of window (dynamic) plus the
+// 4224-byte tap tile (static), under the 48 KiB default.
+static_assert(((kT + LONGCONV_SHORT_MAX_WIDTH - 1) + kTapChunk) * kPitch * 4 <= 48 * 1024, "forward tile fits 48 KiB");
 static_assert((kTdw + LONGCONV_SHORT_MAX_WIDTH - 1 + kTdw) * kPitch * 4 <= 48 * 1024, "dw tile fits 48 KiB");
 
 // Stages x[b, d0 + c, tStart + r] for r < rows, c < 32 into tile[r * kPitch + c] (zeros outside).
@@ -60,6 +62,7 @@ __global__ void __launch_bounds__(kThreads) shortConvTile(const float* __restric
                                                           int64_t B, int64_t D, int64_t L, int W, int shift,
                                                           bool flip) {
   extern __shared__ float tile[];  // [(kT + W - 1)][kPitch]
+  __shared__ float ws[kTapChunk][kPitch];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int rowsIn = kT + W - 1;
   const int64_t t0 = blockIdx.x * (int64_t)kT;
@@ -74,15 +77,31 @@ __global__ void __launch_bounds__(kThreads) shortConvTile(const float* __restric
       const float b0 = (bias != nullptr && d < D) ? bias[d] : 0.f;
 #pragma unroll
       for (int q = 0; q < kQ; ++q) acc[q] = b0;
-      if (d < D) {
-        for (int j = 0; j < W; ++j) {
-          const float wj = __ldg(&w[kernelIndex<LAYOUT>(d, flip ? W - 1 - j : j, D, W)]);
-          const float* col = tile + (warp + j) * kPitch + lane;
+      // Taps go through shared memory 32 at a time: in BDL a warp's lanes would otherwise read 32
+      // different cache lines per tap. Channels past D get zero taps (their window is zero too).
+      for (int j0 = 0; j0 < W; j0 += kTapChunk) {
+        const int nj = W - j0 < kTapChunk ? W - j0 : kTapChunk;
+        for (int e = threadIdx.x; e < nj * kDC; e += kThreads) {
+          int jj, c;
+          if (LAYOUT == LONGCONV_BDL) {
+            c = e / nj;  // consecutive threads walk a channel's (contiguous) taps
+            jj = e - c * nj;
+          } else {
+            jj = e / kDC;  // consecutive threads walk the (contiguous) channels of a tap
+            c = e - jj * kDC;
+          }
+          const int j = j0 + jj;
+          ws[jj][c] = d0 + c < D ? w[kernelIndex<LAYOUT>(d0 + c, flip ? W - 1 - j : j, D, W)] : 0.f;
+        }
+        __syncthreads();
+        for (int jj = 0; jj < nj; ++jj) {
+          const float wj = ws[jj][lane];
+          const float* col = tile + (warp + j0 + jj) * kPitch + lane;
 #pragma unroll
           for (int q = 0; q < kQ; ++q) acc[q] += wj * col[q * kWarps * kPitch];
         }
+        __syncthreads();  // taps and window reads done before the next chunk or the output rows
       }
-      __syncthreads();  // every window read is done before the tile holds outputs
 #pragma unroll
       for (int q = 0; q < kQ; ++q) tile[(warp + q * kWarps) * kPitch + lane] = acc[q];
       __syncthreads();
