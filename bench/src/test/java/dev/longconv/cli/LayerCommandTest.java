@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * `longconv run LAYER` on weights exported from PyTorch: the fixtures are written by
- * bench/anchors/stu_anchor.py --fixtures (torch's float64 output of the flash-stu forward as the expected y),
+ * bench/anchors/stu_anchor.py --fixtures and tnn_anchor.py --fixtures (torch's float64 output of the flash-stu
+ * and tnn-pytorch forward passes as the expected y),
  * and the float32 result must be within relative L2 1e-5 of it.
  */
 class LayerCommandTest {
@@ -68,6 +69,18 @@ class LayerCommandTest {
     @ValueSource(strings = {"stu_approx", "stu_approx_hankel_L", "stu_exact", "stu_exact_phi"})
     void stuReproducesTorch(String name) throws IOException {
         assertReproduces("stu", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tno_bidir", "tno_causal_decay", "tno_multi_decay_gelu_layernorm", "tno_causal_normalize_par2", "tno_L1"})
+    void tnoReproducesTorch(String name) throws IOException {
+        assertReproduces("tno", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gtu_default", "gtu_causal_norm_decay", "gtu_nobias_multi_decay"})
+    void gtuReproducesTorch(String name) throws IOException {
+        assertReproduces("gtu", name);
     }
 
     @Test

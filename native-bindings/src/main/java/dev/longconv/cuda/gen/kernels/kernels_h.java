@@ -23,14 +23,68 @@ public class kernels_h extends kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int LONGCONV_CUDA_ABI_VERSION = (int)1L;
+    private static final int LONGCONV_CUDA_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define LONGCONV_CUDA_ABI_VERSION 1
+     * #define LONGCONV_CUDA_ABI_VERSION 2
      * }
      */
     public static int LONGCONV_CUDA_ABI_VERSION() {
         return LONGCONV_CUDA_ABI_VERSION;
+    }
+    private static final int LONGCONV_BDL = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_BDL 0
+     * }
+     */
+    public static int LONGCONV_BDL() {
+        return LONGCONV_BDL;
+    }
+    private static final int LONGCONV_BLD = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_BLD 1
+     * }
+     */
+    public static int LONGCONV_BLD() {
+        return LONGCONV_BLD;
+    }
+    private static final int LONGCONV_SHORT_CAUSAL = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_SHORT_CAUSAL 0
+     * }
+     */
+    public static int LONGCONV_SHORT_CAUSAL() {
+        return LONGCONV_SHORT_CAUSAL;
+    }
+    private static final int LONGCONV_SHORT_SAME = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_SHORT_SAME 1
+     * }
+     */
+    public static int LONGCONV_SHORT_SAME() {
+        return LONGCONV_SHORT_SAME;
+    }
+    private static final int LONGCONV_SHORT_MAX_WIDTH = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_SHORT_MAX_WIDTH 256
+     * }
+     */
+    public static int LONGCONV_SHORT_MAX_WIDTH() {
+        return LONGCONV_SHORT_MAX_WIDTH;
+    }
+    private static final int LONGCONV_SKI_MAX_RANK = (int)4096L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_SKI_MAX_RANK 4096
+     * }
+     */
+    public static int LONGCONV_SKI_MAX_RANK() {
+        return LONGCONV_SKI_MAX_RANK;
     }
 
     private static class longconv_abi_version {
@@ -148,6 +202,1027 @@ public class kernels_h extends kernels_h$shared {
                 traceDowncall("longconv_scale_f32", x, y, n, alpha, stream);
             }
             return (int)mh$.invokeExact(x, y, n, alpha, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_pad_input_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_pad_input_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_input_f32(const float *x, const float *pre, float *buf, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_pad_input_f32$descriptor() {
+        return longconv_fft_pad_input_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_input_f32(const float *x, const float *pre, float *buf, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_pad_input_f32$handle() {
+        return longconv_fft_pad_input_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_input_f32(const float *x, const float *pre, float *buf, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_pad_input_f32$address() {
+        return longconv_fft_pad_input_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_input_f32(const float *x, const float *pre, float *buf, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_pad_input_f32(MemorySegment x, MemorySegment pre, MemorySegment buf, long B, long D, long L, long N, long off, int layout, MemorySegment stream) {
+        var mh$ = longconv_fft_pad_input_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_pad_input_f32", x, pre, buf, B, D, L, N, off, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, pre, buf, B, D, L, N, off, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_pad_kernel_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_pad_kernel_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_kernel_f32(const float *k, float *buf, int64_t D, int64_t n, int64_t N, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_pad_kernel_f32$descriptor() {
+        return longconv_fft_pad_kernel_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_kernel_f32(const float *k, float *buf, int64_t D, int64_t n, int64_t N, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_pad_kernel_f32$handle() {
+        return longconv_fft_pad_kernel_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_kernel_f32(const float *k, float *buf, int64_t D, int64_t n, int64_t N, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_pad_kernel_f32$address() {
+        return longconv_fft_pad_kernel_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_pad_kernel_f32(const float *k, float *buf, int64_t D, int64_t n, int64_t N, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_pad_kernel_f32(MemorySegment k, MemorySegment buf, long D, long n, long N, int layout, MemorySegment stream) {
+        var mh$ = longconv_fft_pad_kernel_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_pad_kernel_f32", k, buf, D, n, N, layout, stream);
+            }
+            return (int)mh$.invokeExact(k, buf, D, n, N, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_mul_spectra_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_mul_spectra_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_spectra_f32(const float *X, const float *K, float *Y, int64_t B, int64_t D, int64_t F, int conj_k, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_mul_spectra_f32$descriptor() {
+        return longconv_fft_mul_spectra_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_spectra_f32(const float *X, const float *K, float *Y, int64_t B, int64_t D, int64_t F, int conj_k, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_mul_spectra_f32$handle() {
+        return longconv_fft_mul_spectra_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_spectra_f32(const float *X, const float *K, float *Y, int64_t B, int64_t D, int64_t F, int conj_k, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_mul_spectra_f32$address() {
+        return longconv_fft_mul_spectra_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_spectra_f32(const float *X, const float *K, float *Y, int64_t B, int64_t D, int64_t F, int conj_k, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_mul_spectra_f32(MemorySegment X, MemorySegment K, MemorySegment Y, long B, long D, long F, int conj_k, MemorySegment stream) {
+        var mh$ = longconv_fft_mul_spectra_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_mul_spectra_f32", X, K, Y, B, D, F, conj_k, stream);
+            }
+            return (int)mh$.invokeExact(X, K, Y, B, D, F, conj_k, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_mul_acc_batch_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_mul_acc_batch_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_acc_batch_f32(const float *X, const float *G, float *dK, int64_t B, int64_t D, int64_t F, int conj_x, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_mul_acc_batch_f32$descriptor() {
+        return longconv_fft_mul_acc_batch_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_acc_batch_f32(const float *X, const float *G, float *dK, int64_t B, int64_t D, int64_t F, int conj_x, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_mul_acc_batch_f32$handle() {
+        return longconv_fft_mul_acc_batch_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_acc_batch_f32(const float *X, const float *G, float *dK, int64_t B, int64_t D, int64_t F, int conj_x, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_mul_acc_batch_f32$address() {
+        return longconv_fft_mul_acc_batch_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_mul_acc_batch_f32(const float *X, const float *G, float *dK, int64_t B, int64_t D, int64_t F, int conj_x, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_mul_acc_batch_f32(MemorySegment X, MemorySegment G, MemorySegment dK, long B, long D, long F, int conj_x, MemorySegment stream) {
+        var mh$ = longconv_fft_mul_acc_batch_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_mul_acc_batch_f32", X, G, dK, B, D, F, conj_x, stream);
+            }
+            return (int)mh$.invokeExact(X, G, dK, B, D, F, conj_x, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_epilogue_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_FLOAT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_epilogue_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_epilogue_f32(const float *buf, const float *x, const float *post, const float *skip, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_epilogue_f32$descriptor() {
+        return longconv_fft_epilogue_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_epilogue_f32(const float *buf, const float *x, const float *post, const float *skip, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_epilogue_f32$handle() {
+        return longconv_fft_epilogue_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_epilogue_f32(const float *buf, const float *x, const float *post, const float *skip, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_epilogue_f32$address() {
+        return longconv_fft_epilogue_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_epilogue_f32(const float *buf, const float *x, const float *post, const float *skip, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_epilogue_f32(MemorySegment buf, MemorySegment x, MemorySegment post, MemorySegment skip, MemorySegment y, long B, long D, long L, long N, long off, float scale, int layout, MemorySegment stream) {
+        var mh$ = longconv_fft_epilogue_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_epilogue_f32", buf, x, post, skip, y, B, D, L, N, off, scale, layout, stream);
+            }
+            return (int)mh$.invokeExact(buf, x, post, skip, y, B, D, L, N, off, scale, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fft_slice_kernel_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_FLOAT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fft_slice_kernel_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_slice_kernel_f32(const float *buf, float *k, int64_t D, int64_t n, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fft_slice_kernel_f32$descriptor() {
+        return longconv_fft_slice_kernel_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_slice_kernel_f32(const float *buf, float *k, int64_t D, int64_t n, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fft_slice_kernel_f32$handle() {
+        return longconv_fft_slice_kernel_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_slice_kernel_f32(const float *buf, float *k, int64_t D, int64_t n, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fft_slice_kernel_f32$address() {
+        return longconv_fft_slice_kernel_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fft_slice_kernel_f32(const float *buf, float *k, int64_t D, int64_t n, int64_t N, int64_t off, float scale, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fft_slice_kernel_f32(MemorySegment buf, MemorySegment k, long D, long n, long N, long off, float scale, int layout, MemorySegment stream) {
+        var mh$ = longconv_fft_slice_kernel_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fft_slice_kernel_f32", buf, k, D, n, N, off, scale, layout, stream);
+            }
+            return (int)mh$.invokeExact(buf, k, D, n, N, off, scale, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_channel_dot_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_channel_dot_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_channel_dot_f32(const float *a, const float *bb, float *out, int64_t B, int64_t D, int64_t L, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_channel_dot_f32$descriptor() {
+        return longconv_channel_dot_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_channel_dot_f32(const float *a, const float *bb, float *out, int64_t B, int64_t D, int64_t L, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_channel_dot_f32$handle() {
+        return longconv_channel_dot_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_channel_dot_f32(const float *a, const float *bb, float *out, int64_t B, int64_t D, int64_t L, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_channel_dot_f32$address() {
+        return longconv_channel_dot_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_channel_dot_f32(const float *a, const float *bb, float *out, int64_t B, int64_t D, int64_t L, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_channel_dot_f32(MemorySegment a, MemorySegment bb, MemorySegment out, long B, long D, long L, int layout, MemorySegment stream) {
+        var mh$ = longconv_channel_dot_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_channel_dot_f32", a, bb, out, B, D, L, layout, stream);
+            }
+            return (int)mh$.invokeExact(a, bb, out, B, D, L, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_short_conv_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_short_conv_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_f32(const float *x, const float *w, const float *bias, float *y, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_short_conv_f32$descriptor() {
+        return longconv_short_conv_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_f32(const float *x, const float *w, const float *bias, float *y, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_short_conv_f32$handle() {
+        return longconv_short_conv_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_f32(const float *x, const float *w, const float *bias, float *y, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_short_conv_f32$address() {
+        return longconv_short_conv_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_f32(const float *x, const float *w, const float *bias, float *y, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_short_conv_f32(MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y, long B, long D, long L, long W, int mode, int layout, MemorySegment stream) {
+        var mh$ = longconv_short_conv_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_short_conv_f32", x, w, bias, y, B, D, L, W, mode, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, w, bias, y, B, D, L, W, mode, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_short_conv_backward_dx_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_short_conv_backward_dx_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_dx_f32(const float *gy, const float *w, float *dx, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_short_conv_backward_dx_f32$descriptor() {
+        return longconv_short_conv_backward_dx_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_dx_f32(const float *gy, const float *w, float *dx, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_short_conv_backward_dx_f32$handle() {
+        return longconv_short_conv_backward_dx_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_dx_f32(const float *gy, const float *w, float *dx, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_short_conv_backward_dx_f32$address() {
+        return longconv_short_conv_backward_dx_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_dx_f32(const float *gy, const float *w, float *dx, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_short_conv_backward_dx_f32(MemorySegment gy, MemorySegment w, MemorySegment dx, long B, long D, long L, long W, int mode, int layout, MemorySegment stream) {
+        var mh$ = longconv_short_conv_backward_dx_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_short_conv_backward_dx_f32", gy, w, dx, B, D, L, W, mode, layout, stream);
+            }
+            return (int)mh$.invokeExact(gy, w, dx, B, D, L, W, mode, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_short_conv_backward_workspace_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_short_conv_backward_workspace_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t longconv_short_conv_backward_workspace_bytes(int64_t B, int64_t D, int64_t L, int64_t W)
+     * }
+     */
+    public static FunctionDescriptor longconv_short_conv_backward_workspace_bytes$descriptor() {
+        return longconv_short_conv_backward_workspace_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t longconv_short_conv_backward_workspace_bytes(int64_t B, int64_t D, int64_t L, int64_t W)
+     * }
+     */
+    public static MethodHandle longconv_short_conv_backward_workspace_bytes$handle() {
+        return longconv_short_conv_backward_workspace_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t longconv_short_conv_backward_workspace_bytes(int64_t B, int64_t D, int64_t L, int64_t W)
+     * }
+     */
+    public static MemorySegment longconv_short_conv_backward_workspace_bytes$address() {
+        return longconv_short_conv_backward_workspace_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t longconv_short_conv_backward_workspace_bytes(int64_t B, int64_t D, int64_t L, int64_t W)
+     * }
+     */
+    public static long longconv_short_conv_backward_workspace_bytes(long B, long D, long L, long W) {
+        var mh$ = longconv_short_conv_backward_workspace_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_short_conv_backward_workspace_bytes", B, D, L, W);
+            }
+            return (long)mh$.invokeExact(B, D, L, W);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_short_conv_backward_params_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_short_conv_backward_params_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_params_f32(const float *x, const float *gy, float *dw, float *dbias, float *workspace, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_short_conv_backward_params_f32$descriptor() {
+        return longconv_short_conv_backward_params_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_params_f32(const float *x, const float *gy, float *dw, float *dbias, float *workspace, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_short_conv_backward_params_f32$handle() {
+        return longconv_short_conv_backward_params_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_params_f32(const float *x, const float *gy, float *dw, float *dbias, float *workspace, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_short_conv_backward_params_f32$address() {
+        return longconv_short_conv_backward_params_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_short_conv_backward_params_f32(const float *x, const float *gy, float *dw, float *dbias, float *workspace, int64_t B, int64_t D, int64_t L, int64_t W, int mode, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_short_conv_backward_params_f32(MemorySegment x, MemorySegment gy, MemorySegment dw, MemorySegment dbias, MemorySegment workspace, long B, long D, long L, long W, int mode, int layout, MemorySegment stream) {
+        var mh$ = longconv_short_conv_backward_params_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_short_conv_backward_params_f32", x, gy, dw, dbias, workspace, B, D, L, W, mode, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, gy, dw, dbias, workspace, B, D, L, W, mode, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_ski_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_ski_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_f32(const float *x, const float *kr, float *y, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_ski_f32$descriptor() {
+        return longconv_ski_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_f32(const float *x, const float *kr, float *y, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_ski_f32$handle() {
+        return longconv_ski_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_f32(const float *x, const float *kr, float *y, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_ski_f32$address() {
+        return longconv_ski_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_f32(const float *x, const float *kr, float *y, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_ski_f32(MemorySegment x, MemorySegment kr, MemorySegment y, MemorySegment workspace, long B, long D, long L, long nk, int layout, MemorySegment stream) {
+        var mh$ = longconv_ski_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_ski_f32", x, kr, y, workspace, B, D, L, nk, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, kr, y, workspace, B, D, L, nk, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_ski_backward_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_ski_backward_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_backward_f32(const float *x, const float *kr, const float *gy, float *dx, float *dkr, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_ski_backward_f32$descriptor() {
+        return longconv_ski_backward_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_backward_f32(const float *x, const float *kr, const float *gy, float *dx, float *dkr, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_ski_backward_f32$handle() {
+        return longconv_ski_backward_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_backward_f32(const float *x, const float *kr, const float *gy, float *dx, float *dkr, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_ski_backward_f32$address() {
+        return longconv_ski_backward_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_ski_backward_f32(const float *x, const float *kr, const float *gy, float *dx, float *dkr, float *workspace, int64_t B, int64_t D, int64_t L, int64_t nk, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_ski_backward_f32(MemorySegment x, MemorySegment kr, MemorySegment gy, MemorySegment dx, MemorySegment dkr, MemorySegment workspace, long B, long D, long L, long nk, int layout, MemorySegment stream) {
+        var mh$ = longconv_ski_backward_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_ski_backward_f32", x, kr, gy, dx, dkr, workspace, B, D, L, nk, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, kr, gy, dx, dkr, workspace, B, D, L, nk, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_causal_window_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_FLOAT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_causal_window_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_causal_window_f32(const float *e, float *h, int64_t D, int64_t N, float scale, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_causal_window_f32$descriptor() {
+        return longconv_causal_window_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_causal_window_f32(const float *e, float *h, int64_t D, int64_t N, float scale, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_causal_window_f32$handle() {
+        return longconv_causal_window_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_causal_window_f32(const float *e, float *h, int64_t D, int64_t N, float scale, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_causal_window_f32$address() {
+        return longconv_causal_window_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_causal_window_f32(const float *e, float *h, int64_t D, int64_t N, float scale, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_causal_window_f32(MemorySegment e, MemorySegment h, long D, long N, float scale, MemorySegment stream) {
+        var mh$ = longconv_causal_window_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_causal_window_f32", e, h, D, N, scale, stream);
+            }
+            return (int)mh$.invokeExact(e, h, D, N, scale, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_convert_layout_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_convert_layout_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_convert_layout_f32(const float *in, float *out, int64_t B, int64_t D, int64_t L, int from_layout, int to_layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_convert_layout_f32$descriptor() {
+        return longconv_convert_layout_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_convert_layout_f32(const float *in, float *out, int64_t B, int64_t D, int64_t L, int from_layout, int to_layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_convert_layout_f32$handle() {
+        return longconv_convert_layout_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_convert_layout_f32(const float *in, float *out, int64_t B, int64_t D, int64_t L, int from_layout, int to_layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_convert_layout_f32$address() {
+        return longconv_convert_layout_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_convert_layout_f32(const float *in, float *out, int64_t B, int64_t D, int64_t L, int from_layout, int to_layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_convert_layout_f32(MemorySegment in, MemorySegment out, long B, long D, long L, int from_layout, int to_layout, MemorySegment stream) {
+        var mh$ = longconv_convert_layout_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_convert_layout_f32", in, out, B, D, L, from_layout, to_layout, stream);
+            }
+            return (int)mh$.invokeExact(in, out, B, D, L, from_layout, to_layout, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
