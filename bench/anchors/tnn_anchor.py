@@ -280,6 +280,25 @@ def run_case(args, name, layer, b, seq_len, hp, seed):
     return rel_l2(y, y32), rel_l2(y, y64), rel_l2(y32, y64)
 
 
+def time_torch(reps=5):
+    import time
+    print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best of %d (threads: %d)"
+          % (torch.__version__, reps, torch.get_num_threads()))
+    for causal in (False, True):
+        for seq_len in (1024, 8192):
+            torch.manual_seed(0)
+            model = Tno(1, 256, 64, causal=causal)
+            x = torch.randn(1, 1, seq_len, 256)
+            with torch.no_grad():
+                model(x)
+                best = float("inf")
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    model(x)
+                    best = min(best, time.perf_counter() - t0)
+            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: {best * 1e3:.1f} ms")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--longconv", default="./longconv")
@@ -288,7 +307,12 @@ def main():
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write weights, x and torch's float64 y into --work; run nothing")
+    p.add_argument("--time", action="store_true",
+                   help="only time torch's CPU Tno forward at the JMH shapes (B=1 H=1 dim=256 rpe_dim=64, L 1024 and 8192)")
     args = p.parse_args()
+    if args.time:
+        time_torch()
+        return
     os.makedirs(args.work, exist_ok=True)
     worst = 0.0
     if not args.fixtures:
