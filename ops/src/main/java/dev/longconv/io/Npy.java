@@ -12,11 +12,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -76,7 +73,7 @@ public final class Npy {
         } catch (NpyFormatException e) {
             throw e;
         } catch (IOException e) {
-            throw ioFailure(file, "read", e);
+            throw IoFailure.of(file, "read", e);
         }
     }
 
@@ -287,7 +284,7 @@ public final class Npy {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw ioFailure(file, "write", e);
+            throw IoFailure.of(file, "write", e);
         }
     }
 
@@ -335,25 +332,5 @@ public final class Npy {
             return b.array();
         }
         throw new AssertionError("unreachable: version 2.0 takes any header up to MAX_HEADER");
-    }
-
-    /**
-     * The file system's exception types already say what failed; this keeps the type (a caller may
-     * catch NoSuchFileException) but makes the message the same "file: problem" line as format errors.
-     */
-    private static IOException ioFailure(Path file, String doing, IOException e) {
-        String name = NpyFormatException.oneLine(file.toString());
-        IOException out;
-        if (e instanceof NoSuchFileException) {
-            out = new NoSuchFileException(name, null, doing.equals("read") ? "no such file" : "cannot write: no such directory");
-        } else if (e instanceof AccessDeniedException) {
-            out = new AccessDeniedException(name, null, "cannot " + doing + ": permission denied");
-        } else {
-            String why = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
-            if (why == null) why = e.getClass().getSimpleName();
-            out = new IOException(name + ": cannot " + doing + ": " + NpyFormatException.oneLine(why));
-        }
-        out.initCause(e);
-        return out;
     }
 }

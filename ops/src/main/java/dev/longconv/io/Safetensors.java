@@ -14,11 +14,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -106,7 +103,7 @@ public final class Safetensors implements AutoCloseable {
             throw e;
         } catch (IOException e) {
             arena.close();
-            throw ioFailure(file, "read", e);
+            throw IoFailure.of(file, "read", e);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -349,7 +346,7 @@ public final class Safetensors implements AutoCloseable {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw ioFailure(file, "write", e);
+            throw IoFailure.of(file, "write", e);
         }
     }
 
@@ -416,22 +413,5 @@ public final class Safetensors implements AutoCloseable {
             }
             while (b.hasRemaining()) ch.write(b);
         }
-    }
-
-    /** Keeps the file system's exception type but makes the message the same "file: problem" line as format errors. */
-    private static IOException ioFailure(Path file, String doing, IOException e) {
-        String name = NpyFormatException.oneLine(file.toString());
-        IOException out;
-        if (e instanceof NoSuchFileException) {
-            out = new NoSuchFileException(name, null, doing.equals("read") ? "no such file" : "cannot write: no such directory");
-        } else if (e instanceof AccessDeniedException) {
-            out = new AccessDeniedException(name, null, "cannot " + doing + ": permission denied");
-        } else {
-            String why = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
-            if (why == null) why = e.getClass().getSimpleName();
-            out = new IOException(name + ": cannot " + doing + ": " + NpyFormatException.oneLine(why));
-        }
-        out.initCause(e);
-        return out;
     }
 }
