@@ -112,7 +112,7 @@ public final class FdTno implements Layer {
 
     private Spectrum spectrum(Backend be, int n, DType dt, boolean forBackward) {
         int bins = n / 2 + 1, ch = config.h * config.dim;
-        Rpe.Pass pass = rpe.forward(be, frequencies(n), forBackward);
+        Rpe.Pass pass = rpe.forward(be, dt, frequencies(n), forBackward);
         double[] r = pass.output(), s;
         int out = config.rpe().outdim();
         if (config.causal) {
@@ -227,7 +227,7 @@ public final class FdTno implements Layer {
                     }
                 }
             }
-            Map<String, double[]> grads = rpe.backward(backend, sp.pass(), gr);
+            Map<String, double[]> grads = rpe.backward(backend, dt, sp.pass(), gr);
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> p : params.entrySet()) g.put(p.getKey(), TnoTensors.write(grads.get(p.getKey()), dt, p.getValue().shape()));
             return new LayerGrads(dx, g);

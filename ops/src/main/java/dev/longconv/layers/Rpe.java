@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.backend.Backend;
 import java.util.ArrayList;
@@ -87,15 +88,15 @@ public final class Rpe {
     record Pass(double[] positions, double[][] blockInputs, double[] output) {}
 
     /** The encoder at every position: [M, outdim] row-major. Keeps the block inputs when {@code forBackward}. */
-    Pass forward(Backend be, double[] positions, boolean forBackward) {
+    Pass forward(Backend be, DType dtype, double[] positions, boolean forBackward) {
         int m = positions.length, dim = config.dim;
-        double[] h = TnoTensors.linear(be, positions, m, 1, value(prefix + "pos_proj.weight"), dim, value(prefix + "pos_proj.bias"));
+        double[] h = TnoTensors.linear(be, dtype, positions, m, 1, value(prefix + "pos_proj.weight"), dim, value(prefix + "pos_proj.bias"));
         double[][] inputs = forBackward ? new double[config.layers + 1][] : null;
         for (int i = 0; i <= config.layers; i++) {
             if (forBackward) inputs[i] = h;
             double[] a = normAct(norms.get(i).bind(), h, m);
             int out = i < config.layers ? dim : config.outdim;
-            double[] y = TnoTensors.linear(be, a, m, dim, value(blockPrefix(i) + "2.weight"), out, value(blockPrefix(i) + "2.bias"));
+            double[] y = TnoTensors.linear(be, dtype, a, m, dim, value(blockPrefix(i) + "2.weight"), out, value(blockPrefix(i) + "2.bias"));
             if (i < config.layers && config.residual) for (int j = 0; j < y.length; j++) y[j] += h[j];
             h = y;
         }
@@ -114,7 +115,7 @@ public final class Rpe {
      * Gradients of sum(gout ⊙ output) for every parameter, by full state_dict name, each as a C-order
      * array of the parameter's shape. {@code gout} is [M, outdim] row-major.
      */
-    Map<String, double[]> backward(Backend be, Pass pass, double[] gout) {
+    Map<String, double[]> backward(Backend be, DType dtype, Pass pass, double[] gout) {
         int m = pass.positions.length, dim = config.dim;
         Map<String, double[]> grads = new LinkedHashMap<>();
         double[] g = gout;
@@ -128,9 +129,9 @@ public final class Rpe {
             int out = i < config.layers ? dim : config.outdim;
             String bp = blockPrefix(i);
             double[] w = value(bp + "2.weight");
-            grads.put(bp + "2.weight", TnoTensors.gemm(be, g, m, out, true, a, m, dim, false));
+            grads.put(bp + "2.weight", TnoTensors.gemm(be, dtype, g, m, out, true, a, m, dim, false));
             if (config.bias) grads.put(bp + "2.bias", TnoTensors.columnSums(g, m, out));
-            double[] ga = TnoTensors.gemm(be, g, m, out, false, w, out, dim, false);
+            double[] ga = TnoTensors.gemm(be, dtype, g, m, out, false, w, out, dim, false);
             for (int j = 0; j < ga.length; j++) ga[j] *= config.act.derivative(n[j]);
             double[][] gp = norm.newGradients();
             double[] gh = new double[h.length];

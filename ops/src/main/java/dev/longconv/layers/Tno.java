@@ -216,11 +216,11 @@ public final class Tno implements Layer {
         return g;
     }
 
-    private Coefficients coefficients(Backend be, int len, boolean forBackward) {
+    private Coefficients coefficients(Backend be, DType dt, int len, boolean forBackward) {
         int m = lags(len), ch = config.h * config.dim;
         double[] pos = new double[m];
         for (int i = 0; i < m; i++) pos[i] = position(lagOf(i, len), len);
-        Rpe.Pass pass = rpe.forward(be, pos, forBackward);
+        Rpe.Pass pass = rpe.forward(be, dt, pos, forBackward);
         double[] r = pass.output();
         double[] gamma = config.hasDecay() ? effectiveGamma(TnoTensors.read(params.get(prefix + "gamma"))) : null;
         double[] pre = new double[m * ch], k = new double[m * ch];
@@ -262,7 +262,7 @@ public final class Tno implements Layer {
     /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */
     Tensor mix(Backend be, Tensor v) {
         int len = checkTokens(v, "v");
-        Coefficients c = coefficients(be, len, false);
+        Coefficients c = coefficients(be, v.dtype(), len, false);
         Tensor y;
         try (Tensor k = kernelTensor(c, v.dtype())) {
             y = conv(be, v, k);
@@ -289,7 +289,7 @@ public final class Tno implements Layer {
             throw new LongConvException(NAME, "gy", v.dtype() + Arrays.toString(v.shape()) + " (as v)", gy.dtype() + Arrays.toString(gy.shape()));
         }
         int m = lags(len), ch = config.h * config.dim;
-        Coefficients c = coefficients(be, len, true);
+        Coefficients c = coefficients(be, v.dtype(), len, true);
         double[] da;
         Tensor dv;
         try (Tensor k = kernelTensor(c, v.dtype())) {
@@ -348,7 +348,7 @@ public final class Tno implements Layer {
                 }
                 grads.put(prefix + "gamma", gGamma);
             }
-            grads.putAll(rpe.backward(be, c.rpe(), gr));
+            grads.putAll(rpe.backward(be, v.dtype(), c.rpe(), gr));
         } catch (RuntimeException | Error e) {
             dv.close();
             throw e;

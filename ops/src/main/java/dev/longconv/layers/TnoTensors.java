@@ -47,14 +47,17 @@ final class TnoTensors {
         return Tensor.of(f, shape);
     }
 
-    /** y[M, N] = x[M, K] W[N, K]^T (+ b[N]) in float64 through the backend's GEMM. */
-    static double[] linear(Backend be, double[] x, int m, int k, double[] w, int n, double[] b) {
+    /**
+     * y[M, N] = x[M, K] W[N, K]^T (+ b[N]) through the backend's GEMM in {@code dtype}: the layer input's, as
+     * upstream runs its Linear layers in the model dtype (float64 GEMMs run on the scalar path).
+     */
+    static double[] linear(Backend be, DType dtype, double[] x, int m, int k, double[] w, int n, double[] b) {
         double[] y;
         if (k == 1) { // pos_proj: an outer product, not worth a GEMM
             y = new double[m * n];
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) y[i * n + j] = x[i] * w[j];
         } else {
-            try (Tensor xt = Tensor.of(x, m, k); Tensor wt = Tensor.of(w, n, k); Tensor yt = be.gemm(xt, wt, false, true)) {
+            try (Tensor xt = write(x, dtype, m, k); Tensor wt = write(w, dtype, n, k); Tensor yt = be.gemm(xt, wt, false, true)) {
                 y = read(yt);
             }
         }
@@ -62,9 +65,9 @@ final class TnoTensors {
         return y;
     }
 
-    /** op(A) op(B) for row-major float64 arrays through the backend's GEMM; A is [ra, ca], B is [rb, cb] as stored. */
-    static double[] gemm(Backend be, double[] a, int ra, int ca, boolean transA, double[] b, int rb, int cb, boolean transB) {
-        try (Tensor at = Tensor.of(a, ra, ca); Tensor bt = Tensor.of(b, rb, cb); Tensor c = be.gemm(at, bt, transA, transB)) {
+    /** op(A) op(B) for row-major arrays through the backend's GEMM in {@code dtype}; A is [ra, ca], B is [rb, cb] as stored. */
+    static double[] gemm(Backend be, DType dtype, double[] a, int ra, int ca, boolean transA, double[] b, int rb, int cb, boolean transB) {
+        try (Tensor at = write(a, dtype, ra, ca); Tensor bt = write(b, dtype, rb, cb); Tensor c = be.gemm(at, bt, transA, transB)) {
             return read(c);
         }
     }
