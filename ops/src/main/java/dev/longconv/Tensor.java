@@ -1,5 +1,7 @@
 package dev.longconv;
 
+import dev.longconv.cuda.Cuda;
+import dev.longconv.cuda.DeviceBuffer;
 import dev.longconv.io.Npy;
 import dev.longconv.io.NpyArray;
 
@@ -22,6 +24,11 @@ import java.util.SplittableRandom;
  *
  * <p>Strides are in elements. Storage is little-endian. Tensors are not thread-safe for writes;
  * concurrent reads are fine (owned storage uses a shared arena).
+ *
+ * <p>Device tensors ({@link #zeros(Device, DType, long...)}, {@link #to(Device)}) keep their elements in
+ * CUDA device memory, owned by a {@link DeviceBuffer}: the cuda backend reads and writes them in place.
+ * Views work as on the host; element access, {@link #segment()} and copies between layouts need host
+ * memory, so bring such a tensor back with {@code to(Device.CPU)} first.
  */
 public final class Tensor implements AutoCloseable {
     private static final long ALIGNMENT = 64;
@@ -33,16 +40,32 @@ public final class Tensor implements AutoCloseable {
     private final Storage storage;
     private boolean owner;
 
-    /** One allocation and the arena that frees it (null when someone else's arena owns it). */
+    /**
+     * One allocation: host memory and the arena that frees it (null when someone else's arena owns it), or
+     * device memory in {@code buffer} (then {@code segment} is {@link MemorySegment#NULL}).
+     */
     private static final class Storage {
         final MemorySegment segment;
         final Arena arena;
         final Device device;
+        final DeviceBuffer buffer;
 
         Storage(MemorySegment segment, Arena arena, Device device) {
             this.segment = segment;
             this.arena = arena;
             this.device = device;
+            this.buffer = null;
+        }
+
+        Storage(DeviceBuffer buffer, Device device) {
+            this.segment = MemorySegment.NULL;
+            this.arena = null;
+            this.device = device;
+            this.buffer = buffer;
+        }
+
+        boolean alive() {
+            return buffer == null ? segment.scope().isAlive() : !buffer.isClosed();
         }
     }
 
@@ -78,6 +101,34 @@ public final class Tensor implements AutoCloseable {
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
         MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT); // allocate() zero-fills
         return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(seg, own ? arena : null, Device.CPU), own);
+    }
+
+    /** A new zero-filled tensor on {@code device} that owns its memory. */
+    public static Tensor zeros(Device device, DType dtype, long... shape) {
+        if (device.kind() == Device.Kind.CPU) return zeros(dtype, shape);
+        Tensor t = empty(device, dtype, shape);
+        try {
+            t.storage.buffer.memset(0);
+            return t;
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A new tensor on {@code device} that owns its memory, for outputs that are about to be written in full:
+     * zero-filled on the CPU, uninitialised on a CUDA device. Allocating on a CUDA device makes it the
+     * calling thread's current device; CudaException when it has not enough free memory.
+     */
+    public static Tensor empty(Device device, DType dtype, long... shape) {
+        if (device.kind() == Device.Kind.CPU) return zeros(dtype, shape);
+        long[] s = checkShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        Cuda.require("a tensor on " + device);
+        Cuda.setDevice(device.index());
+        DeviceBuffer buf = DeviceBuffer.allocate(Math.max(bytes, ALIGNMENT));
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(buf, device), true);
     }
 
     /** A float32 tensor holding a copy of {@code data} (C order). */
@@ -199,7 +250,7 @@ public final class Tensor implements AutoCloseable {
 
     /** True while the storage has not been freed. */
     public boolean isAlive() {
-        return storage.segment.scope().isAlive();
+        return storage.alive();
     }
 
     public boolean isContiguous() {
@@ -214,13 +265,20 @@ public final class Tensor implements AutoCloseable {
 
     /** The whole storage segment (for backends that address elements by offset and strides). */
     public MemorySegment storageSegment() {
-        checkAlive();
+        checkHost("storageSegment()");
         return storage.segment;
+    }
+
+    /** The device memory of a tensor on a CUDA device (for the cuda backend; element i sits at byte (offset + i * stride) * size). */
+    public DeviceBuffer deviceBuffer() {
+        checkAlive();
+        if (storage.buffer == null) throw new IllegalStateException("tensor " + this + " is in host memory; deviceBuffer() needs a CUDA tensor");
+        return storage.buffer;
     }
 
     /** The memory of a contiguous tensor, exactly numel elements long. */
     public MemorySegment segment() {
-        checkAlive();
+        checkHost("segment()");
         if (!isContiguous()) throw new IllegalStateException("segment() needs a contiguous tensor; call contiguous() first");
         return storage.segment.asSlice(offset * dtype.byteSize(), numel() * dtype.byteSize());
     }
@@ -246,7 +304,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Element at an absolute storage offset (in elements); for backends. */
     public double getAt(long elementOffset) {
-        checkAlive();
+        checkHost("element access");
         long byteOff = elementOffset * dtype.byteSize();
         return dtype == DType.FLOAT32
                 ? storage.segment.get((ValueLayout.OfFloat) dtype.layout(), byteOff)
@@ -255,7 +313,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Stores at an absolute storage offset (in elements), rounding to this tensor's dtype; for backends. */
     public void setAt(long elementOffset, double value) {
-        checkAlive();
+        checkHost("element access");
         if (storage.segment.isReadOnly()) {
             throw new IllegalStateException("tensor " + dtype + Arrays.toString(shape) + " is a read-only mapping of a file; copy() it to write");
         }
@@ -392,9 +450,22 @@ public final class Tensor implements AutoCloseable {
         return to(dtype);
     }
 
-    /** A new owning C-order copy converted to {@code target} (float64 to float32 rounds to nearest). */
+    /**
+     * A new owning C-order copy converted to {@code target} (float64 to float32 rounds to nearest). On a CUDA
+     * device only the same-dtype copy of a contiguous tensor runs (device to device); anything else throws.
+     */
     public Tensor to(DType target) {
         checkAlive();
+        if (storage.buffer != null) {
+            if (target != dtype || !isContiguous()) {
+                throw new IllegalStateException("tensor " + this + ": on a CUDA device only a same-dtype copy of a contiguous tensor is supported"
+                        + " (asked for " + target + (isContiguous() ? "" : " from a strided view") + "); copy it to(Device.CPU) first");
+            }
+            Tensor t = empty(storage.device, dtype, shape);
+            long bytes = numel() * dtype.byteSize();
+            t.storage.buffer.copyFrom(storage.buffer, offset * dtype.byteSize(), 0, bytes);
+            return t;
+        }
         Tensor t = zeros(target, shape);
         long n = numel();
         if (target == dtype && isContiguous()) {
@@ -405,10 +476,53 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
+    /**
+     * A copy on {@code target} that the caller owns (also when the tensor is already there). Host to device
+     * and device to host copies wait until the data has arrived; strided views are copied as their logical
+     * C-order contents.
+     */
+    public Tensor to(Device target) {
+        checkAlive();
+        if (target.equals(storage.device)) return copy();
+        if (storage.device.kind() == Device.Kind.CUDA && target.kind() == Device.Kind.CUDA) {
+            try (Tensor host = to(Device.CPU)) {
+                return host.to(target);
+            }
+        }
+        if (target.kind() == Device.Kind.CUDA) {
+            try (Tensor c = contiguous()) {
+                Tensor t = empty(target, dtype, shape);
+                try {
+                    if (numel() > 0) t.storage.buffer.copyFrom(c.segment());
+                    return t;
+                } catch (RuntimeException | Error e) {
+                    t.close();
+                    throw e;
+                }
+            }
+        }
+        // device to host: bring back the span of storage this view covers, then read it with the view's strides
+        long first = offset, last = offset;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 0) return zeros(dtype, shape);
+            last += (shape[i] - 1) * strides[i];
+        }
+        long elems = last - first + 1;
+        Cuda.setDevice(storage.device.index());
+        Tensor span = zeros(dtype, elems);
+        try (span) {
+            storage.buffer.copyTo(span.storage.segment, first * dtype.byteSize());
+            Tensor view = new Tensor(dtype, shape.clone(), strides.clone(), 0, span.storage, false);
+            return view.copy();
+        }
+    }
+
     /** Frees the storage if this tensor owns it; a no-op for views and arena-allocated tensors. Idempotent. */
     @Override
     public void close() {
-        if (owner && storage.arena != null && storage.segment.scope().isAlive()) storage.arena.close();
+        if (!owner) return;
+        if (storage.buffer != null) storage.buffer.close();
+        else if (storage.arena != null && storage.segment.scope().isAlive()) storage.arena.close();
     }
 
     @Override
@@ -419,8 +533,15 @@ public final class Tensor implements AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     private void checkAlive() {
-        if (!storage.segment.scope().isAlive()) {
+        if (!storage.alive()) {
             throw new IllegalStateException("tensor " + dtype + Arrays.toString(shape) + " used after its storage was closed");
+        }
+    }
+
+    private void checkHost(String what) {
+        checkAlive();
+        if (storage.buffer != null) {
+            throw new IllegalStateException("tensor " + this + " is in device memory: " + what + " needs a host tensor; copy it with to(Device.CPU)");
         }
     }
 

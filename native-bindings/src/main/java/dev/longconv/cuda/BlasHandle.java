@@ -82,6 +82,28 @@ public final class BlasHandle implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #sgemm(Op, Op, int, int, int, float, DeviceBuffer, int, DeviceBuffer, int, float, DeviceBuffer, int)} with each
+     * matrix starting at a byte offset into its buffer (tensor views), checked against what is left of the buffer.
+     */
+    public void sgemm(Op opA, Op opB, int m, int n, int k, float alpha, DeviceBuffer a, long aOffset, int lda, DeviceBuffer b, long bOffset,
+                      int ldb, float beta, DeviceBuffer c, long cOffset, int ldc) {
+        if (closed) throw new IllegalStateException("BlasHandle.sgemm: the handle is closed");
+        checkShapes("sgemm", 4, opA, opB, m, n, k, rest("A", a, aOffset), lda, 0, rest("B", b, bOffset), ldb, 0, rest("C", c, cOffset), ldc, 0, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            CudaException.checkCublas("cublasSgemm_v2", cublas_h.cublasSgemm_v2(handle, op(opA), op(opB), m, n, k,
+                    arena.allocateFrom(JAVA_FLOAT, alpha), a.pointer(aOffset), lda, b.pointer(bOffset), ldb, arena.allocateFrom(JAVA_FLOAT, beta),
+                    c.pointer(cOffset), ldc));
+        }
+    }
+
+    private static long rest(String name, DeviceBuffer buf, long offset) {
+        if (offset < 0 || offset > buf.size()) {
+            throw new IllegalArgumentException("BlasHandle.sgemm: offset of " + name + " must be in [0, " + buf.size() + "], got " + offset);
+        }
+        return buf.size() - offset;
+    }
+
     /** Row-major contiguous {@code C[m,n] = alpha A[m,k] B[k,n] + beta C} in float32. */
     public void sgemmRowMajor(int m, int n, int k, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c) {
         sgemm(Op.N, Op.N, n, m, k, alpha, b, Math.max(1, n), a, Math.max(1, k), beta, c, Math.max(1, n));

@@ -125,6 +125,54 @@ public final class DeviceBuffer implements AutoCloseable {
                 cudart_h.cudaMemcpyAsync(pointer(dstOffset), src.pointer(srcOffset), bytes, cudart_h.cudaMemcpyDeviceToDevice(), stream.handle()));
     }
 
+    /** Copies {@code bytes} from {@code src} at {@code srcOffset} to this buffer at {@code dstOffset}; returns when done. */
+    public void copyFrom(DeviceBuffer src, long srcOffset, long dstOffset, long bytes) {
+        checkRange("copyFrom", "dstOffset", dstOffset, bytes, size);
+        checkRange("copyFrom", "srcOffset", srcOffset, bytes, src.size);
+        if (bytes == 0) return;
+        CudaException.check("cudaMemcpy(DeviceToDevice)",
+                cudart_h.cudaMemcpy(pointer(dstOffset), src.pointer(srcOffset), bytes, cudart_h.cudaMemcpyDeviceToDevice()));
+    }
+
+    /**
+     * Queues a strided device-to-device copy of {@code rows} rows of {@code widthBytes}: row i goes from
+     * {@code src} at {@code srcOffset + i * srcPitch} to this buffer at {@code dstOffset + i * dstPitch}
+     * (cudaMemcpy2DAsync). Crops, pads and interleaves rows without a kernel; both pitches must be at least
+     * the width.
+     */
+    public void copy2DFromAsync(DeviceBuffer src, long srcOffset, long srcPitch, long dstOffset, long dstPitch, long widthBytes,
+                                long rows, CudaStream stream) {
+        long dstSpan = span2D("copy2DFromAsync", "dstPitch", dstPitch, widthBytes, rows);
+        long srcSpan = span2D("copy2DFromAsync", "srcPitch", srcPitch, widthBytes, rows);
+        checkRange("copy2DFromAsync", "dstOffset", dstOffset, dstSpan, size);
+        checkRange("copy2DFromAsync", "srcOffset", srcOffset, srcSpan, src.size);
+        if (dstSpan == 0) return;
+        CudaException.check("cudaMemcpy2DAsync(DeviceToDevice)", cudart_h.cudaMemcpy2DAsync(pointer(dstOffset), dstPitch,
+                src.pointer(srcOffset), srcPitch, widthBytes, rows, cudart_h.cudaMemcpyDeviceToDevice(), stream.handle()));
+    }
+
+    /** Queues setting {@code widthBytes} bytes of each of {@code rows} rows {@code pitch} apart, from {@code offset}, to {@code byteValue}. */
+    public void memset2DAsync(int byteValue, long offset, long pitch, long widthBytes, long rows, CudaStream stream) {
+        long span = span2D("memset2DAsync", "pitch", pitch, widthBytes, rows);
+        checkRange("memset2DAsync", "offset", offset, span, size);
+        if (span == 0) return;
+        CudaException.check("cudaMemset2DAsync", cudart_h.cudaMemset2DAsync(pointer(offset), pitch, byteValue, widthBytes, rows, stream.handle()));
+    }
+
+    /** Bytes from the first row's start to the last row's end; IllegalArgumentException for a pitch under the width. */
+    private static long span2D(String op, String pitchName, long pitch, long width, long rows) {
+        if (width < 0 || rows < 0 || pitch < width) {
+            throw new IllegalArgumentException("DeviceBuffer." + op + ": need 0 <= width <= " + pitchName + " and rows >= 0, got width " + width
+                    + ", " + pitchName + " " + pitch + ", rows " + rows);
+        }
+        return rows == 0 || width == 0 ? 0 : Math.addExact(Math.multiplyExact(rows - 1, pitch), width);
+    }
+
+    /** True once {@link #close()} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Sets every byte to {@code byteValue} (its low 8 bits); returns when done. */
     public void memset(int byteValue) {
         ensureOpen("memset");

@@ -207,16 +207,25 @@ public final class FftPlanCache implements AutoCloseable {
          * {@code in} and {@code out} may be the same buffer when it is large enough for both sides.
          */
         public void execute(DeviceBuffer in, DeviceBuffer out) {
+            execute(in, 0, out, 0);
+        }
+
+        /**
+         * As {@link #execute(DeviceBuffer, DeviceBuffer)} with the batch starting {@code inOffset} and {@code outOffset} bytes into
+         * the buffers (tensor views); complex sides must stay 8-byte aligned, as cuFFT requires.
+         */
+        public void execute(DeviceBuffer in, long inOffset, DeviceBuffer out, long outOffset) {
             if (key.type() == Type.C2C) {
                 throw new IllegalArgumentException("FftPlanCache.Plan.execute: a C2C plan needs a direction, use executeC2C");
             }
-            check(in, out);
+            check(in, inOffset, out, outOffset);
             String call = "cufftExec" + key.type();
+            MemorySegment i = in.pointer(inOffset), o = out.pointer(outOffset);
             int err = switch (key.type()) {
-                case R2C -> cufft_h.cufftExecR2C(handle, in.pointer(), out.pointer());
-                case C2R -> cufft_h.cufftExecC2R(handle, in.pointer(), out.pointer());
-                case D2Z -> cufft_h.cufftExecD2Z(handle, in.pointer(), out.pointer());
-                case Z2D -> cufft_h.cufftExecZ2D(handle, in.pointer(), out.pointer());
+                case R2C -> cufft_h.cufftExecR2C(handle, i, o);
+                case C2R -> cufft_h.cufftExecC2R(handle, i, o);
+                case D2Z -> cufft_h.cufftExecD2Z(handle, i, o);
+                case Z2D -> cufft_h.cufftExecZ2D(handle, i, o);
                 case C2C -> throw new AssertionError("rejected above");
             };
             CudaException.checkCufft(call, err);
@@ -227,21 +236,23 @@ public final class FftPlanCache implements AutoCloseable {
             if (key.type() != Type.C2C) {
                 throw new IllegalArgumentException("FftPlanCache.Plan.executeC2C: plan type must be C2C, got " + key.type());
             }
-            check(in, out);
+            check(in, 0, out, 0);
             CudaException.checkCufft("cufftExecC2C", cufft_h.cufftExecC2C(handle, in.pointer(), out.pointer(),
                     inverse ? cufft_h.CUFFT_INVERSE() : cufft_h.CUFFT_FORWARD()));
         }
 
-        private void check(DeviceBuffer in, DeviceBuffer out) {
+        private void check(DeviceBuffer in, long inOffset, DeviceBuffer out, long outOffset) {
             synchronized (FftPlanCache.this) {
                 if (closed) throw new IllegalStateException("FftPlanCache.Plan: the cache is closed");
             }
             long inBytes = key.type().inputBytes(key.n()) * key.batch(), outBytes = key.type().outputBytes(key.n()) * key.batch();
-            if (in.size() < inBytes) {
-                throw new IllegalArgumentException("FftPlanCache.Plan " + key + ": in must hold >= " + inBytes + " bytes, got " + in.size());
+            if (inOffset < 0 || inOffset % 8 != 0 && key.type() != Type.R2C && key.type() != Type.D2Z || in.size() - inOffset < inBytes) {
+                throw new IllegalArgumentException("FftPlanCache.Plan " + key + ": in must hold >= " + inBytes + " bytes from offset " + inOffset
+                        + " (complex data 8-byte aligned), got " + in.size() + " bytes");
             }
-            if (out.size() < outBytes) {
-                throw new IllegalArgumentException("FftPlanCache.Plan " + key + ": out must hold >= " + outBytes + " bytes, got " + out.size());
+            if (outOffset < 0 || outOffset % 8 != 0 && key.type() != Type.C2R && key.type() != Type.Z2D || out.size() - outOffset < outBytes) {
+                throw new IllegalArgumentException("FftPlanCache.Plan " + key + ": out must hold >= " + outBytes + " bytes from offset "
+                        + outOffset + " (complex data 8-byte aligned), got " + out.size() + " bytes");
             }
             if (in.device() != key.device() || out.device() != key.device()) {
                 throw new IllegalArgumentException("FftPlanCache.Plan " + key + ": buffers must be on device " + key.device() + ", got in on "

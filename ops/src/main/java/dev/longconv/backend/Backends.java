@@ -25,11 +25,10 @@ public final class Backends {
     /** Every backend, fastest first, with its availability on this machine. */
     public static List<Status> statuses() {
         var cuda = CudaProbe.status();
-        String cudaReason = "the cuda backend is not part of this version yet"
-                + (cuda.available() ? " (a usable GPU was found)" : " (GPU probe: " + cuda.reason() + ")");
+        String cudaReason = cuda.available() ? cudaSummary(cuda) : cuda.reason();
         Simd.Status simd = Simd.status();
         return List.of(
-                new Status("cuda", false, cudaReason),
+                new Status("cuda", cuda.available(), cudaReason),
                 new Status("vector", simd.available(), simd.reason()),
                 new Status("scalar", true, "plain Java, float64 arithmetic, the portable fallback"));
     }
@@ -80,8 +79,18 @@ public final class Backends {
         return switch (name) {
             case "scalar" -> new ScalarBackend();
             case "vector" -> new VectorBackend();
+            case "cuda" -> dev.longconv.backend.cuda.CudaBackend.on(0);
             default -> throw new IllegalStateException("no implementation for backend " + name);
         };
+    }
+
+    /** "NVIDIA H100 80GB HBM3 (cc 9.0, 79.2 GiB), CUDA runtime 13.0" for the log line and info. */
+    private static String cudaSummary(CudaProbe.CudaStatus s) {
+        var d = s.devices().isEmpty() ? null : s.devices().get(0);
+        String dev = d == null ? "device 0" : d.name() + " (cc " + d.computeCapability() + ", "
+                + String.format(Locale.ROOT, "%.1f GiB", d.totalMemoryBytes() / (double) (1L << 30)) + ")";
+        return dev + ", CUDA runtime " + s.runtimeVersion() / 1000 + "." + s.runtimeVersion() % 1000 / 10
+                + (s.deviceCount() > 1 ? "; device 0 of " + s.deviceCount() : "");
     }
 
     private static Backend choose() {

@@ -29,6 +29,18 @@ public final class Check {
 
     private Check() {}
 
+    /**
+     * Bound by {@link #onDevices} while a backend that runs on CUDA devices validates: tensors may then live
+     * on any device, provided every argument shares x's. Elsewhere every tensor must be on the CPU, so the
+     * host backends and the reference reject device tensors with the op's name instead of failing inside.
+     */
+    private static final ScopedValue<Boolean> DEVICES = ScopedValue.newInstance();
+
+    /** Runs {@code check} accepting tensors on any one device (for the cuda backend). */
+    public static <T> T onDevices(java.util.function.Supplier<T> check) {
+        return ScopedValue.where(DEVICES, Boolean.TRUE).call(check::get);
+    }
+
     public static SeqDims causalConv(Tensor x, Tensor k, Layout layout) {
         SeqDims s = sequence(CAUSAL_CONV, x, layout);
         int lk = kernel(CAUSAL_CONV, "k", k, x, layout, s.channels(), "Lk>=1", -1);
@@ -161,13 +173,16 @@ public final class Check {
     private static void common(String op, String arg, Tensor t, Tensor x) {
         if (t == null) throw new LongConvException(op, arg, "a tensor", "null");
         cpu(op, arg, t);
+        if (!t.device().equals(x.device())) throw new LongConvException(op, arg, "device " + x.device() + " (same as x)", t.device().toString());
         if (t.dtype() != x.dtype()) throw new LongConvException(op, arg, "dtype " + x.dtype() + " (same as x)", t.dtype().toString());
     }
 
     private static void cpu(String op, String arg, Tensor t) {
         if (t == null) throw new LongConvException(op, arg, "a tensor", "null");
         if (!t.isAlive()) throw new LongConvException(op, arg, "a live tensor", "a closed one");
-        if (!t.device().equals(Device.CPU)) throw new LongConvException(op, arg, "device cpu", t.device().toString());
+        if (!t.device().equals(Device.CPU) && !DEVICES.orElse(Boolean.FALSE)) {
+            throw new LongConvException(op, arg, "device cpu (this backend runs on the host)", t.device().toString());
+        }
     }
 
     static String shape(Tensor t) {

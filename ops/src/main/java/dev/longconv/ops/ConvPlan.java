@@ -6,9 +6,10 @@ import dev.longconv.Tensor;
 /**
  * A long convolution with its kernel prepared once (on the vector backend: the kernel spectra, or the
  * packed taps for the direct path) and applied to any number of inputs of the planned shape.
- * Plans are immutable and safe to use from several threads.
+ * Plans are immutable and safe to use from several threads. A plan may hold native memory (the cuda
+ * backend keeps the kernel spectra on the GPU): close it when done.
  */
-public interface ConvPlan {
+public interface ConvPlan extends AutoCloseable {
     /** y for input x ([B, D, L] or [B, L, D] as planned); a new tensor the caller owns. */
     default Tensor apply(Tensor x) {
         Tensor y = Tensor.zeros(x.dtype(), x.shape());
@@ -39,4 +40,8 @@ public interface ConvPlan {
         }
         Elementwise.gateAndSkip(y, post, skip, x, layout);
     }
+
+    /** Frees what the plan holds (a no-op for plans on the Java heap). Idempotent. */
+    @Override
+    default void close() {}
 }

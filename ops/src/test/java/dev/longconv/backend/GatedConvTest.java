@@ -45,6 +45,7 @@ class GatedConvTest {
         SplittableRandom r = new SplittableRandom(SEED);
         for (Backend be : BackendTest.backends()) {
             for (DType dt : DType.values()) {
+                if (!BackendTest.runs(be, dt)) continue;
                 for (Layout lay : Layout.values()) {
                     for (int len : new int[] {1, 7, 97, 1000}) {
                         for (int mask = 0; mask < 8; mask++) {
@@ -58,8 +59,9 @@ class GatedConvTest {
                                  Tensor skip = (mask & 4) != 0 ? Tensor.random(dt, s + 4, d) : null;
                                  Tensor y = Tensor.zeros(dt, xs);
                                  Tensor ref = Reference.gatedCausalConv(x, k, pre, post, skip, lay)) {
-                                ConvPlan plan = be.causalConvPlan(k, len, lay);
-                                plan.applyGatedInto(x, pre, post, skip, y, lay);
+                                try (ConvPlan plan = be.causalConvPlan(k, len, lay)) {
+                                    plan.applyGatedInto(x, pre, post, skip, y, lay);
+                                }
                                 Compare.assertClose(y, ref, dt, what);
                             }
                         }
