@@ -139,7 +139,7 @@ class FftPlanCacheGpuTest {
             assertEquals(need, cache.workAreaBytes(dev), "one area, sized to the largest plan");
             try (DeviceBuffer small = DeviceBuffer.allocate(16); DeviceBuffer out = DeviceBuffer.allocate(8L * 501 * 4)) {
                 var e = assertThrows(IllegalArgumentException.class, () -> a.execute(small, out));
-                assertTrue(e.getMessage().contains("in must hold >= 16000 bytes, got 16"), e.getMessage());
+                assertTrue(e.getMessage().contains("in must hold >= 16000 bytes from offset 0") && e.getMessage().contains("got 16 bytes"), e.getMessage());
             }
         }
     }
