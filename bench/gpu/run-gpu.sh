@@ -34,6 +34,8 @@ if [[ ${TESTS:-1} == 1 ]]; then
     --class-path "$cp:$here/lib/ops-tests.jar:$here/lib/native-bindings-tests.jar" \
     --select-class dev.longconv.backend.cuda.CudaParityTest --select-class dev.longconv.backend.BackendTest \
     --select-class dev.longconv.backend.BackwardTest --select-class dev.longconv.backend.GatedConvTest \
+    --select-class dev.longconv.layers.StuTest --select-class dev.longconv.layers.TnoTest --select-class dev.longconv.layers.GtuTest \
+    --select-class dev.longconv.layers.SkiTnoTest --select-class dev.longconv.layers.FdTnoTest \
     --select-class dev.longconv.cuda.DeviceBufferGpuTest --select-class dev.longconv.cuda.FftPlanCacheGpuTest \
     --select-class dev.longconv.cuda.BlasHandleGpuTest --select-class dev.longconv.cuda.CudaProbeTest --reports-dir "$results/junit" --details=summary --disable-banner >"$results/parity.txt" 2>&1 || status=1
   grep -E "cuda parity|^  [a-z]|tests (successful|failed|skipped|aborted)|MethodSource|=> " "$results/parity.txt" | head -80

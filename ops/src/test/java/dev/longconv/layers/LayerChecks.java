@@ -23,6 +23,24 @@ final class LayerChecks {
         return out;
     }
 
+    /**
+     * The backends the forward tests run on: the CPU ones, and cuda where a GPU is usable (its float32
+     * cases only; without a GPU CudaParityTest shows the skip).
+     */
+    static List<Backend> forwardBackends() {
+        List<Backend> out = backends();
+        if (dev.longconv.backend.Backends.statuses().stream().anyMatch(s -> s.name().equals("cuda") && s.available())) {
+            out.add(dev.longconv.backend.Backends.get("cuda"));
+        }
+        return out;
+    }
+
+    /** Adds a case unless it is a float64 case for cuda (which computes in float32); the arguments are built either way, so seeds stay put. */
+    static void addIf(List<org.junit.jupiter.params.provider.Arguments> out, Backend be, dev.longconv.DType dt,
+                      org.junit.jupiter.params.provider.Arguments args) {
+        if (!(be.name().equals("cuda") && dt == dev.longconv.DType.FLOAT64)) out.add(args);
+    }
+
     static double dot(Tensor a, Tensor b) {
         double s = 0;
         for (long i = 0, n = a.numel(); i < n; i++) s += a.getFlat(i) * b.getFlat(i);

@@ -61,10 +61,10 @@ class SkiTnoTest {
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         SplittableRandom rng = new SplittableRandom(SEED);
-        for (Backend be : LayerChecks.backends()) {
+        for (Backend be : LayerChecks.forwardBackends()) {
             for (int len : new int[] {1, 2, 5, 17, 64, 101}) {
                 for (DType dt : DType.values()) {
-                    out.add(Arguments.of(be, len, dt, rng.nextLong(), 2 + rng.nextInt(9), 1 + 2 * rng.nextInt(4), 2 + rng.nextInt(15), 1 + rng.nextInt(7),
+                    LayerChecks.addIf(out, be, dt, Arguments.of(be, len, dt, rng.nextLong(), 2 + rng.nextInt(9), 1 + 2 * rng.nextInt(4), 2 + rng.nextInt(15), 1 + rng.nextInt(7),
                             0.5 + 0.49 * rng.nextDouble()));
                 }
             }
