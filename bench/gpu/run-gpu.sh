@@ -3,7 +3,7 @@
 # benchmarks with the bundled JDK, writing everything to RESULTS_DIR (default ./results, or $OUT when set).
 #   REBUILD=1    rebuild liblongconv_cuda.so here with CMake and nvcc instead of the one the jar carries
 #                (also done when the jar carries none)
-#   TESTS=0      skip the parity suite; BENCH=0 skip the benchmarks
+#   TESTS=0      skip the parity suite; BENCH=0 skip the benchmarks; DEMO=0 skip `longconv demo`
 #   LENGTHS="1024 4096"   the sequence lengths the benchmarks time (default 1024 4096 16384 65536)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +27,12 @@ fi
 
 echo "== longconv info"
 "$java" "${opts[@]}" -cp "$cp" dev.longconv.cli.Main info 2>&1 | tee "$results/info.txt"
+
+if [[ ${DEMO:-1} == 1 ]]; then
+  echo "== longconv demo (every op and layer on every backend here, against the float64 reference)"
+  "$java" "${opts[@]}" -cp "$cp" dev.longconv.cli.Main demo >"$results/demo.txt" 2>&1 || status=1
+  grep -E " cuda |within tolerance|OUT OF" "$results/demo.txt"
+fi
 
 if [[ ${TESTS:-1} == 1 ]]; then
   echo "== parity suite"
