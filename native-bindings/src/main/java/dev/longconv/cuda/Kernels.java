@@ -19,17 +19,22 @@ public final class Kernels {
     /** The widest short-conv kernel and the largest ski rank the kernels take. */
     public static final int SHORT_MAX_WIDTH = 256, SKI_MAX_RANK = 4096;
 
-    private final MemorySegment stream;
+    private final CudaStream queue;
 
-    private Kernels(MemorySegment stream) {
-        this.stream = stream;
+    private Kernels(CudaStream queue) {
+        this.queue = queue;
     }
 
     /** The kernels queued on {@code stream}; IllegalStateException when the kernels library is not loaded. */
     public static Kernels on(CudaStream stream) {
         KernelLibrary.Status s = KernelLibrary.status();
         if (!s.loaded()) throw new IllegalStateException("longconv CUDA kernels unavailable: " + s.problem());
-        return new Kernels(stream.handle());
+        return new Kernels(stream);
+    }
+
+    /** The stream's handle, asked per call so that a closed stream fails in Java rather than in the driver. */
+    private MemorySegment stream() {
+        return queue.handle();
     }
 
     private static void check(String fn, int err) {
@@ -37,46 +42,46 @@ public final class Kernels {
     }
 
     public void scale(MemorySegment x, MemorySegment y, long n, float alpha) {
-        check("longconv_scale_f32", kernels_h.longconv_scale_f32(x, y, n, alpha, stream));
+        check("longconv_scale_f32", kernels_h.longconv_scale_f32(x, y, n, alpha, stream()));
     }
 
     public void padInput(MemorySegment x, MemorySegment pre, MemorySegment buf, long b, long d, long l, long n, long off, int layout) {
-        check("longconv_fft_pad_input_f32", kernels_h.longconv_fft_pad_input_f32(x, pre, buf, b, d, l, n, off, layout, stream));
+        check("longconv_fft_pad_input_f32", kernels_h.longconv_fft_pad_input_f32(x, pre, buf, b, d, l, n, off, layout, stream()));
     }
 
     public void padKernel(MemorySegment k, MemorySegment buf, long d, long taps, long n, int layout) {
-        check("longconv_fft_pad_kernel_f32", kernels_h.longconv_fft_pad_kernel_f32(k, buf, d, taps, n, layout, stream));
+        check("longconv_fft_pad_kernel_f32", kernels_h.longconv_fft_pad_kernel_f32(k, buf, d, taps, n, layout, stream()));
     }
 
     public void mulSpectra(MemorySegment x, MemorySegment k, MemorySegment y, long b, long d, long f, boolean conjK) {
-        check("longconv_fft_mul_spectra_f32", kernels_h.longconv_fft_mul_spectra_f32(x, k, y, b, d, f, conjK ? 1 : 0, stream));
+        check("longconv_fft_mul_spectra_f32", kernels_h.longconv_fft_mul_spectra_f32(x, k, y, b, d, f, conjK ? 1 : 0, stream()));
     }
 
     public void mulAccBatch(MemorySegment x, MemorySegment g, MemorySegment dk, long b, long d, long f, boolean conjX) {
-        check("longconv_fft_mul_acc_batch_f32", kernels_h.longconv_fft_mul_acc_batch_f32(x, g, dk, b, d, f, conjX ? 1 : 0, stream));
+        check("longconv_fft_mul_acc_batch_f32", kernels_h.longconv_fft_mul_acc_batch_f32(x, g, dk, b, d, f, conjX ? 1 : 0, stream()));
     }
 
     public void epilogue(MemorySegment buf, MemorySegment x, MemorySegment post, MemorySegment skip, MemorySegment y, long b, long d, long l,
                          long n, long off, float scale, int layout) {
-        check("longconv_fft_epilogue_f32", kernels_h.longconv_fft_epilogue_f32(buf, x, post, skip, y, b, d, l, n, off, scale, layout, stream));
+        check("longconv_fft_epilogue_f32", kernels_h.longconv_fft_epilogue_f32(buf, x, post, skip, y, b, d, l, n, off, scale, layout, stream()));
     }
 
     public void sliceKernel(MemorySegment buf, MemorySegment k, long d, long taps, long n, long off, float scale, int layout) {
-        check("longconv_fft_slice_kernel_f32", kernels_h.longconv_fft_slice_kernel_f32(buf, k, d, taps, n, off, scale, layout, stream));
+        check("longconv_fft_slice_kernel_f32", kernels_h.longconv_fft_slice_kernel_f32(buf, k, d, taps, n, off, scale, layout, stream()));
     }
 
     public void channelDot(MemorySegment a, MemorySegment bb, MemorySegment out, long b, long d, long l, int layout) {
-        check("longconv_channel_dot_f32", kernels_h.longconv_channel_dot_f32(a, bb, out, b, d, l, layout, stream));
+        check("longconv_channel_dot_f32", kernels_h.longconv_channel_dot_f32(a, bb, out, b, d, l, layout, stream()));
     }
 
     public void shortConv(MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y, long b, long d, long l, long width, int mode,
                           int layout) {
-        check("longconv_short_conv_f32", kernels_h.longconv_short_conv_f32(x, w, bias, y, b, d, l, width, mode, layout, stream));
+        check("longconv_short_conv_f32", kernels_h.longconv_short_conv_f32(x, w, bias, y, b, d, l, width, mode, layout, stream()));
     }
 
     public void shortConvBackwardDx(MemorySegment gy, MemorySegment w, MemorySegment dx, long b, long d, long l, long width, int mode, int layout) {
         check("longconv_short_conv_backward_dx_f32",
-                kernels_h.longconv_short_conv_backward_dx_f32(gy, w, dx, b, d, l, width, mode, layout, stream));
+                kernels_h.longconv_short_conv_backward_dx_f32(gy, w, dx, b, d, l, width, mode, layout, stream()));
     }
 
     /** Workspace bytes {@link #shortConvBackwardParams} needs; -1 for sizes it rejects. */
@@ -87,23 +92,23 @@ public final class Kernels {
     public void shortConvBackwardParams(MemorySegment x, MemorySegment gy, MemorySegment dw, MemorySegment dbias, MemorySegment workspace,
                                         long b, long d, long l, long width, int mode, int layout) {
         check("longconv_short_conv_backward_params_f32",
-                kernels_h.longconv_short_conv_backward_params_f32(x, gy, dw, dbias, workspace, b, d, l, width, mode, layout, stream));
+                kernels_h.longconv_short_conv_backward_params_f32(x, gy, dw, dbias, workspace, b, d, l, width, mode, layout, stream()));
     }
 
     public void ski(MemorySegment x, MemorySegment kr, MemorySegment y, MemorySegment workspace, long b, long d, long l, long nk, int layout) {
-        check("longconv_ski_f32", kernels_h.longconv_ski_f32(x, kr, y, workspace, b, d, l, nk, layout, stream));
+        check("longconv_ski_f32", kernels_h.longconv_ski_f32(x, kr, y, workspace, b, d, l, nk, layout, stream()));
     }
 
     public void skiBackward(MemorySegment x, MemorySegment kr, MemorySegment gy, MemorySegment dx, MemorySegment dkr, MemorySegment workspace,
                             long b, long d, long l, long nk, int layout) {
-        check("longconv_ski_backward_f32", kernels_h.longconv_ski_backward_f32(x, kr, gy, dx, dkr, workspace, b, d, l, nk, layout, stream));
+        check("longconv_ski_backward_f32", kernels_h.longconv_ski_backward_f32(x, kr, gy, dx, dkr, workspace, b, d, l, nk, layout, stream()));
     }
 
     public void causalWindow(MemorySegment e, MemorySegment h, long d, long n, float scale) {
-        check("longconv_causal_window_f32", kernels_h.longconv_causal_window_f32(e, h, d, n, scale, stream));
+        check("longconv_causal_window_f32", kernels_h.longconv_causal_window_f32(e, h, d, n, scale, stream()));
     }
 
     public void convertLayout(MemorySegment in, MemorySegment out, long b, long d, long l, int from, int to) {
-        check("longconv_convert_layout_f32", kernels_h.longconv_convert_layout_f32(in, out, b, d, l, from, to, stream));
+        check("longconv_convert_layout_f32", kernels_h.longconv_convert_layout_f32(in, out, b, d, l, from, to, stream()));
     }
 }

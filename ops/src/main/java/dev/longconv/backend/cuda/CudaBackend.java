@@ -43,8 +43,12 @@ import static dev.longconv.backend.cuda.Scratch.Role.WORK;
  * <p>One backend per device, shared ({@link #on(int)}): its calls are serialized on one stream, with device
  * scratch buffers that grow to the largest shape seen and are then reused ({@link #releaseScratch()} frees
  * them). Limits of the kernels: short-conv widths up to 256 and ski ranks up to 4096.
+ *
+ * <p>Not AutoCloseable on purpose: the instance is shared for the life of the process (its stream, cuFFT
+ * plans and cuBLAS handle go with it), and frameworks close AutoCloseable arguments they are handed (JUnit
+ * closes parameterized-test arguments), which would pull the stream from under every other user.
  */
-public final class CudaBackend implements Backend, AutoCloseable {
+public final class CudaBackend implements Backend {
     private static final ConcurrentHashMap<Integer, CudaBackend> SHARED = new ConcurrentHashMap<>();
 
     /** cuFFT plans are kept per (n, batch); past this many the cache starts over, so random shapes cannot exhaust memory. */
@@ -56,7 +60,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private FftPlanCache ffts;
     private final BlasHandle blas;
     final Scratch scratch;
-    private boolean closed;
 
     private CudaBackend(int device) {
         Cuda.require("the cuda backend");
@@ -122,18 +125,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         ffts = new FftPlanCache(stream);
     }
 
-    /** Frees everything this backend holds; only for tests and shutdown, since {@link #on} hands out one instance. */
-    @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        SHARED.remove(device, this);
-        Cuda.setDevice(device);
-        scratch.close();
-        ffts.close();
-        blas.close();
-        stream.close();
-    }
 
     // ---------------------------------------------------------------- long convolutions
 
