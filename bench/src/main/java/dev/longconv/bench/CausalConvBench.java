@@ -64,6 +64,8 @@ public class CausalConvBench {
         }
         scalar = Backends.get("scalar").causalConvPlan(k, length, Layout.BDL);
         int n = LaneFft.sizeFor(2 * length - 1);
+        // JTransforms splits transforms of 8192 points and more over all cores by default; the comparison is one thread.
+        pl.edu.icm.jlargearrays.ConcurrencyUtils.setNumberOfThreads(1);
         jtransforms = new JTransformsConv(ka, length, n);
         SymbolLookup lib = FftwConv.library();
         if (lib != null) fftw = new FftwConv(lib, ka, length, n);

@@ -59,16 +59,15 @@ final class LaneConvPlan implements ConvPlan {
             } else {
                 kRe[bl] = new float[fft.spectrumFloats()];
                 kIm[bl] = new float[fft.spectrumFloats()];
-                fft.forward(buf, 0, kRe[bl], kIm[bl], fs);
+                fft.convolutionSpectrum(buf, 0, kRe[bl], kIm[bl], fs);
             }
         }
-        int span = direct ? first + length : n;
+        int span = first + length;
         this.gateScratch = ThreadLocal.withInitial(
                 () -> new float[][] {new float[length * w], new float[length * w], new float[w]});
         this.scratch = ThreadLocal.withInitial(() -> direct
                 ? new float[][] {new float[span * w], new float[span * w]}
-                : new float[][] {new float[span * w], new float[fft.spectrumFloats()], new float[fft.spectrumFloats()],
-                        new float[fft.scratchFloats()]});
+                : new float[][] {new float[span * w], new float[fft.scratchFloats()]});
     }
 
     /**
@@ -126,9 +125,9 @@ final class LaneConvPlan implements ConvPlan {
 
     private void runGated(Seq in, Seq out, Seq pre, Seq post, Tensor skip, int b, int block) {
         float[][] s = scratch.get(), g = gateScratch.get();
-        int d0 = block * Lanes.W, n = length * Lanes.W, span = fft == null ? first + length : fftSize;
+        int d0 = block * Lanes.W, n = length * Lanes.W;
         float[] xl = g[0], gl = g[1], sk = g[2];
-        LaneIO.gather(in, b, d0, s[0], span);
+        LaneIO.gather(in, b, d0, s[0], fft == null ? first + length : length);
         System.arraycopy(s[0], 0, xl, 0, n);
         if (pre != null) {
             LaneIO.gather(pre, b, d0, gl, length);
@@ -139,9 +138,7 @@ final class LaneConvPlan implements ConvPlan {
             LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
             res = s[1];
         } else {
-            fft.forward(s[0], 0, s[1], s[2], s[3]);
-            LaneKernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
-            fft.inverse(s[1], s[2], s[0], 0, s[3]);
+            fft.convolve(s[0], 0, length, kRe[block], kIm[block], s[0], 0, first + length, s[1]);
             res = s[0];
         }
         if (first != 0) System.arraycopy(res, first * Lanes.W, res, 0, n);
@@ -165,10 +162,9 @@ final class LaneConvPlan implements ConvPlan {
             LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
             LaneIO.scatter(s[1], first, out, b, d0);
         } else {
-            LaneIO.gather(in, b, d0, s[0], fftSize);
-            fft.forward(s[0], 0, s[1], s[2], s[3]);
-            LaneKernels.complexMultiply(s[1], s[2], kRe[block], kIm[block], fftSize / 2 + 1);
-            fft.inverse(s[1], s[2], s[0], 0, s[3]);
+            // Only the L inputs are gathered: convolve reads the padding as zeros without it being written.
+            LaneIO.gather(in, b, d0, s[0], length);
+            fft.convolve(s[0], 0, length, kRe[block], kIm[block], s[0], 0, first + length, s[1]);
             LaneIO.scatter(s[0], first, out, b, d0);
         }
     }

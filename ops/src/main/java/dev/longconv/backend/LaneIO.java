@@ -2,6 +2,7 @@ package dev.longconv.backend;
 
 import dev.longconv.ops.ChannelKernel;
 import dev.longconv.ops.Seq;
+import dev.longconv.simd.LaneKernels;
 import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,10 +34,20 @@ final class LaneIO {
                 FloatVector.fromMemorySegment(species, seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * w);
             }
         } else {
+            int t0 = 0;
+            if (lanes == w && s.strideL() == 1) {
+                // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
+                for (; t0 + w <= len; t0 += w) {
+                    for (int l = 0; l < w; l++) {
+                        FloatVector.fromMemorySegment(species, seg, (base + l * s.strideD() + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * w);
+                    }
+                    LaneKernels.transposeTile(buf, t0 * w);
+                }
+            }
             if (lanes < w) Arrays.fill(buf, 0, len * w, 0f);
             for (int l = 0; l < lanes; l++) {
-                long p = base + l * s.strideD();
-                for (int t = 0; t < len; t++, p += s.strideL()) buf[t * w + l] = seg.get(F, p * 4);
+                long p = base + l * s.strideD() + t0 * s.strideL();
+                for (int t = t0; t < len; t++, p += s.strideL()) buf[t * w + l] = seg.get(F, p * 4);
             }
         }
         Arrays.fill(buf, len * w, padTo * w, 0f);
@@ -53,11 +64,25 @@ final class LaneIO {
             }
             return;
         }
+        int t0 = 0;
+        if (lanes == w && s.strideL() == 1) {
+            // Time-contiguous rows (BDL): copy a W x W tile out, transpose it, one vector store per channel.
+            float[] tile = TILE.get();
+            for (; t0 + w <= len; t0 += w) {
+                System.arraycopy(buf, (from + t0) * w, tile, 0, w * w);
+                LaneKernels.transposeTile(tile, 0);
+                for (int l = 0; l < w; l++) {
+                    FloatVector.fromArray(species, tile, l * w).intoMemorySegment(seg, (base + l * s.strideD() + t0) * 4, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
         for (int l = 0; l < lanes; l++) {
-            long p = base + l * s.strideD();
-            for (int t = 0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * w + l]);
+            long p = base + l * s.strideD() + t0 * s.strideL();
+            for (int t = t0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * w + l]);
         }
     }
+
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[w * w]);
 
     /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
     static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {

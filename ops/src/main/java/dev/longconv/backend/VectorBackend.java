@@ -231,24 +231,21 @@ public final class VectorBackend implements Backend {
     private Tensor skiByFft(Tensor x, Layout layout, Check.SeqDims s, SkiGrid grid, float[] frac, float[][] packed, int r) {
         int len = s.length(), taps = 2 * r - 1;
         LaneFft fft = LaneFft.of(LaneFft.sizeFor(taps));
-        int n = fft.size(), bins = n / 2 + 1;
+        int n = fft.size();
         float[][] kRe = new float[packed.length][fft.spectrumFloats()], kIm = new float[packed.length][fft.spectrumFloats()];
         float[] padded = new float[n * w], scratch = new float[fft.scratchFloats()];
         for (int bl = 0; bl < packed.length; bl++) {
             java.util.Arrays.fill(padded, 0f);
             System.arraycopy(packed[bl], 0, padded, 0, taps * w);
-            fft.forward(padded, 0, kRe[bl], kIm[bl], scratch);
+            fft.convolutionSpectrum(padded, 0, kRe[bl], kIm[bl], scratch);
         }
-        // buf[0]: x, then the spectrum's real part; buf[1]: its imaginary part, then y; buf[2]: u padded to n,
-        // then the convolution; buf[3]: FFT scratch (2n lanes).
-        int span = Math.max(len, 2 * n);
+        // buf[0]: x; buf[1]: y; buf[2]: u, then its convolution with kr (lags up to 2r-2 are all ski reads);
+        // buf[3]: FFT scratch.
+        int span = Math.max(len, Math.max(n, fft.scratchFloats() / w));
         return perBlock(x, layout, s, (in, out, b, bl, buf) -> {
             LaneIO.gather(in, b, bl * w, buf[0], len);
             LaneKernels.skiProject(buf[0], len, grid.seg(), frac, r, buf[2]);
-            java.util.Arrays.fill(buf[2], r * w, n * w, 0f);
-            fft.forward(buf[2], 0, buf[0], buf[1], buf[3]);
-            LaneKernels.complexMultiply(buf[0], buf[1], kRe[bl], kIm[bl], bins);
-            fft.inverse(buf[0], buf[1], buf[2], 0, buf[3]);
+            fft.convolve(buf[2], 0, r, kRe[bl], kIm[bl], buf[2], 0, taps, buf[3]);
             LaneKernels.skiExpand(buf[2], (r - 1) * w, len, grid.seg(), frac, buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * w);
         }, span);

@@ -3,14 +3,25 @@ package dev.longconv.simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Real FFTs of W sequences at once in float32, one sequence per vector lane (W = {@link Lanes#W}).
  * Data is lane-interleaved: element t of lane l sits at {@code t * W + l}. Every butterfly is plain
  * vector arithmetic across lanes, so there are no shuffles, and the same twiddle serves all lanes.
- * Sizes are 2^a 3^b 5^c (radix 4, 2, 3 and 5 Stockham stages on a complex FFT of n/2 points).
+ * Sizes are 2^a 3^b 5^c: a complex FFT of n/2 points ({@link LaneStockham}) on the packed pairs
+ * z_j = x_2j + i x_2j+1, then the usual split into the n/2 + 1 bins of the real transform.
+ *
+ * <p>Why a four-step split. One W-lane complex element is W complex floats (a 64-byte line per part at
+ * W = 16), so a half-size transform of 1024 points is 128 KB and, with its ping-pong buffer, lives in
+ * L2; at n = 131072 it is 8 MB and every Stockham stage streams it from L3. Above
+ * {@link #DIRECT_MAX_HALF} points the half-size transform is therefore split as m1 x m2 (z_j at row
+ * j / m2, column j % m2): m2 transforms of m1 points over the columns, a twiddle, m1 transforms of m2
+ * points over the rows, each small enough for L1 or L2, so the large buffer is read and written a few
+ * times instead of once per stage. Rows are padded by one element so that a column does not sit on a
+ * power-of-two stride. The output is left in transposed order (bin k1 + m1 k2 at row k1, column k2) and
+ * the inverse consumes that order directly (rows first, then columns), so no transpose pass is needed;
+ * only the split steps, which pair bin k with bin n/2 - k, know the order.
  *
  * <p>Plans are cached per size, immutable and thread-safe; callers pass the scratch
  * ({@link #scratchFloats()} floats), so a call allocates nothing.
@@ -21,34 +32,52 @@ public final class LaneFft {
     private static final VectorSpecies<Float> species = Lanes.FLOAT;
     private static final int w = Lanes.W;
 
+    /**
+     * The largest half size transformed by one Stockham pass sequence; above it, the four-step split.
+     * Measured (LaneFftBench, one thread): at n/2 = 256 both forms cost the same, at 512 the split wins.
+     */
+    static final int DIRECT_MAX_HALF = 256;
+
     private final int n, half;
-    private final int[] radices;
-    /** Per stage: twiddle re and im for (j, k), j < m, k = 1..p-1, at j * (p-1) + k - 1. */
-    private final float[][] twRe, twIm;
+    /** half = m1 * m2; m2 == 1 means one Stockham transform of half points (no split). */
+    private final int m1, m2;
+    /**
+     * Elements per row of the split's m1 x m2 matrix in the scratch: m2 + 1 (1 without the split). Bin
+     * k1 + m1 k2 sits at position k1 * rp + k2. The pad keeps a column's elements off power-of-two strides,
+     * which would put them all in a handful of cache sets and make every column pass miss to L3.
+     */
+    private final int rp;
+    /** Where the imaginary parts start in the scratch (after m1 * rp real elements and one vector of pad). */
+    private final int imOff;
+    /** Where bin n/2 goes in a {@link #convolutionSpectrum}: one past the last position. */
+    private final int halfSlot;
+    private final LaneStockham cols, rows;
+    /** Four-step twiddles W_half^(j2 k1) at k1 * m2 + j2; empty without the split. */
+    private final float[] stepRe, stepIm;
     /** e^{-2 pi i k / n}, k = 0..n/2, for splitting the packed half-size transform. */
     private final float[] splitRe, splitIm;
+    /** The same twiddles by position, so {@link #convolve} reads them in sequence. */
+    private final float[] posRe, posIm;
 
     private LaneFft(int n) {
         this.n = n;
         this.half = n / 2;
-        this.radices = factor(half);
-        this.twRe = new float[radices.length][];
-        this.twIm = new float[radices.length][];
-        int cur = half;
-        for (int s = 0; s < radices.length; s++) {
-            int p = radices[s], m = cur / p;
-            long scale = half / cur;
-            float[] re = new float[m * (p - 1)], im = new float[m * (p - 1)];
-            for (int j = 0; j < m; j++) {
-                for (int k = 1; k < p; k++) {
-                    double ang = -2 * Math.PI * ((long) j * k * scale % half) / half;
-                    re[j * (p - 1) + k - 1] = (float) Math.cos(ang);
-                    im[j * (p - 1) + k - 1] = (float) Math.sin(ang);
-                }
+        this.m1 = half <= DIRECT_MAX_HALF ? half : columnsFor(half);
+        this.m2 = half / m1;
+        this.rp = m2 == 1 ? 1 : m2 + 1;
+        this.halfSlot = m1 * rp;
+        this.imOff = halfSlot * w + w;
+        this.cols = new LaneStockham(m1);
+        this.rows = m2 == 1 ? null : new LaneStockham(m2);
+        int steps = m2 == 1 ? 0 : half;
+        stepRe = new float[steps];
+        stepIm = new float[steps];
+        for (int k1 = 0; k1 < m1 && steps > 0; k1++) {
+            for (int j2 = 0; j2 < m2; j2++) {
+                double ang = -2 * Math.PI * ((long) j2 * k1 % half) / half;
+                stepRe[k1 * m2 + j2] = (float) Math.cos(ang);
+                stepIm[k1 * m2 + j2] = (float) Math.sin(ang);
             }
-            twRe[s] = re;
-            twIm[s] = im;
-            cur = m;
         }
         splitRe = new float[half + 1];
         splitIm = new float[half + 1];
@@ -57,6 +86,21 @@ public final class LaneFft {
             splitRe[k] = (float) Math.cos(ang);
             splitIm[k] = (float) Math.sin(ang);
         }
+        posRe = new float[halfSlot];
+        posIm = new float[halfSlot];
+        for (int k1 = 0; k1 < m1; k1++) {
+            for (int k2 = 0; k2 < m2; k2++) {
+                posRe[k1 * rp + k2] = splitRe[k1 + m1 * k2];
+                posIm[k1 * rp + k2] = splitIm[k1 + m1 * k2];
+            }
+        }
+    }
+
+    /** The largest divisor of half that is at most sqrt(half): columns are the strided side, so they get the smaller count. */
+    private static int columnsFor(int half) {
+        int best = 1;
+        for (int d = 1; (long) d * d <= half; d++) if (half % d == 0) best = d;
+        return best;
     }
 
     /** The plan for even fast size n (n >= 2, n/2 = 2^a 3^b 5^c), at the JVM's lane width ({@link Lanes}). */
@@ -80,14 +124,14 @@ public final class LaneFft {
         return w;
     }
 
-    /** Floats of spectrum per part (re or im): (n/2 + 1) bins times W lanes. */
+    /** Floats of spectrum per part (re or im): (n/2 + 1) bins times W lanes, or the positions of a {@link #convolutionSpectrum}. */
     public int spectrumFloats() {
-        return (half + 1) * w;
+        return (Math.max(half, halfSlot) + 1) * w;
     }
 
-    /** Scratch a call needs: four buffers of n/2 complex halves times W lanes. */
+    /** Scratch a call needs: the packed half-size transform (re and im) and its ping-pong or sub-transform buffer. */
     public int scratchFloats() {
-        return 4 * half * w;
+        return m2 == 1 ? 4 * imOff : 2 * imOff + 4 * Math.max(cols.pitch(), rows.pitch());
     }
 
     /**
@@ -95,27 +139,28 @@ public final class LaneFft {
      * xOff) into {@code re} and {@code im} ((n/2+1) * W floats each).
      */
     public void forward(float[] x, int xOff, float[] re, float[] im, float[] scratch) {
-        int hw = half * w;
-        // Pack z_j = x_2j + i x_2j+1 per lane: the even samples become the real part, the odd the imaginary.
-        for (int j = 0; j < half; j++) {
-            System.arraycopy(x, xOff + 2 * j * w, scratch, j * w, w);
-            System.arraycopy(x, xOff + (2 * j + 1) * w, scratch, hw + j * w, w);
-        }
-        int res = transform(scratch);
-        int zr = res, zi = res + hw;
-        for (int k = 0; k <= half; k++) {
-            int a = (k == half ? 0 : k) * w, b = (k == 0 ? 0 : half - k) * w; // Z is periodic in half; no idiv
-            float wr = splitRe[k], wi = splitIm[k];
-            {
-                FloatVector ar = FloatVector.fromArray(species, scratch, zr + a), ai = FloatVector.fromArray(species, scratch, zi + a);
-                FloatVector br = FloatVector.fromArray(species, scratch, zr + b), bi = FloatVector.fromArray(species, scratch, zi + b).neg();
-                FloatVector er = ar.add(br).mul(0.5f), ei = ai.add(bi).mul(0.5f);
-                FloatVector or = ai.sub(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
-                // X = E + W^k O
-                er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, k * w);
-                ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, k * w);
+        forward(x, xOff, re, im, scratch, false);
+    }
+
+    /**
+     * The spectrum of W kernels (lane-interleaved, n * W floats from kOff) as {@link #convolve} takes it:
+     * the bins of {@link #forward}, stored in the transform's own order so that convolve reads them in
+     * sequence with its data (in natural order its reads would stride by m1 bins). Only for convolve.
+     */
+    public void convolutionSpectrum(float[] k, int kOff, float[] re, float[] im, float[] scratch) {
+        forward(k, kOff, re, im, scratch, true);
+    }
+
+    private void forward(float[] x, int xOff, float[] re, float[] im, float[] scratch, boolean byPosition) {
+        int z = forwardTransform(x, xOff, n, scratch);
+        int hw = imOff;
+        for (int k1 = 0; k1 < m1; k1++) {
+            for (int k2 = 0; k2 < m2; k2++) {
+                int p = k1 * rp + k2, k = k1 + m1 * k2;
+                splitBin(scratch, z + p * w, z + partner(k1, k2) * w, hw, k, byPosition ? p : k, re, im);
             }
         }
+        splitBin(scratch, z, z, hw, half, byPosition ? halfSlot : half, re, im);
     }
 
     /**
@@ -123,182 +168,216 @@ public final class LaneFft {
      * n/2 are ignored) from spectrum bins in {@code re}, {@code im} into {@code x} from xOff.
      */
     public void inverse(float[] re, float[] im, float[] x, int xOff, float[] scratch) {
-        int hw = half * w;
+        int hw = imOff;
         FloatVector zero = FloatVector.zero(species);
-        for (int k = 0; k < half; k++) {
-            int mk = half - k;
-            FloatVector ar = FloatVector.fromArray(species, re, k * w);
-            FloatVector ai = k == 0 ? zero : FloatVector.fromArray(species, im, k * w);
-            FloatVector br = FloatVector.fromArray(species, re, mk * w);
-            FloatVector bi = mk == half ? zero : FloatVector.fromArray(species, im, mk * w).neg();
-            FloatVector er = ar.add(br), ei = ai.add(bi), dr = ar.sub(br), di = ai.sub(bi);
-            float wr = splitRe[k], wi = -splitIm[k]; // W^{-k}
-            FloatVector or = dr.mul(wr).sub(di.mul(wi)), oi = dr.mul(wi).add(di.mul(wr));
-            // Z = E + i O, with the factor 1/2 of E and O and the 1/(n/2) of the inverse folded into one 1/n.
-            float s = 1.0f / n;
-            er.sub(oi).mul(s).intoArray(scratch, k * w);
-            // Conjugate on the way in: the forward engine then computes the inverse transform.
-            ei.add(or).mul(-s).intoArray(scratch, hw + k * w);
+        float s = 1.0f / n;
+        for (int k1 = 0; k1 < m1; k1++) {
+            for (int k2 = 0; k2 < m2; k2++) {
+                int k = k1 + m1 * k2, mk = half - k, p = (k1 * rp + k2) * w;
+                FloatVector ar = FloatVector.fromArray(species, re, k * w);
+                FloatVector ai = k == 0 ? zero : FloatVector.fromArray(species, im, k * w);
+                FloatVector br = FloatVector.fromArray(species, re, mk * w);
+                FloatVector bi = mk == half ? zero : FloatVector.fromArray(species, im, mk * w).neg();
+                FloatVector er = ar.add(br), ei = ai.add(bi), dr = ar.sub(br), di = ai.sub(bi);
+                float wr = splitRe[k], wi = -splitIm[k]; // W^{-k}
+                FloatVector or = dr.mul(wr).sub(di.mul(wi)), oi = dr.mul(wi).add(di.mul(wr));
+                // Z = E + i O, with the factor 1/2 of E and O and the 1/(n/2) of the inverse folded into one 1/n.
+                er.sub(oi).mul(s).intoArray(scratch, p);
+                // Conjugate on the way in: the forward engine then computes the inverse transform.
+                ei.add(or).mul(-s).intoArray(scratch, hw + p);
+            }
         }
-        int res = transform(scratch);
-        int zr = res, zi = res + hw;
-        for (int j = 0; j < half; j++) {
-            System.arraycopy(scratch, zr + j * w, x, xOff + 2 * j * w, w);
-            FloatVector.fromArray(species, scratch, zi + j * w).neg().intoArray(x, xOff + (2 * j + 1) * w);
-        }
+        inverseTransform(scratch, 0, x, xOff, n);
     }
 
     /**
-     * Forward complex FFT of n/2 points held split in {@code buf}: real part at 0, imaginary at hw
-     * (hw = n/2 * W); the ping-pong buffer is [2hw, 4hw). Returns where the result's real part starts
-     * (0 or 2hw); its imaginary part follows hw floats later.
+     * The circular convolution of the W sequences in {@code x} with a kernel whose spectrum
+     * ({@link #convolutionSpectrum} of the kernel) is {@code kRe}, {@code kIm}: outputs t < outCount into
+     * {@code y[yOff + t * W + l]}. Only reals t < nonzero of x are read (the rest count as zero), so
+     * the caller need not pad. y may be x. The split, the product and the inverse's un-split run as one
+     * pass over bin pairs (k, n/2 - k) in the transposed order, so no spectrum is written out.
      */
-    private int transform(float[] buf) {
-        int hw = half * w;
-        int src = 0, dst = 2 * hw, cur = half, stride = 1;
-        for (int s = 0; s < radices.length; s++) {
-            int p = radices[s], m = cur / p;
-            switch (p) {
-                case 4 -> radix4(buf, src, src + hw, dst, dst + hw, m, stride, twRe[s], twIm[s]);
-                case 2 -> radix2(buf, src, src + hw, dst, dst + hw, m, stride, twRe[s], twIm[s]);
-                case 3 -> radix3(buf, src, src + hw, dst, dst + hw, m, stride, twRe[s], twIm[s]);
-                default -> radix5(buf, src, src + hw, dst, dst + hw, m, stride, twRe[s], twIm[s]);
-            }
-            int t = src;
-            src = dst;
-            dst = t;
-            cur = m;
-            stride *= p;
+    public void convolve(float[] x, int xOff, int nonzero, float[] kRe, float[] kIm, float[] y, int yOff, int outCount, float[] scratch) {
+        if (nonzero < 0 || nonzero > n || outCount < 0 || outCount > n) {
+            throw new IllegalArgumentException("LaneFft(" + n + ").convolve: nonzero=" + nonzero + ", outCount=" + outCount + " must be in [0, n]");
         }
-        return src;
-    }
-
-    private static int[] factor(int n) {
-        int[] tmp = new int[40];
-        int c = 0;
-        while (n % 4 == 0) {
-            tmp[c++] = 4;
-            n /= 4;
-        }
-        for (int p : new int[] {2, 3, 5}) {
-            while (n % p == 0) {
-                tmp[c++] = p;
-                n /= p;
+        int z = forwardTransform(x, xOff, nonzero, scratch);
+        int hw = imOff;
+        multiplyPair0(scratch, z, hw, kRe, kIm);
+        for (int k2 = 1; 2 * k2 <= m2; k2++) multiplyPair(scratch, z, k2, m2 - k2, hw, kRe, kIm);
+        for (int k1 = 1; 2 * k1 <= m1; k1++) {
+            int r1 = k1 * rp, r2 = (m1 - k1) * rp;
+            for (int k2 = 0; k2 < m2; k2++) {
+                if (2 * k1 == m1 && k2 > m2 - 1 - k2) break; // row m1/2 pairs with itself: each pair once
+                multiplyPair(scratch, z, r1 + k2, r2 + (m2 - 1 - k2), hw, kRe, kIm);
             }
         }
-        return Arrays.copyOf(tmp, c);
+        inverseTransform(scratch, z, y, yOff, outCount);
     }
 
-    // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times w^(j k); indices are in
-    // complex elements, each W floats wide.
+    /** Position of bin n/2 - k, for bin k = k1 + m1 k2 at position k1 rp + k2 (bin 0 pairs with itself). */
+    private int partner(int k1, int k2) {
+        if (k1 != 0) return (m1 - k1) * rp + (m2 - 1 - k2);
+        return k2 == 0 ? 0 : m2 - k2;
+    }
 
-    private static void radix2(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
-        int sw = s * w, mw = m * sw;
-        for (int j = 0; j < m; j++) {
-            float wr = tr[j], wi = ti[j];
-            int in0 = j * sw, out0 = 2 * j * sw;
-            for (int q = 0; q < sw; q += w) {
-                int i0 = in0 + q, i1 = i0 + mw, o0 = out0 + q, o1 = o0 + sw;
-                FloatVector ar = FloatVector.fromArray(species, a, xr + i0), ai = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector br = FloatVector.fromArray(species, a, xr + i1), bi = FloatVector.fromArray(species, a, xi + i1);
-                ar.add(br).intoArray(a, yr + o0);
-                ai.add(bi).intoArray(a, yi + o0);
-                FloatVector dr = ar.sub(br), di = ai.sub(bi);
-                dr.mul(wr).sub(di.mul(wi)).intoArray(a, yr + o1);
-                dr.mul(wi).add(di.mul(wr)).intoArray(a, yi + o1);
+    /** X[k] = E + W^k O from Z[k] at a and Z[n/2 - k] at b, stored as bin {@code out}. */
+    private void splitBin(float[] s, int a, int b, int hw, int k, int out, float[] re, float[] im) {
+        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
+        FloatVector br = FloatVector.fromArray(species, s, b), bi = FloatVector.fromArray(species, s, b + hw).neg();
+        FloatVector er = ar.add(br).mul(0.5f), ei = ai.add(bi).mul(0.5f);
+        FloatVector or = ai.sub(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
+        float wr = splitRe[k], wi = splitIm[k];
+        er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, out * w);
+        ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, out * w);
+    }
+
+    /**
+     * Bins k and n/2 - k (0 < k < n/2) in place at positions pa and pb: split both from the two packed
+     * values, multiply by the kernel, and un-split into the conjugated, 1/n-scaled input of the inverse.
+     * The pair shares every intermediate: X[k] = (E + P, F + Q) and X[n/2-k] = (E - P, Q - F), and the
+     * un-split of Y[n/2-k] is the mirror of Y[k]'s, so one set of products serves both.
+     */
+    private void multiplyPair(float[] s, int z, int pa, int pb, int hw, float[] kRe, float[] kIm) {
+        int a = z + pa * w, b = z + pb * w;
+        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
+        FloatVector br = FloatVector.fromArray(species, s, b), bi = FloatVector.fromArray(species, s, b + hw);
+        float wr = posRe[pa], wi = posIm[pa];
+        FloatVector e = ar.add(br).mul(0.5f), f = ai.sub(bi).mul(0.5f);
+        FloatVector or = ai.add(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
+        FloatVector p = or.mul(wr).sub(oi.mul(wi)), q = oi.mul(wr).add(or.mul(wi));
+        FloatVector x1r = e.add(p), x1i = f.add(q), x2r = e.sub(p), x2i = q.sub(f);
+        int k1 = pa * w, k2 = pb * w;
+        FloatVector c1r = FloatVector.fromArray(species, kRe, k1), c1i = FloatVector.fromArray(species, kIm, k1);
+        FloatVector c2r = FloatVector.fromArray(species, kRe, k2), c2i = FloatVector.fromArray(species, kIm, k2);
+        FloatVector y1r = x1r.mul(c1r).sub(x1i.mul(c1i)), y1i = x1r.mul(c1i).add(x1i.mul(c1r));
+        FloatVector y2r = x2r.mul(c2r).sub(x2i.mul(c2i)), y2i = x2r.mul(c2i).add(x2i.mul(c2r));
+        // Un-split with W^{-k}: E' = Y1 + conj(Y2), D = Y1 - conj(Y2), O' = D W^{-k}; the partner gets (E', -F', -D..) mirrored.
+        FloatVector er = y1r.add(y2r), ei = y1i.sub(y2i), dr = y1r.sub(y2r), di = y1i.add(y2i);
+        float vr = wr, vi = -wi;
+        FloatVector ur = dr.mul(vr).sub(di.mul(vi)), ui = dr.mul(vi).add(di.mul(vr));
+        float sc = 1.0f / n;
+        FloatVector z1r = er.sub(ui).mul(sc), z1i = ei.add(ur).mul(-sc);
+        FloatVector z2r = er.add(ui).mul(sc), z2i = ei.sub(ur).mul(sc);
+        z2r.intoArray(s, b);
+        z2i.intoArray(s, b + hw);
+        z1r.intoArray(s, a);
+        z1i.intoArray(s, a + hw);
+    }
+
+    /** Bins 0 and n/2, both from Z[0], multiplied and un-split into position 0 (their imaginary parts ignored, as in inverse). */
+    private void multiplyPair0(float[] s, int a, int hw, float[] kRe, float[] kIm) {
+        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
+        int h = halfSlot * w;
+        FloatVector x0 = ar.add(ai), xh = ar.sub(ai);
+        FloatVector y0 = x0.mul(FloatVector.fromArray(species, kRe, 0));
+        FloatVector yh = xh.mul(FloatVector.fromArray(species, kRe, h));
+        float sc = 1.0f / n;
+        y0.add(yh).mul(sc).intoArray(s, a);
+        y0.sub(yh).mul(-sc).intoArray(s, a + hw);
+    }
+
+    /**
+     * Packs reals t < nonzero of x (zeros after) as z_j = x_2j + i x_2j+1 and transforms them. Returns
+     * where Z's real parts start in s (imaginary parts {@link #imOff} floats later), bin k1 + m1 k2 at
+     * position k1 rp + k2.
+     */
+    private int forwardTransform(float[] x, int xOff, int nonzero, float[] s) {
+        int hw = imOff;
+        if (rows == null) {
+            for (int j = 0; j < half; j++) pack(x, xOff, nonzero, j, s, j * w, hw);
+            return cols.run(s, 0, 2 * hw);
+        }
+        // z_j at (j / m2, j % m2) in one sequential pass; rows past the data are never written, the columns read them as zeros.
+        int pairs = (nonzero + 1) / 2, dataRows = (pairs + m2 - 1) / m2;
+        for (int j1 = 0; j1 < dataRows; j1++) {
+            for (int j2 = 0; j2 < m2; j2++) pack(x, xOff, nonzero, j2 + m2 * j1, s, (j1 * rp + j2) * w, hw);
+        }
+        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * w;
+        FloatVector zero = FloatVector.zero(species);
+        for (int j2 = 0; j2 < m2; j2++) {
+            for (int j1 = 0; j1 < m1; j1++) {
+                int p = (j1 * rp + j2) * w, q = sub + j1 * w;
+                (j1 < dataRows ? FloatVector.fromArray(species, s, p) : zero).intoArray(s, q);
+                (j1 < dataRows ? FloatVector.fromArray(species, s, hw + p) : zero).intoArray(s, q + cp);
+            }
+            int r = cols.run(s, sub, sub + 2 * cp);
+            for (int k1 = 0; k1 < m1; k1++) twiddle(s, r + k1 * w, r + cp + k1 * w, k1 * m2 + j2, s, (k1 * rp + j2) * w, hw);
+        }
+        for (int k1 = 0; k1 < m1; k1++) {
+            int p = k1 * rp * w;
+            System.arraycopy(s, p, s, sub, rw);
+            System.arraycopy(s, hw + p, s, sub + rp2, rw);
+            int r = rows.run(s, sub, sub + 2 * rp2);
+            System.arraycopy(s, r, s, p, rw);
+            System.arraycopy(s, r + rp2, s, hw + p, rw);
+        }
+        return 0;
+    }
+
+    /**
+     * The forward engine on the conjugated, un-split spectrum at s[z..] (transposed order), then the
+     * conjugate back into reals t < outCount of y.
+     */
+    private void inverseTransform(float[] s, int z, float[] y, int yOff, int outCount) {
+        int hw = imOff;
+        if (rows == null) {
+            int r = cols.run(s, z, z == 0 ? 2 * hw : 0);
+            for (int j = 0; 2 * j < outCount; j++) unpack(s, r + j * w, hw, y, yOff, outCount, j);
+            return;
+        }
+        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * w;
+        for (int k1 = 0; k1 < m1; k1++) {
+            int p = k1 * rp * w;
+            System.arraycopy(s, p, s, sub, rw);
+            System.arraycopy(s, hw + p, s, sub + rp2, rw);
+            int r = rows.run(s, sub, sub + 2 * rp2);
+            for (int j2 = 0; j2 < m2; j2++) twiddle(s, r + j2 * w, r + rp2 + j2 * w, k1 * m2 + j2, s, p + j2 * w, hw);
+        }
+        // Only rows holding some z_j with 2j < outCount are wanted back.
+        int pairs = (outCount + 1) / 2, outRows = (pairs + m2 - 1) / m2;
+        for (int j2 = 0; j2 < m2; j2++) {
+            for (int k1 = 0; k1 < m1; k1++) {
+                int p = (k1 * rp + j2) * w;
+                FloatVector.fromArray(species, s, p).intoArray(s, sub + k1 * w);
+                FloatVector.fromArray(species, s, hw + p).intoArray(s, sub + cp + k1 * w);
+            }
+            int r = cols.run(s, sub, sub + 2 * cp);
+            for (int j1 = 0; j1 < outRows; j1++) {
+                int p = (j1 * rp + j2) * w;
+                FloatVector.fromArray(species, s, r + j1 * w).intoArray(s, p);
+                FloatVector.fromArray(species, s, r + cp + j1 * w).intoArray(s, hw + p);
+            }
+        }
+        for (int j1 = 0; j1 < outRows; j1++) {
+            for (int j2 = 0; j2 < m2; j2++) {
+                int j = j2 + m2 * j1;
+                if (2 * j >= outCount) return;
+                unpack(s, (j1 * rp + j2) * w, hw, y, yOff, outCount, j);
             }
         }
     }
 
-    private static void radix4(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
-        int sw = s * w, mw = m * sw;
-        for (int j = 0; j < m; j++) {
-            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
-            int in0 = j * sw, out0 = 4 * j * sw;
-            for (int q = 0; q < sw; q += w) {
-                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
-                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
-                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
-                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
-                FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
-                FloatVector b3r = t1r.sub(t3i), b3i = t1i.add(t3r);
-                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw;
-                t0r.add(t2r).intoArray(a, yr + o0);
-                t0i.add(t2i).intoArray(a, yi + o0);
-                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
-                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
-                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
-                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
-                b3r.mul(w3r).sub(b3i.mul(w3i)).intoArray(a, yr + o3);
-                b3r.mul(w3i).add(b3i.mul(w3r)).intoArray(a, yi + o3);
-            }
-        }
+    /** z_j (zero past nonzero) into s[re] and s[re + imOff]. */
+    private static void pack(float[] x, int xOff, int nonzero, int j, float[] s, int re, int imOff) {
+        int t = 2 * j;
+        FloatVector zero = FloatVector.zero(species);
+        (t < nonzero ? FloatVector.fromArray(species, x, xOff + t * w) : zero).intoArray(s, re);
+        (t + 1 < nonzero ? FloatVector.fromArray(species, x, xOff + (t + 1) * w) : zero).intoArray(s, re + imOff);
     }
 
-    private static void radix3(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
-        final float h = (float) (Math.sqrt(3) / 2);
-        int sw = s * w, mw = m * sw;
-        for (int j = 0; j < m; j++) {
-            float w1r = tr[2 * j], w1i = ti[2 * j], w2r = tr[2 * j + 1], w2i = ti[2 * j + 1];
-            int in0 = j * sw, out0 = 3 * j * sw;
-            for (int q = 0; q < sw; q += w) {
-                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
-                FloatVector tr0 = a1r.add(a2r), ti0 = a1i.add(a2i), dr = a1r.sub(a2r), di = a1i.sub(a2i);
-                FloatVector cr = a0r.sub(tr0.mul(0.5f)), ci = a0i.sub(ti0.mul(0.5f));
-                FloatVector b1r = cr.add(di.mul(h)), b1i = ci.sub(dr.mul(h)), b2r = cr.sub(di.mul(h)), b2i = ci.add(dr.mul(h));
-                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw;
-                a0r.add(tr0).intoArray(a, yr + o0);
-                a0i.add(ti0).intoArray(a, yi + o0);
-                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
-                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
-                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
-                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
-            }
-        }
+    /** Reals 2j and 2j+1 (those below outCount) from the conjugated z_j at s[re], s[re + imOff]. */
+    private static void unpack(float[] s, int re, int imOff, float[] y, int yOff, int outCount, int j) {
+        int t = 2 * j;
+        FloatVector.fromArray(species, s, re).intoArray(y, yOff + t * w);
+        if (t + 1 < outCount) FloatVector.fromArray(species, s, re + imOff).neg().intoArray(y, yOff + (t + 1) * w);
     }
 
-    private static void radix5(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
-        final float c1 = (float) Math.cos(2 * Math.PI / 5), c2 = (float) Math.cos(4 * Math.PI / 5);
-        final float s1 = (float) Math.sin(2 * Math.PI / 5), s2 = (float) Math.sin(4 * Math.PI / 5);
-        int sw = s * w, mw = m * sw;
-        for (int j = 0; j < m; j++) {
-            int t = 4 * j;
-            int in0 = j * sw, out0 = 5 * j * sw;
-            for (int q = 0; q < sw; q += w) {
-                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw, i4 = i3 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
-                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
-                FloatVector a4r = FloatVector.fromArray(species, a, xr + i4), a4i = FloatVector.fromArray(species, a, xi + i4);
-                FloatVector t1r = a1r.add(a4r), t1i = a1i.add(a4i), d1r = a1r.sub(a4r), d1i = a1i.sub(a4i);
-                FloatVector t2r = a2r.add(a3r), t2i = a2i.add(a3i), d2r = a2r.sub(a3r), d2i = a2i.sub(a3i);
-                FloatVector p1r = a0r.add(t1r.mul(c1)).add(t2r.mul(c2)), p1i = a0i.add(t1i.mul(c1)).add(t2i.mul(c2));
-                FloatVector p2r = a0r.add(t1r.mul(c2)).add(t2r.mul(c1)), p2i = a0i.add(t1i.mul(c2)).add(t2i.mul(c1));
-                // u = s1 d1 + s2 d2, v = s2 d1 - s1 d2; b1 = p1 - i u, b4 = p1 + i u, b2 = p2 - i v, b3 = p2 + i v
-                FloatVector ur = d1r.mul(s1).add(d2r.mul(s2)), ui = d1i.mul(s1).add(d2i.mul(s2));
-                FloatVector vr = d1r.mul(s2).sub(d2r.mul(s1)), vi = d1i.mul(s2).sub(d2i.mul(s1));
-                FloatVector b1r = p1r.add(ui), b1i = p1i.sub(ur), b4r = p1r.sub(ui), b4i = p1i.add(ur);
-                FloatVector b2r = p2r.add(vi), b2i = p2i.sub(vr), b3r = p2r.sub(vi), b3i = p2i.add(vr);
-                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw, o4 = o3 + sw;
-                a0r.add(t1r).add(t2r).intoArray(a, yr + o0);
-                a0i.add(t1i).add(t2i).intoArray(a, yi + o0);
-                twiddle(b1r, b1i, tr[t], ti[t], a, yr + o1, yi + o1);
-                twiddle(b2r, b2i, tr[t + 1], ti[t + 1], a, yr + o2, yi + o2);
-                twiddle(b3r, b3i, tr[t + 2], ti[t + 2], a, yr + o3, yi + o3);
-                twiddle(b4r, b4i, tr[t + 3], ti[t + 3], a, yr + o4, yi + o4);
-            }
-        }
-    }
-
-    private static void twiddle(FloatVector br, FloatVector bi, float wr, float wi, float[] a, int or, int oi) {
-        br.mul(wr).sub(bi.mul(wi)).intoArray(a, or);
-        br.mul(wi).add(bi.mul(wr)).intoArray(a, oi);
+    /** (s[re], s[im]) times the four-step twiddle at index tw, into out[o] and out[o + hw]. */
+    private void twiddle(float[] s, int re, int im, int tw, float[] out, int o, int hw) {
+        FloatVector ar = FloatVector.fromArray(species, s, re), ai = FloatVector.fromArray(species, s, im);
+        float wr = stepRe[tw], wi = stepIm[tw];
+        ar.mul(wr).sub(ai.mul(wi)).intoArray(out, o);
+        ar.mul(wi).add(ai.mul(wr)).intoArray(out, o + hw);
     }
 }

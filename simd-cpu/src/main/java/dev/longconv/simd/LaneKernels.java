@@ -1,6 +1,8 @@
 package dev.longconv.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,6 +14,48 @@ public final class LaneKernels {
     private static final int w = Lanes.W;
 
     private LaneKernels() {}
+
+    private static final int LOG_W = Integer.numberOfTrailingZeros(w);
+    /** Per level lv (blocks of b = 2^lv lanes): lane c takes c - b (RIGHT) or c + b (LEFT); ODD marks the odd blocks. */
+    private static final VectorShuffle<Float>[] RIGHT, LEFT;
+    private static final VectorMask<Float>[] ODD;
+
+    static {
+        @SuppressWarnings("unchecked") VectorShuffle<Float>[] right = new VectorShuffle[LOG_W], left = new VectorShuffle[LOG_W];
+        @SuppressWarnings("unchecked") VectorMask<Float>[] odd = new VectorMask[LOG_W];
+        for (int lv = 0; lv < LOG_W; lv++) {
+            int b = 1 << lv;
+            right[lv] = VectorShuffle.fromOp(species, c -> ((c / b) & 1) == 1 ? c - b : c);
+            left[lv] = VectorShuffle.fromOp(species, c -> ((c / b) & 1) == 0 ? c + b : c);
+            boolean[] bits = new boolean[w];
+            for (int c = 0; c < w; c++) bits[c] = ((c / b) & 1) == 1;
+            odd[lv] = VectorMask.fromArray(species, bits, 0);
+        }
+        RIGHT = right;
+        LEFT = left;
+        ODD = odd;
+    }
+
+    /**
+     * Transposes the W x W tile at {@code a[off..]} (row r at off + r * W) in place: log2 W rounds that
+     * swap the off-diagonal blocks of every 2b x 2b block, two rearranges and two blends per row pair.
+     * It turns W rows of channel data into lane-interleaved time steps and back, which element by element
+     * costs a strided scalar access per float.
+     */
+    public static void transposeTile(float[] a, int off) {
+        for (int lv = LOG_W - 1; lv >= 0; lv--) {
+            int b = 1 << lv;
+            VectorShuffle<Float> right = RIGHT[lv], left = LEFT[lv];
+            VectorMask<Float> odd = ODD[lv];
+            for (int i = 0; i < w; i++) {
+                if ((i & b) != 0) continue;
+                int pi = off + i * w, pj = pi + b * w;
+                FloatVector ri = FloatVector.fromArray(species, a, pi), rj = FloatVector.fromArray(species, a, pj);
+                ri.blend(rj.rearrange(right), odd).intoArray(a, pi);
+                ri.rearrange(left).blend(rj, odd).intoArray(a, pj);
+            }
+        }
+    }
 
     /** (re, im) *= (kRe, kIm) over {@code bins} bins, in place. */
     public static void complexMultiply(float[] re, float[] im, float[] kRe, float[] kIm, int bins) {

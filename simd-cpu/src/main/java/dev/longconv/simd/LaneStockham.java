@@ -1,0 +1,220 @@
+package dev.longconv.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * A forward complex FFT of m points on lane-interleaved, split data (W transforms at once, one per
+ * lane): radix 4, 2, 3 and 5 Stockham stages, output in natural order. The data of one transform is
+ * m complex elements of W floats: the real parts (m * W floats), then the imaginary parts from {@link #pitch()};
+ * a second region of the same size is the ping-pong buffer. {@link LaneFft} runs it on the whole
+ * half-size transform when that is small, and on the rows and columns of a four-step split when it
+ * is not. Immutable; twiddles computed in double.
+ */
+final class LaneStockham {
+    private static final VectorSpecies<Float> species = Lanes.FLOAT;
+    private static final int w = Lanes.W;
+
+    private final int m;
+    private final int[] radices;
+    /** Per stage: twiddle re and im for (j, k), j < stage m, k = 1..p-1, at j * (p-1) + k - 1. */
+    private final float[][] twRe, twIm;
+
+    LaneStockham(int m) {
+        this.m = m;
+        this.radices = factor(m);
+        this.twRe = new float[radices.length][];
+        this.twIm = new float[radices.length][];
+        int cur = m;
+        for (int s = 0; s < radices.length; s++) {
+            int p = radices[s], q = cur / p;
+            long scale = m / cur;
+            float[] re = new float[q * (p - 1)], im = new float[q * (p - 1)];
+            for (int j = 0; j < q; j++) {
+                for (int k = 1; k < p; k++) {
+                    double ang = -2 * Math.PI * ((long) j * k * scale % m) / m;
+                    re[j * (p - 1) + k - 1] = (float) Math.cos(ang);
+                    im[j * (p - 1) + k - 1] = (float) Math.sin(ang);
+                }
+            }
+            twRe[s] = re;
+            twIm[s] = im;
+            cur = q;
+        }
+    }
+
+    int size() {
+        return m;
+    }
+
+    /**
+     * Floats from a region's real parts to its imaginary parts, and half a region: m * W plus one vector.
+     * Without the pad, power-of-two sizes put the real and imaginary rows of a butterfly, and the
+     * ping-pong buffer, at multiples of 4 KB, where they share L1 sets and alias in store forwarding.
+     */
+    int pitch() {
+        return pitch(m);
+    }
+
+    static int pitch(int m) {
+        return m * w + w;
+    }
+
+    /**
+     * Transforms the m points at {@code a[src..]} (real parts, then imaginary parts {@link #pitch()}
+     * floats later), using {@code a[dst..]} (the same size) as the ping-pong buffer. Returns where the
+     * result's real parts start: src or dst.
+     */
+    int run(float[] a, int src, int dst) {
+        int mw = pitch(), cur = m, stride = 1;
+        for (int s = 0; s < radices.length; s++) {
+            int p = radices[s], q = cur / p;
+            switch (p) {
+                case 4 -> radix4(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+                case 2 -> radix2(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+                case 3 -> radix3(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+                default -> radix5(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+            }
+            int t = src;
+            src = dst;
+            dst = t;
+            cur = q;
+            stride *= p;
+        }
+        return src;
+    }
+
+    private static int[] factor(int n) {
+        int[] tmp = new int[40];
+        int c = 0;
+        while (n % 4 == 0) {
+            tmp[c++] = 4;
+            n /= 4;
+        }
+        for (int p : new int[] {2, 3, 5}) {
+            while (n % p == 0) {
+                tmp[c++] = p;
+                n /= p;
+            }
+        }
+        return Arrays.copyOf(tmp, c);
+    }
+
+    // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times w^(j k); indices are in
+    // complex elements, each W floats wide.
+
+    private static void radix2(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+        int sw = s * w, mw = m * sw;
+        for (int j = 0; j < m; j++) {
+            float wr = tr[j], wi = ti[j];
+            int in0 = j * sw, out0 = 2 * j * sw;
+            for (int q = 0; q < sw; q += w) {
+                int i0 = in0 + q, i1 = i0 + mw, o0 = out0 + q, o1 = o0 + sw;
+                FloatVector ar = FloatVector.fromArray(species, a, xr + i0), ai = FloatVector.fromArray(species, a, xi + i0);
+                FloatVector br = FloatVector.fromArray(species, a, xr + i1), bi = FloatVector.fromArray(species, a, xi + i1);
+                ar.add(br).intoArray(a, yr + o0);
+                ai.add(bi).intoArray(a, yi + o0);
+                FloatVector dr = ar.sub(br), di = ai.sub(bi);
+                dr.mul(wr).sub(di.mul(wi)).intoArray(a, yr + o1);
+                dr.mul(wi).add(di.mul(wr)).intoArray(a, yi + o1);
+            }
+        }
+    }
+
+    private static void radix4(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+        // One flat loop over the m * s butterflies: nested j/q loops pay C2's loop set-up per j, which in the
+        // early stages (s = 1, 4) runs once or four times. Radix-4 stages come first, so s is a power of 4.
+        int sw = s * w, mw = m * sw, shift = Integer.numberOfTrailingZeros(s), mask = s - 1;
+        for (int idx = 0, count = m * s; idx < count; idx++) {
+            int j = idx >>> shift, q = (idx & mask) * w;
+            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
+            int in0 = j * sw, out0 = 4 * j * sw;
+            {
+                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw;
+                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
+                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
+                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+                FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
+                FloatVector b3r = t1r.sub(t3i), b3i = t1i.add(t3r);
+                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw;
+                t0r.add(t2r).intoArray(a, yr + o0);
+                t0i.add(t2i).intoArray(a, yi + o0);
+                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
+                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
+                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
+                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
+                b3r.mul(w3r).sub(b3i.mul(w3i)).intoArray(a, yr + o3);
+                b3r.mul(w3i).add(b3i.mul(w3r)).intoArray(a, yi + o3);
+            }
+        }
+    }
+
+    private static void radix3(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+        final float h = (float) (Math.sqrt(3) / 2);
+        int sw = s * w, mw = m * sw;
+        for (int j = 0; j < m; j++) {
+            float w1r = tr[2 * j], w1i = ti[2 * j], w2r = tr[2 * j + 1], w2i = ti[2 * j + 1];
+            int in0 = j * sw, out0 = 3 * j * sw;
+            for (int q = 0; q < sw; q += w) {
+                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw;
+                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
+                FloatVector tr0 = a1r.add(a2r), ti0 = a1i.add(a2i), dr = a1r.sub(a2r), di = a1i.sub(a2i);
+                FloatVector cr = a0r.sub(tr0.mul(0.5f)), ci = a0i.sub(ti0.mul(0.5f));
+                FloatVector b1r = cr.add(di.mul(h)), b1i = ci.sub(dr.mul(h)), b2r = cr.sub(di.mul(h)), b2i = ci.add(dr.mul(h));
+                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw;
+                a0r.add(tr0).intoArray(a, yr + o0);
+                a0i.add(ti0).intoArray(a, yi + o0);
+                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
+                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
+                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
+                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
+            }
+        }
+    }
+
+    private static void radix5(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
+        final float c1 = (float) Math.cos(2 * Math.PI / 5), c2 = (float) Math.cos(4 * Math.PI / 5);
+        final float s1 = (float) Math.sin(2 * Math.PI / 5), s2 = (float) Math.sin(4 * Math.PI / 5);
+        int sw = s * w, mw = m * sw;
+        for (int j = 0; j < m; j++) {
+            int t = 4 * j;
+            int in0 = j * sw, out0 = 5 * j * sw;
+            for (int q = 0; q < sw; q += w) {
+                int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw, i4 = i3 + mw;
+                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
+                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
+                FloatVector a4r = FloatVector.fromArray(species, a, xr + i4), a4i = FloatVector.fromArray(species, a, xi + i4);
+                FloatVector t1r = a1r.add(a4r), t1i = a1i.add(a4i), d1r = a1r.sub(a4r), d1i = a1i.sub(a4i);
+                FloatVector t2r = a2r.add(a3r), t2i = a2i.add(a3i), d2r = a2r.sub(a3r), d2i = a2i.sub(a3i);
+                FloatVector p1r = a0r.add(t1r.mul(c1)).add(t2r.mul(c2)), p1i = a0i.add(t1i.mul(c1)).add(t2i.mul(c2));
+                FloatVector p2r = a0r.add(t1r.mul(c2)).add(t2r.mul(c1)), p2i = a0i.add(t1i.mul(c2)).add(t2i.mul(c1));
+                // u = s1 d1 + s2 d2, v = s2 d1 - s1 d2; b1 = p1 - i u, b4 = p1 + i u, b2 = p2 - i v, b3 = p2 + i v
+                FloatVector ur = d1r.mul(s1).add(d2r.mul(s2)), ui = d1i.mul(s1).add(d2i.mul(s2));
+                FloatVector vr = d1r.mul(s2).sub(d2r.mul(s1)), vi = d1i.mul(s2).sub(d2i.mul(s1));
+                FloatVector b1r = p1r.add(ui), b1i = p1i.sub(ur), b4r = p1r.sub(ui), b4i = p1i.add(ur);
+                FloatVector b2r = p2r.add(vi), b2i = p2i.sub(vr), b3r = p2r.sub(vi), b3i = p2i.add(vr);
+                int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw, o4 = o3 + sw;
+                a0r.add(t1r).add(t2r).intoArray(a, yr + o0);
+                a0i.add(t1i).add(t2i).intoArray(a, yi + o0);
+                twiddle(b1r, b1i, tr[t], ti[t], a, yr + o1, yi + o1);
+                twiddle(b2r, b2i, tr[t + 1], ti[t + 1], a, yr + o2, yi + o2);
+                twiddle(b3r, b3i, tr[t + 2], ti[t + 2], a, yr + o3, yi + o3);
+                twiddle(b4r, b4i, tr[t + 3], ti[t + 3], a, yr + o4, yi + o4);
+            }
+        }
+    }
+
+    private static void twiddle(FloatVector br, FloatVector bi, float wr, float wi, float[] a, int or, int oi) {
+        br.mul(wr).sub(bi.mul(wi)).intoArray(a, or);
+        br.mul(wi).add(bi.mul(wr)).intoArray(a, oi);
+    }
+}
