@@ -20,8 +20,8 @@ class LaneKernelsTest {
         int w = Lanes.W, off = 5;
         long seed = 20261201L;
         float[] a = new float[off + w * w + 3];
-        Random r = new Random(seed);
-        for (int i = 0; i < a.length; i++) a[i] = r.nextInt();
+        Random rnd = new Random(seed);
+        for (int i = 0; i < a.length; i++) a[i] = rnd.nextInt();
         float[] before = a.clone();
         LaneKernels.transposeTile(a, off);
         for (int r = 0; r < w; r++) {
