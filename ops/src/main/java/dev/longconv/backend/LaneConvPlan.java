@@ -170,14 +170,18 @@ final class LaneConvPlan implements ConvPlan {
     }
 
     private void check(Tensor x) {
-        String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
-        String expected = names + " with D=" + channels + ", L=" + length + " (" + layout + ", as planned), dtype float32";
-        if (x == null) throw new LongConvException(op, "x", expected, "null");
+        if (x == null) throw new LongConvException(op, "x", expectedX(), "null");
         if (!x.isAlive()) throw new LongConvException(op, "x", "a live tensor", "a closed one");
         if (x.rank() != 3 || x.dtype() != DType.FLOAT32 || !x.device().equals(dev.longconv.Device.CPU)) {
-            throw new LongConvException(op, "x", expected, x.toString());
+            throw new LongConvException(op, "x", expectedX(), x.toString());
         }
         Seq s = Seq.of(x, layout);
-        if (s.channels() != channels || s.length() != length) throw new LongConvException(op, "x", expected, x.toString());
+        if (s.channels() != channels || s.length() != length) throw new LongConvException(op, "x", expectedX(), x.toString());
+    }
+
+    /** Built only on failure: a message per call would be most of a warm call's heap allocation. */
+    private String expectedX() {
+        String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
+        return names + " with D=" + channels + ", L=" + length + " (" + layout + ", as planned), dtype float32";
     }
 }
