@@ -5,6 +5,7 @@
 #                (also done when the jar carries none)
 #   TESTS=0      skip the parity suite; BENCH=0 skip the benchmarks; DEMO=0 skip `longconv demo`
 #   LENGTHS="1024 4096"   the sequence lengths the benchmarks time (default 1024 4096 16384 65536)
+#   BATCHES=16,64         the batch sizes they time (default 16)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 results=${1:-${OUT:-$here/results}}
@@ -49,13 +50,13 @@ if [[ ${TESTS:-1} == 1 ]]; then
 fi
 
 if [[ ${BENCH:-1} == 1 ]]; then
-  echo "== GPU benchmark: longconv cuFFT path"
+  echo "== GPU benchmark: longconv causal-conv (cuFFT pipeline and fused kernel)"
   # shellcheck disable=SC2086
-  "$java" "${opts[@]}" -Dout="$results/longconv_gpu.csv" -cp "$cp" dev.longconv.bench.gpu.GpuConvBench ${LENGTHS:-} 2>&1 | tee "$results/bench.txt" || status=1
+  "$java" "${opts[@]}" -Dout="$results/longconv_gpu.csv" -Dbatches="${BATCHES:-16}" -cp "$cp" dev.longconv.bench.gpu.GpuConvBench ${LENGTHS:-} 2>&1 | tee "$results/bench.txt" || status=1
   if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
     echo "== GPU benchmark: PyTorch torch.fft anchor"
     # shellcheck disable=SC2086
-    python3 "$here/gpu/torch_fftconv.py" ${LENGTHS:-} 2>&1 | tee "$results/torch.txt" || status=1
+    BATCHES="${BATCHES:-16}" python3 "$here/gpu/torch_fftconv.py" ${LENGTHS:-} 2>&1 | tee "$results/torch.txt" || status=1
   else
     echo "(no PyTorch with CUDA here: the torch.fft anchor is skipped)"
   fi

@@ -104,6 +104,18 @@ public final class Kernels {
         check("longconv_ski_backward_f32", kernels_h.longconv_ski_backward_f32(x, kr, gy, dx, dkr, workspace, b, d, l, nk, layout, stream()));
     }
 
+    /** Whether {@link #fusedConv} takes FFT length {@code n} in {@code layout}. */
+    public static boolean fusedConvSupported(long n, int layout) {
+        return kernels_h.longconv_fused_conv_supported(n, layout) != 0;
+    }
+
+    /** The fused causal/Toeplitz FFT convolution: pad, R2C, spectrum product, C2R and epilogue in one launch. */
+    public void fusedConv(MemorySegment x, MemorySegment pre, MemorySegment post, MemorySegment skip, MemorySegment spectra, MemorySegment y,
+                          long b, long d, long l, long n, long off, boolean conjK, int layout) {
+        check("longconv_fused_conv_f32",
+                kernels_h.longconv_fused_conv_f32(x, pre, post, skip, spectra, y, b, d, l, n, off, conjK ? 1 : 0, layout, stream()));
+    }
+
     public void causalWindow(MemorySegment e, MemorySegment h, long d, long n, float scale) {
         check("longconv_causal_window_f32", kernels_h.longconv_causal_window_f32(e, h, d, n, scale, stream()));
     }

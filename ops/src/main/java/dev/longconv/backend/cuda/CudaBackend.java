@@ -136,20 +136,35 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** How a causal convolution runs: the backend's choice, the cuFFT pipeline, or the fused single-pass kernel. */
+    public enum ConvPath {
+        /** The fused kernel where it takes the FFT size and layout, else cuFFT. */
+        AUTO,
+        /** pad, cuFFT R2C, spectrum product, cuFFT C2R, epilogue: five passes over device memory, any size. */
+        CUFFT,
+        /** One kernel per call (FFT in shared memory); power-of-two FFT sizes it supports only. */
+        FUSED
+    }
+
     @Override
     public ConvPlan causalConvPlan(Tensor k, int length, Layout layout) {
-        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout);
+        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout, ConvPath.AUTO);
+    }
+
+    /** {@link #causalConvPlan(Tensor, int, Layout)} on a chosen path (benchmarks, tests); FUSED where unsupported throws. */
+    public ConvPlan causalConvPlan(Tensor k, int length, Layout layout, ConvPath path) {
+        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout, path);
     }
 
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = checked(() -> Check.toeplitzConv(x, k, layout), Check.TOEPLITZ_CONV, x);
-        try (ConvPlan plan = plan(CudaConvPlan.Kind.TOEPLITZ, k, s.length(), layout)) {
+        try (ConvPlan plan = plan(CudaConvPlan.Kind.TOEPLITZ, k, s.length(), layout, ConvPath.AUTO)) {
             return plan.apply(x);
         }
     }
 
-    private synchronized CudaConvPlan plan(CudaConvPlan.Kind kind, Tensor k, int length, Layout layout) {
+    private synchronized CudaConvPlan plan(CudaConvPlan.Kind kind, Tensor k, int length, Layout layout, ConvPath path) {
         String op = kind.op;
         if (k == null) throw new LongConvException(op, "k", "a tensor", "null");
         if (length < 1) throw new LongConvException(op, "length", "L >= 1", "L=" + length);
@@ -160,18 +175,35 @@ public final class CudaBackend implements Backend {
             throw new LongConvException(op, "k", "2L-1=" + (2 * length - 1) + " lags", k.toString());
         }
         if (taps < 1) throw new LongConvException(op, "k", "at least one tap", k.toString());
-        int n = CufftSizes.nextFastEven(kind == CudaConvPlan.Kind.CAUSAL ? (long) length + taps - 1 : 2L * length - 1);
+        long need = kind == CudaConvPlan.Kind.CAUSAL ? (long) length + taps - 1 : 2L * length - 1;
+        int pow2 = need <= 2 ? 2 : Integer.highestOneBit((int) Math.min(need - 1, 1 << 30)) << 1;
+        boolean fused = path != ConvPath.CUFFT && fusedSupported(pow2, layout);
+        if (path == ConvPath.FUSED && !fused) {
+            throw new LongConvException(op, "path", "an FFT size and layout the fused kernel takes", "N=" + pow2 + " (" + layout + ")");
+        }
+        int n = fused ? pow2 : CufftSizes.nextFastEven(need);
         Cuda.setDevice(device);
         try (Tensor kd = toDevice(op, "k", k)) {
             DeviceBuffer spectra = DeviceBuffer.allocate(Math.max(8, (long) d * (n / 2 + 1) * 8));
             try {
                 if (d > 0) kernelSpectra(kd, d, taps, n, layout, spectra);
-                return new CudaConvPlan(this, kind, d, taps, length, n, layout, spectra);
+                return new CudaConvPlan(this, kind, d, taps, length, n, layout, spectra, fused);
             } catch (RuntimeException | Error e) {
                 spectra.close();
                 throw e;
             }
         }
+    }
+
+    /** Whether the fused kernel takes FFT size {@code n} in {@code layout}. */
+    boolean fusedSupported(int n, Layout layout) {
+        return Kernels.fusedConvSupported(n, code(layout));
+    }
+
+    /** y through the fused kernel: one launch, the same result as {@link #fftForward}. */
+    void fusedForward(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, int b, int d, int l, int n, DeviceBuffer spectra, int off,
+                      boolean conj, Layout layout) {
+        kernels.fusedConv(ptr(x), ptr(pre), ptr(post), ptr(skip), spectra.pointer(), ptr(y), b, d, l, n, off, conj, code(layout));
     }
 
     /** The kernel's spectra [D, N/2+1] into {@code out}: zero-pad each channel's taps to N, one batched R2C. */
