@@ -14,7 +14,8 @@ import java.util.Arrays;
 
 /**
  * A causal (or Toeplitz) convolution with its kernel's spectra kept on the GPU: each apply is pad, R2C,
- * spectrum product, C2R and the epilogue, with the gates and skip fused into the pad and the epilogue.
+ * spectrum product, C2R and the epilogue, with the gates and skip fused into the pad and the epilogue, or (a
+ * fused plan) all of that in one launch of longconv_fused_conv_f32 with the spectra taken at its power-of-two N.
  * Holds device memory: close it.
  */
 final class CudaConvPlan implements ConvPlan {
@@ -102,7 +103,7 @@ final class CudaConvPlan implements ConvPlan {
                     int off = kind == Kind.TOEPLITZ ? length - 1 : 0;
                     if (fused) {
                         backend.fusedForward(in.get(0), in.get(1), in.get(2), in.get(3), out, s.batch(), s.channels(), s.length(), n, spectra, off,
-                                false, layout);
+                                layout);
                     } else {
                         backend.fftForward(in.get(0), in.get(1), in.get(2), in.get(3), out, s.batch(), s.channels(), s.length(), n, spectra, off,
                                 layout);

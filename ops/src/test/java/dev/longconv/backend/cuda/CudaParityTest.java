@@ -5,7 +5,6 @@ import dev.longconv.Device;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
 import dev.longconv.cuda.CudaException;
 import dev.longconv.cuda.MemInfo;
 import dev.longconv.ops.Compare;
@@ -50,13 +49,9 @@ class CudaParityTest {
 
     @BeforeAll
     static void gpu() {
-        var status = Backends.statuses().stream().filter(s -> s.name().equals("cuda")).findFirst().orElseThrow();
-        if (!status.available()) {
-            unavailable = "no usable GPU for the cuda backend: " + status.reason();
-            return;
-        }
-        cuda = CudaBackend.on(0);
-        cuda.setPoisonOutputs(true);
+        unavailable = CudaTestGpu.unavailable();
+        if (unavailable != null) return;
+        cuda = CudaTestGpu.poisonedBackend();
         gpu = cuda.device();
     }
 
@@ -69,10 +64,7 @@ class CudaParityTest {
     @AfterAll
     static void report() {
         if (cuda != null) cuda.setPoisonOutputs(false);
-        if (WORST.isEmpty()) return;
-        System.out.println("cuda parity: worst relative L2 error per op (seed " + SEED + "):");
-        WORST.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
-                .forEach(e -> System.out.printf("  %-28s %.3e%n", e.getKey(), e.getValue()));
+        CudaTestGpu.report("cuda parity", SEED, WORST);
     }
 
     record Case(long seed, Layout layout, int batch, int channels, int length) {
