@@ -13,8 +13,9 @@
 // Each butterfly stage does up to three radix-2 levels (radix 8) on 8 values in registers: a thread
 // loads a group's 8 values from shared memory, does the three levels and stores them back to the same
 // 8 places. Groups of one stage touch disjoint places, so one barrier per stage suffices and no second
-// buffer is needed: shared memory is exactly the padded row, N floats. For N = 16384 that is 64 KB,
-// which keeps 2 blocks per SM on sm_80 (164 KB per SM) and 3 on sm_90 (228 KB). Twiddles: one
+// buffer is needed: shared memory is the zero-padded row, N floats, plus one float2 in 16 against bank
+// conflicts (see padded()). For N = 16384 that is 68 KB, which keeps 2 blocks per SM on sm_80 (164 KB
+// per SM) and would allow 3 on sm_90 (228 KB; registers allow 2). Twiddles: one
 // sincospif per level and group, the rest are 8th roots of unity folded as constants, so there is no
 // table to hold in shared memory and no accuracy lost to repeated products.
 //
@@ -23,8 +24,8 @@
 // of them). The epilogue reads only the L outputs from `off`.
 //
 // Block shape (fusedShape): rows per block = min(16, 8192/M) and threads per row = max(32, min(M/8,
-// 512/rows)), so a block is 512 threads with <= 64 KB of shared memory for every N >= 1024 (smaller N:
-// 16 rows, 16*N*4 bytes). 512 threads with __launch_bounds__(512, 2) caps registers at 64, so the
+// 512/rows)), so a block is 512 threads with <= 68 KB of shared memory for every N >= 1024 (smaller N:
+// 16 rows, 16 * 17/16 * N * 4 bytes). 512 threads with __launch_bounds__(512, 2) caps registers at 64, so the
 // shared-memory limit, not registers, sets residency. Several rows per block matter for BLD: a block
 // takes `rows` consecutive channels of one batch, and its loads and stores walk the channels
 // fastest, so a warp touches 32/rows time steps of `rows` contiguous channels (full 32-byte sectors
@@ -82,6 +83,15 @@ __device__ __forceinline__ float2 twiddle(int p, int q, float sign) {
   return make_float2(c, sign * s);
 }
 
+// Shared-memory place of complex value i: one float2 of padding after every 16. Without it the stages with
+// small strides put a warp's 8-byte accesses 16 or 8 float2 apart, i.e. on the same two banks (up to 16-way
+// conflicts in the last forward and first inverse stages); with it they spread over all banks. The row's
+// real view (load, epilogue) follows the same map, in runs of 32 contiguous floats.
+__host__ __device__ __forceinline__ int padded(int i) { return i + (i >> 4); }
+__host__ __device__ __forceinline__ int paddedReal(int n) { return 2 * padded(n >> 1) + (n & 1); }
+// Floats of shared memory per row of M complex values.
+__host__ __device__ __forceinline__ int rowFloats(int M) { return 2 * (M + (M >> 4)); }
+
 __device__ __forceinline__ int bitReverse(int k, int logM) {
   return logM == 0 ? 0 : (int)(__brev((unsigned)k) >> (32 - logM));
 }
@@ -101,7 +111,7 @@ __device__ __forceinline__ void difStage(float2* z, int M, int h, int lane, int 
 #pragma unroll
     for (int e = 0; e < R; ++e) {
       const int idx = base + e * s;
-      v[e] = idx < zlen ? z[idx] : make_float2(0.f, 0.f);
+      v[e] = idx < zlen ? z[padded(idx)] : make_float2(0.f, 0.f);
     }
 #pragma unroll
     for (int l = 0; l < LOG2R; ++l) {
@@ -119,7 +129,7 @@ __device__ __forceinline__ void difStage(float2* z, int M, int h, int lane, int 
       }
     }
 #pragma unroll
-    for (int e = 0; e < R; ++e) z[base + e * s] = v[e];
+    for (int e = 0; e < R; ++e) z[padded(base + e * s)] = v[e];
   }
 }
 
@@ -134,7 +144,7 @@ __device__ __forceinline__ void ditStage(float2* z, int M, int h, int lane, int 
     const int base = blk * R * h + j0;
     float2 v[R];
 #pragma unroll
-    for (int e = 0; e < R; ++e) v[e] = z[base + e * h];
+    for (int e = 0; e < R; ++e) v[e] = z[padded(base + e * h)];
 #pragma unroll
     for (int l = 0; l < LOG2R; ++l) {
       const int span = 1 << l, hl = h << l;
@@ -151,7 +161,7 @@ __device__ __forceinline__ void ditStage(float2* z, int M, int h, int lane, int 
       }
     }
 #pragma unroll
-    for (int e = 0; e < R; ++e) z[base + e * h] = v[e];
+    for (int e = 0; e < R; ++e) z[padded(base + e * h)] = v[e];
   }
 }
 
@@ -170,7 +180,7 @@ __device__ __forceinline__ void spectrumStep(float2* z, const float2* __restrict
       z[0] = make_float2(y0 + yM, y0 - yM);
       continue;
     }
-    const int j = M - k, pk = bitReverse(k, logM), pj = bitReverse(j, logM);
+    const int j = M - k, pk = padded(bitReverse(k, logM)), pj = padded(bitReverse(j, logM));
     const float2 zk = z[pk], zj = z[pj];
     const float2 fe = make_float2(0.5f * (zk.x + zj.x), 0.5f * (zk.y - zj.y));
     const float2 fo = make_float2(0.5f * (zk.y + zj.y), -0.5f * (zk.x - zj.x));
@@ -197,7 +207,8 @@ __global__ void __launch_bounds__(kFusedThreads, 2)
   const int M = 1 << logM, N = 2 * M;
   const int tpr = blockDim.x, rows = blockDim.y, lane = threadIdx.x, r = threadIdx.y;
   const int tid = r * tpr + lane, nthreads = rows * tpr;
-  float* rowReal = fusedSmem + (int64_t)r * N;  // this thread's row, as floats
+  const int stride = rowFloats(M);
+  float* rowReal = fusedSmem + (int64_t)r * stride;  // this thread's row, as floats (padded places)
   float2* z = reinterpret_cast<float2*>(rowReal);
   const int Lp = L + (L & 1);  // an odd L leaves the last complex value half data, half zero
   const float invN = 1.f / (float)N;
@@ -219,7 +230,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2)
             v = x[i];
             if (pre != nullptr) v *= pre[i];
           }
-          rowReal[n] = v;
+          rowReal[paddedReal(n)] = v;
         }
       } else {
         // channels fastest: consecutive threads read consecutive channels of one time step
@@ -232,7 +243,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2)
             v = x[gi];
             if (pre != nullptr) v *= pre[gi];
           }
-          fusedSmem[(int64_t)c * N + n] = v;
+          fusedSmem[(int64_t)c * stride + paddedReal(n)] = v;
         }
       }
       __syncthreads();
@@ -286,7 +297,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2)
           const float sk = skip != nullptr ? skip[d] : 0.f;
           for (int t = lane; t < L; t += tpr) {
             const int64_t i = rowId * L + t;
-            float v = rowReal[off + t] * invN;
+            float v = rowReal[paddedReal(off + t)] * invN;
             if (post != nullptr) v *= post[i];
             if (skip != nullptr) v += sk * x[i];
             y[i] = v;
@@ -298,7 +309,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2)
           const int64_t dc = tx * rows + c;
           if (dc >= D) continue;
           const int64_t gi = (ty * L + t) * D + dc;
-          float v = fusedSmem[(int64_t)c * N + off + t] * invN;
+          float v = fusedSmem[(int64_t)c * stride + paddedReal(off + t)] * invN;
           if (post != nullptr) v *= post[gi];
           if (skip != nullptr) v += skip[dc] * x[gi];
           y[gi] = v;
@@ -316,7 +327,7 @@ cudaError_t launchFused(const float* x, const float* pre, const float* post, con
   int logM = 0;
   while ((1 << logM) < M) ++logM;
   const FusedShape shape = fusedShape(M);
-  const size_t smem = (size_t)shape.rows * (size_t)N * sizeof(float);
+  const size_t smem = (size_t)shape.rows * (size_t)rowFloats(M) * sizeof(float);
   // Above 48 KB a kernel must opt in to dynamic shared memory; the attribute is per function and cheap.
   if (smem > 48 * 1024) {
     const cudaError_t e = cudaFuncSetAttribute(fusedConv<LAYOUT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
