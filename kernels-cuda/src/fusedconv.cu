@@ -1,6 +1,6 @@
 // Fused FFT convolution: pad, real FFT, spectrum product, inverse real FFT and the gate/skip epilogue
-// in one kernel, so x is read once and y written once (the cuFFT path moves each row through device
-// memory five times). Float32, power-of-two N from 2 to LONGCONV_FUSED_MAX_N.
+// in one kernel, so x is read once and y written once (the cuFFT path makes five passes, moving each
+// element through device memory about ten times). Float32, power-of-two N from 2 to LONGCONV_FUSED_MAX_N.
 //
 // The real FFT of length N is a complex FFT of M = N/2 points on z[m] = a[2m] + i a[2m+1], which is the
 // interleaved float row itself, so the padded input row in shared memory needs no repacking. The
@@ -25,8 +25,8 @@
 //
 // Block shape (fusedShape): rows per block = min(16, 8192/M) and threads per row = max(32, min(M/8,
 // 512/rows)), so a block is 512 threads with <= 68 KB of shared memory for every N >= 1024 (smaller N:
-// 16 rows, 16 * 17/16 * N * 4 bytes). 512 threads with __launch_bounds__(512, 2) caps registers at 64, so the
-// shared-memory limit, not registers, sets residency. Several rows per block matter for BLD: a block
+// 16 rows, 16 * 17/16 * N * 4 bytes). __launch_bounds__(512, 2) caps registers at 64 (ptxas uses 55-56),
+// so 2 blocks fit an SM by registers; on sm_80 shared memory allows 2 as well, on sm_90 it would allow 3. Several rows per block matter for BLD: a block
 // takes `rows` consecutive channels of one batch, and its loads and stores walk the channels
 // fastest, so a warp touches 32/rows time steps of `rows` contiguous channels (full 32-byte sectors
 // for rows >= 8, i.e. N <= 2048; for larger N the neighbouring channels' blocks, adjacent in

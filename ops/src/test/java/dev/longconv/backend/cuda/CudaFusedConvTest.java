@@ -13,7 +13,6 @@ import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
 import dev.longconv.ops.Reference;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,20 +36,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * skipped with the reason where no GPU can run them; the size rule and the mode parsing run anywhere the kernels
  * library loads (it needs libcudart, not a GPU). {@code -Dlongconv.test.seed=N} changes the seed.
  */
-class CudaFusedConvTest {
+class CudaFusedConvTest extends CudaTestGpu {
     static final long SEED = Long.getLong("longconv.test.seed", 20261201L);
     static final ConcurrentHashMap<String, Double> WORST = new ConcurrentHashMap<>();
-    static CudaBackend cuda;
-    static Device gpu;
-    static String unavailable;
-
-    @BeforeAll
-    static void gpu() {
-        unavailable = CudaTestGpu.unavailable();
-        if (unavailable != null) return;
-        cuda = CudaTestGpu.poisonedBackend();
-        gpu = cuda.device();
-    }
 
     @AfterAll
     static void report() {
@@ -58,11 +46,7 @@ class CudaFusedConvTest {
             cuda.setPoisonOutputs(false);
             cuda.setFusedMode(CudaBackend.FusedMode.parse(System.getProperty("longconv.cuda.fused")));
         }
-        CudaTestGpu.report("cuda fused path", SEED, WORST);
-    }
-
-    private static void needsGpu() {
-        assumeTrue(unavailable == null, unavailable);
+        report("cuda fused path", SEED, WORST);
     }
 
     private static void needsKernelLibrary() {
