@@ -241,7 +241,7 @@ public final class CudaBackend implements Backend {
         }
         if (taps < 1) throw new LongConvException(op, "k", "at least one tap", k.toString());
         long need = kind == CudaConvPlan.Kind.CAUSAL ? (long) length + taps - 1 : 2L * length - 1;
-        int fusedN = fusedSize(op, path, need, length, taps, layout);
+        int fusedN = fusedSize(op, path, fusedMode, need, length, taps, layout);
         int n = fusedN > 0 ? fusedN : CufftSizes.nextFastEven(need);
         Cuda.setDevice(device);
         try (Tensor kd = toDevice(op, "k", k)) {
@@ -256,14 +256,17 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The fused kernel's FFT size for {@code need} points when {@code path} (AUTO: this backend's mode) picks it, else 0. */
-    private int fusedSize(String op, ConvPath path, long need, int length, int taps, Layout layout) {
+    /**
+     * The fused kernel's FFT size for {@code need} points when {@code path} (AUTO: under {@code mode}) picks it, else 0
+     * (the cuFFT pipeline). Host code only: asks the kernels library, never the GPU.
+     */
+    static int fusedSize(String op, ConvPath path, FusedMode mode, long need, int length, int taps, Layout layout) {
         return switch (path) {
             case CUFFT -> 0;
             case FUSED -> requireFusedSize(op, need, length, taps, layout);
             case AUTO -> {
                 int n = fusedFftSize(need, layout);
-                boolean use = n > 0 && switch (fusedMode) {
+                boolean use = n > 0 && switch (mode) {
                     case ON -> true;
                     case OFF -> false;
                     case AUTO -> FusedTable.faster(n, layout);
@@ -334,7 +337,7 @@ public final class CudaBackend implements Backend {
         // dx is a correlation of gy with k at offset 0, which the fused kernel does (conj 1); dk stays on cuFFT, and
         // then takes the fused kernel's power-of-two N too, so both use the one set of kernel spectra.
         long need = (long) s.length() + s.taps() - 1;
-        int fusedN = fusedSize(Check.CAUSAL_CONV, ConvPath.AUTO, need, s.length(), s.taps(), layout);
+        int fusedN = fusedSize(Check.CAUSAL_CONV, ConvPath.AUTO, fusedMode, need, s.length(), s.taps(), layout);
         return fftBackward(Check.CAUSAL_CONV, x, k, gy, s, fusedN > 0 ? fusedN : CufftSizes.nextFastEven(need), 0, fusedN > 0, layout);
     }
 

@@ -238,6 +238,27 @@ class CudaFusedConvTest extends CudaTestGpu {
         assertTrue(e.getMessage().contains("2L - 1 <= 16384") && e.getMessage().contains("2L - 1 = 16401"), e.getMessage());
     }
 
+    /** The dispatcher, without a GPU: which path each request and mode ends on. */
+    @Test
+    void pathsAndModesPickTheKernelTheySay() {
+        needsKernelLibrary();
+        String op = Check.CAUSAL_CONV;
+        for (Layout lay : Layout.values()) {
+            for (CudaBackend.FusedMode mode : CudaBackend.FusedMode.values()) {
+                assertEquals(0, CudaBackend.fusedSize(op, CudaBackend.ConvPath.CUFFT, mode, 1000, 500, 501, lay), "CUFFT never fuses");
+                assertEquals(1024, CudaBackend.fusedSize(op, CudaBackend.ConvPath.FUSED, mode, 1000, 500, 501, lay), "FUSED always does where it applies");
+                assertThrows(LongConvException.class, () -> CudaBackend.fusedSize(op, CudaBackend.ConvPath.FUSED, mode, 20000, 10000, 10001, lay));
+                assertEquals(0, CudaBackend.fusedSize(op, CudaBackend.ConvPath.AUTO, mode, 20000, 10000, 10001, lay), "AUTO past the limit: cuFFT");
+            }
+            assertEquals(1024, CudaBackend.fusedSize(op, CudaBackend.ConvPath.AUTO, CudaBackend.FusedMode.ON, 1000, 500, 501, lay));
+            assertEquals(0, CudaBackend.fusedSize(op, CudaBackend.ConvPath.AUTO, CudaBackend.FusedMode.OFF, 1000, 500, 501, lay));
+            for (int n = 2; n <= Kernels.FUSED_MAX_N; n *= 2) {
+                assertEquals(FusedTable.faster(n, lay) ? n : 0, CudaBackend.fusedSize(op, CudaBackend.ConvPath.AUTO, CudaBackend.FusedMode.AUTO, n, n / 2, n / 2 + 1, lay),
+                        "AUTO under mode AUTO follows FusedTable at N=" + n + " " + lay);
+            }
+        }
+    }
+
     @Test
     void fusedModeParsesThePropertyValues() {
         assertEquals(CudaBackend.FusedMode.AUTO, CudaBackend.FusedMode.parse(null));
