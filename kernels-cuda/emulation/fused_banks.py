@@ -37,3 +37,19 @@ for M in [64, 512, 1024, 4096, 8192]:
                     wmax=max(wmax, wavefronts(idxs,on))
             worst.append(f"{kind}{h}:{wmax}")
         print(M, "pad" if on else "nopad", " ".join(worst))
+
+# The BLD load and epilogue: a warp's 32 threads take (channel c = i % rows, time n = i / rows), one float each,
+# at c * rowFloats(M) + paddedReal(n).
+def rowfloats(M, odd): return 2 * ((M + (M >> 4)) | (1 if odd else 0))
+def real_place(n): c = n >> 1; return 2 * (c + (c >> 4)) + (n & 1)
+for M in [16, 64, 512, 1024, 4096, 8192]:
+    rows = max(1, min(16, 8192 // M))
+    for odd in (False, True):
+        worst = 0
+        for i0 in range(0, 32 * 64, 32):
+            banks = {}
+            for i in range(i0, i0 + 32):
+                w = (i % rows) * rowfloats(M, odd) + real_place(i // rows)
+                banks.setdefault(w % 32, set()).add(w)
+            worst = max(worst, max(len(v) for v in banks.values()))
+        print(f"BLD load/epilogue N={2 * M} rows={rows} {'odd' if odd else 'even'} row stride: {worst} wavefront(s)")

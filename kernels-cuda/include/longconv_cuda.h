@@ -182,7 +182,7 @@ LONGCONV_API int longconv_fused_conv_supported(int64_t N, int layout);
  * aligned), as R2C of fft_pad_kernel's rows. pre, post and skip may be NULL. Requires
  * longconv_fused_conv_supported(N, layout) and off >= 0, off + L <= N. y must not overlap x, pre, post
  * or K. Grid: blocks of `rows = min(16, 16384 / N)` rows (BDL: consecutive rows b*D+d; BLD: consecutive
- * channels of one b), 512 threads, rows * (N + N/16) * 4 bytes of dynamic shared memory (the entry raises the
+ * channels of one b), 512 threads, rows * 8 * ((N/2 + N/32) | 1) bytes of dynamic shared memory (the entry raises the
  * kernel's limit with cudaFuncSetAttribute above 48 KB; that can fail with the error it returns). */
 LONGCONV_API cudaError_t longconv_fused_conv_f32(const float* x, const float* pre, const float* post,
                                                  const float* skip, const float* K, float* y, int64_t B,

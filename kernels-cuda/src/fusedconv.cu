@@ -89,8 +89,10 @@ __device__ __forceinline__ float2 twiddle(int p, int q, float sign) {
 // real view (load, epilogue) follows the same map, in runs of 32 contiguous floats.
 __host__ __device__ __forceinline__ int padded(int i) { return i + (i >> 4); }
 __host__ __device__ __forceinline__ int paddedReal(int n) { return 2 * padded(n >> 1) + (n & 1); }
-// Floats of shared memory per row of M complex values.
-__host__ __device__ __forceinline__ int rowFloats(int M) { return 2 * (M + (M >> 4)); }
+// Floats of shared memory per row of M complex values. The odd number of float2 per row puts the rows of
+// a BLD block on different banks: its load and epilogue walk the rows (channels) fastest, and with an
+// even count (a multiple of 32 floats) all 16 rows' values of one time step would sit on one bank.
+__host__ __device__ __forceinline__ int rowFloats(int M) { return 2 * ((M + (M >> 4)) | 1); }
 
 __device__ __forceinline__ int bitReverse(int k, int logM) {
   return logM == 0 ? 0 : (int)(__brev((unsigned)k) >> (32 - logM));
