@@ -9,11 +9,13 @@
 #include <random>
 #include <vector>
 #include <complex>
+#include <string>
 #include "longconv_cuda.h"
 using V = std::vector<float>; using DV = std::vector<double>;
 static std::mt19937_64 rng;
 static unsigned long long seed;
 static int fails = 0, checks = 0;
+static double worstFused = 0;
 V rnd(size_t n) { std::normal_distribution<float> g; V v(n); for (auto& x : v) x = g(rng); return v; }
 V nanv(size_t n) { return V(n, NAN); }
 void check(const char* what, const V& got, const DV& ref, double tol, const char* ctx) {
@@ -198,10 +200,105 @@ void gatedBackward(long B, long D, long L, long Lk, int lay) {
   check("gated dskip", dso, dskip, 1e-5, ctx); check("gated dk", dko, dk, 1e-5, ctx);
 }
 
+
+// Fused FFT convolution. The oracle is the entry's definition as a float64 direct sum: the circular
+// convolution (conj 0) or correlation (conj 1) of the zero-padded, pre-gated row with the kernel taps,
+// read from off, then post and skip. K is what the plan gives the kernel: the unnormalised R2C of the
+// padded taps (by a float64 FFT here, rounded to float32 as cuFFT's output is). The cases below make
+// the circular sum equal causal-conv (off 0, L + Lk - 1 <= N), toeplitz-conv (2L-1 lags, off L-1) and
+// causal dx (conj 1), plus full-length rows (L + off = N) where it wraps.
+void fftd(std::vector<std::complex<double>>& a) {  // in-place radix-2, forward (exp(-i...))
+  size_t n = a.size();
+  for (size_t i = 1, j = 0; i < n; ++i) { size_t bit = n >> 1; for (; j & bit; bit >>= 1) j ^= bit; j ^= bit; if (i < j) std::swap(a[i], a[j]); }
+  for (size_t len = 2; len <= n; len <<= 1) { double ang = -2 * M_PI / len;
+    for (size_t i = 0; i < n; i += len) for (size_t k = 0; k < len / 2; ++k) {
+      std::complex<double> w(cos(ang * k), sin(ang * k)), u = a[i + k], v = a[i + k + len / 2] * w; a[i + k] = u + v; a[i + k + len / 2] = u - v; } }
+}
+static int fusedCase = 0;
+void fused(long B, long D, long L, long N, long off, long Lk, int conj, int lay, int gates) {
+  char ctx[160]; snprintf(ctx, sizeof ctx, "B=%ld D=%ld L=%ld N=%ld off=%ld Lk=%ld conj=%d lay=%d gates=%d", B, D, L, N, off, Lk, conj, lay, gates);
+  fusedCase++;
+  long F = N / 2 + 1;
+  V x = rnd(B * D * L), k = rnd(D * Lk), pre = rnd(B * D * L), post = rnd(B * D * L), skip = rnd(D);
+  const float* P = gates & 1 ? pre.data() : nullptr; const float* Q = gates & 2 ? post.data() : nullptr; const float* S = gates & 4 ? skip.data() : nullptr;
+  V K(D * F * 2);
+  for (long d = 0; d < D; ++d) { std::vector<std::complex<double>> a(N, 0.0); for (long j = 0; j < Lk; ++j) a[j] = k[d * Lk + j];
+    fftd(a); for (long f = 0; f < F; ++f) { K[(d * F + f) * 2] = (float)a[f].real(); K[(d * F + f) * 2 + 1] = (float)a[f].imag(); } }
+  DV ref(B * D * L); std::vector<double> row(L);
+  for (long b = 0; b < B; ++b) for (long d = 0; d < D; ++d) {
+    for (long s = 0; s < L; ++s) { size_t i = si(lay, b, d, s, D, L); row[s] = (double)x[i] * (P ? P[i] : 1); }
+    for (long t = 0; t < L; ++t) { long tt = off + t; double acc = 0;
+      for (long j = 0; j < Lk; ++j) {  // tap j meets input s = tt - j (conj 0) or tt + j (conj 1), mod N
+        long s = conj ? tt + j : tt - j; if (s < 0) s += N; else if (s >= N) s -= N;
+        if (s < L) acc += row[s] * k[d * Lk + j]; }
+      size_t i = si(lay, b, d, t, D, L); ref[i] = (Q ? Q[i] : 1) * acc + (S ? S[d] * (double)x[i] : 0); } }
+  V yo = nanv(B * D * L);
+  OK(longconv_fused_conv_f32(x.data(), P, Q, S, K.data(), yo.data(), B, D, L, N, off, conj, lay, 0));
+  check("fused", yo, ref, 1e-5, ctx);
+  double num = 0, den = 0; for (size_t i = 0; i < ref.size(); ++i) { num += (yo[i] - ref[i]) * (yo[i] - ref[i]); den += ref[i] * ref[i]; }
+  worstFused = std::max(worstFused, std::sqrt(num / (den > 0 ? den : 1)));
+}
+void fusedAll() {
+  int g = 0;
+  for (long N = 2; N <= LONGCONV_FUSED_MAX_N; N *= 2) {
+    // large N: few rows, the emulator runs each block as 512 real threads; BLD D=3 leaves a partial tile up to N=8192
+    long B = N >= 4096 ? 1 : 2, D = N >= 4096 ? 3 : (N >= 512 ? 5 : 17), Bb = N >= 4096 ? 3 : 2;
+    for (int lay = 0; lay < 2; ++lay) {
+      long b = lay ? Bb : B;  // BLD: B = 3 at large N so the grid-y stride loop runs under the 2-block cap
+      long L = N / 2 > 0 ? N / 2 : 1;
+      fused(b, D, L, N, 0, N - L + 1, 0, lay, g++ & 7);                        // causal, kernel as long as N allows
+      fused(b, D, L, N, 0, N - L + 1, 1, lay, g++ & 7);                        // causal dx: correlation
+      long Lt = (N + 1) / 2;                                                     // toeplitz: 2L-1 <= N lags
+      fused(b, D, Lt, N, Lt - 1, 2 * Lt - 1, 0, lay, g++ & 7);
+      long Lo = N > 4 ? N / 2 - 1 - (N / 2) % 3 : 1;                             // odd/not a tile multiple
+      if (Lo % 2 == 0) Lo -= 1;
+      if (Lo >= 1) { int c = g % 2; fused(b, D, Lo, N, 0, 1 + (N - Lo) / 2, c, lay, g++ & 7); }
+      long Lw = N >= 4096 ? N / 16 : N;                                          // (fewer taps: a cheaper oracle)
+      fused(b, D, N, N, 0, Lw, 1, lay, g++ & 7);                                 // full row, wraps (L = N)
+      if (N >= 4) fused(b, D, N - 3, N, 3, std::min(Lw, N / 2 + 1), 0, lay, g++ & 7);  // off + L = N, wraps
+      if (N <= 1024) fused(b, D, 1, N, 0, 1, 0, lay, 7);                         // L = 1
+    }
+  }
+  // prime and small-odd lengths, D around the BLD tile (16 rows for N <= 512)
+  for (int lay = 0; lay < 2; ++lay) for (long L : {1L, 7L, 31L, 257L, 1009L}) for (long D : {1L, 16L, 33L}) {
+    long N = 2; while (N < 2 * L) N *= 2;
+    if (N > 2048 && D > 1) continue;
+    fused(2, D, L, N, 0, L, 0, lay, g++ & 7);
+    fused(1, D, L, N, L - 1, 2 * L - 1, 0, lay, g++ & 7);
+  }
+  // rejections: nothing launched, y untouched
+  { V x = rnd(8), K(2 * 9 * 2, 0.f), y = nanv(8); long before = emuLaunches; int bad = 0;
+    auto inval = [&](cudaError_t e) { if (e != cudaErrorInvalidValue) bad++; };
+    inval(longconv_fused_conv_f32(nullptr, nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, nullptr, y.data(), 1, 2, 4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), nullptr, 1, 2, 4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), -1, 2, 4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, -2, 4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, -4, 16, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 4, 16, -1, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 4, 16, 0, 0, 2, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 4, 16, 13, 0, 0, 0));  // off + L > N
+    for (long n : {0L, 1L, 3L, 12L, 2L * LONGCONV_FUSED_MAX_N, -16L}) inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 4, n, 0, 0, 0, 0));
+    inval(longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, (const float*)((const char*)K.data() + 4), y.data(), 1, 2, 4, 16, 0, 0, 1, 0));
+    for (int e : {(int)longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 0, 2, 4, 16, 0, 0, 0, 0),
+                  (int)longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 0, 4, 16, 0, 0, 1, 0),
+                  (int)longconv_fused_conv_f32(x.data(), nullptr, nullptr, nullptr, K.data(), y.data(), 1, 2, 0, 16, 0, 0, 0, 0)}) if (e != cudaSuccess) bad++;
+    bool untouched = true; for (float v : y) if (!std::isnan(v)) untouched = false;
+    checks++; if (bad || emuLaunches != before || !untouched) { fails++; printf("FAIL fused rejections: %d wrong codes, %ld launches, y untouched %d\n", bad, emuLaunches - before, untouched); }
+    int wrong = 0;
+    for (long n = -4; n <= 2 * LONGCONV_FUSED_MAX_N + 1; ++n) for (int lay = -1; lay <= 2; ++lay) {
+      int want = lay >= 0 && lay <= 1 && n >= 2 && n <= LONGCONV_FUSED_MAX_N && (n & (n - 1)) == 0;
+      if (longconv_fused_conv_supported(n, lay) != want) wrong++; }
+    checks++; if (wrong || !longconv_fused_conv_supported(16384, 1) || longconv_fused_conv_supported(32768, 0)) { fails++; printf("FAIL fused_conv_supported: %d wrong answers\n", wrong); }
+  }
+  printf("fused: %d cases, worst relative L2 error %.3g (tolerance 1e-5)\n", fusedCase, worstFused);
+}
+
 int main(int argc, char** argv) {
   seed = argc > 1 ? strtoull(argv[1], nullptr, 10) : 12345;
   rng.seed(seed);
-  for (int lay = 0; lay < 2; ++lay) {
+  const bool onlyFused = argc > 2 && std::string(argv[2]) == "fused";  // parity_test SEED fused: the fused entry alone
+  for (int lay = 0; lay < 2 && !onlyFused; ++lay) {
     causal(2, 3, 1, 1, lay, false); causal(2, 33, 7, 3, lay, false); causal(1, 2, 13, 20, lay, false); causal(3, 5, 37, 5, lay, true); causal(1, 1, 1, 1, lay, true);
     gatedBackward(2, 3, 9, 4, lay); gatedBackward(1, 33, 1, 1, lay); gatedBackward(3, 2, 17, 23, lay);
     toeplitz(2, 3, 1, lay, 0); toeplitz(2, 35, 6, lay, 0); toeplitz(1, 2, 11, lay, 4);
@@ -219,8 +316,11 @@ int main(int argc, char** argv) {
       OK(longconv_convert_layout_f32(t.data(), back.data(), B, D, L, 1 - lay, lay, 0)); DV ad(a.begin(), a.end()); check("round trip", back, ad, 1e-12, "");
     }
   }
-  for (long N : {2L, 4L, 10L}) { long D = 3; V e = rnd(D * N); DV ref(D * N); for (long d = 0; d < D; ++d) for (long t = 0; t < N; ++t) ref[d * N + t] = 0.5 * e[d * N + t] * (t == 0 || t == N / 2 ? 1 : (t < N / 2 ? 2 : 0));
+  for (long N : {2L, 4L, 10L}) {
+    if (onlyFused) break;
+    long D = 3; V e = rnd(D * N); DV ref(D * N); for (long d = 0; d < D; ++d) for (long t = 0; t < N; ++t) ref[d * N + t] = 0.5 * e[d * N + t] * (t == 0 || t == N / 2 ? 1 : (t < N / 2 ? 2 : 0));
     V h = e; OK(longconv_causal_window_f32(h.data(), h.data(), D, N, 0.5f, 0)); check("window", h, ref, 1e-7, "in place"); }
+  fusedAll();
   printf("seed %llu: %d checks, %d failures, %ld kernel launches emulated\n", seed, checks, fails, emuLaunches);
   return fails != 0;
 }

@@ -49,6 +49,12 @@
  *     dpre  = fft_epilogue(Z, post = x)                    (x dz)
  *     dpost = fft_epilogue(C, post = gy)                   (gy c, C = forward buffer without gates)
  *     dskip = longconv_channel_dot(gy, x); dk as in the plain case with pre x and post gy as inputs.
+ *   fused alternative (fusedconv.cu), one launch instead of pad, R2C, product, C2R and epilogue, for the
+ *   power-of-two N that longconv_fused_conv_supported accepts, with the same Kf (cuFFT R2C at that N):
+ *     causal-conv forward:   longconv_fused_conv_f32(x, pre, post, skip, Kf, off 0, conj 0) = y
+ *     toeplitz-conv forward: longconv_fused_conv_f32(x, Kf, off L-1, conj 0) = y
+ *     causal-conv dx:        longconv_fused_conv_f32(gy, Kf, off 0, conj 1) = dx
+ *   (toeplitz dx needs gy placed at L-1, which the fused entry does not do: it stays on cuFFT, as do dk.)
  *   short-conv: longconv_short_conv_f32 / _backward_dx_f32 / _backward_params_f32.
  *   ski: longconv_ski_f32 / longconv_ski_backward_f32 (workspaces documented there).
  *   causal-spectrum: C2R of (re, 0) -> longconv_causal_window_f32(scale 1/N) -> R2C.
@@ -63,7 +69,7 @@
 extern "C" {
 #endif
 
-#define LONGCONV_CUDA_ABI_VERSION 2
+#define LONGCONV_CUDA_ABI_VERSION 3
 
 /* Values of every `layout` argument. */
 #define LONGCONV_BDL 0
@@ -84,6 +90,10 @@ extern "C" {
 #else
 #define LONGCONV_API
 #endif
+
+/* The largest FFT length longconv_fused_conv_f32 takes: one row of it (N floats and 1/16 padding, 68 KB)
+ * in shared memory still leaves room for 2 blocks per SM on sm_80. */
+#define LONGCONV_FUSED_MAX_N 16384
 
 /* The ABI version this library was built with; Java refuses a library whose version differs. */
 LONGCONV_API int longconv_abi_version(void);
@@ -152,6 +162,32 @@ LONGCONV_API cudaError_t longconv_fft_slice_kernel_f32(const float* buf, float* 
  * a fixed-order tree reduction, so the result is deterministic. */
 LONGCONV_API cudaError_t longconv_channel_dot_f32(const float* a, const float* bb, float* out, int64_t B,
                                                   int64_t D, int64_t L, int layout, cudaStream_t stream);
+
+/* ------------------------------------------------------------------------------------------------
+ * Fused FFT convolution (fusedconv.cu): everything between x and y in one kernel.
+ * ------------------------------------------------------------------------------------------------ */
+
+/* Whether longconv_fused_conv_f32 takes FFT length N in `layout`: 1 for N a power of two with
+ * 2 <= N <= LONGCONV_FUSED_MAX_N and layout 0 or 1, else 0. Host code only; needs no GPU. */
+LONGCONV_API int longconv_fused_conv_supported(int64_t N, int layout);
+
+/* The cuFFT composition above in one launch (the same arithmetic up to float32 rounding):
+ *   y[b,d,t] = (post ? post[b,d,t] : 1) * c[b,d,off + t] + (skip ? skip[d] * x[b,d,t] : 0)   for t < L,
+ *   c[b,d,.] = irfft_N(rfft_N(a) * (conj_k ? conj(K[d]) : K[d])),  a[j] = x[b,d,j] * (pre ? pre[b,d,j] : 1)
+ *              for j < L and 0 for L <= j < N,
+ * i.e. the circular convolution (conj_k 0) or correlation (conj_k 1) of the padded row with the kernel
+ * whose unnormalised spectrum is K (the 1/N of the inverse is applied here). Only the real parts of
+ * the products at bins 0 and N/2 count, as in cuFFT's C2R.
+ * x, pre, post, y: [B, D, L] logical in `layout`; skip: [D]; K: [D, N/2+1] complex (interleaved, 8-byte
+ * aligned), as R2C of fft_pad_kernel's rows. pre, post and skip may be NULL. Requires
+ * longconv_fused_conv_supported(N, layout) and off >= 0, off + L <= N. y must not overlap x, pre, post
+ * or K. Grid: blocks of `rows = min(16, 16384 / N)` rows (BDL: consecutive rows b*D+d; BLD: consecutive
+ * channels of one b), 512 threads, rows * 8 * ((N/2 + N/32) | 1) bytes of dynamic shared memory (the entry raises the
+ * kernel's limit with cudaFuncSetAttribute above 48 KB; that can fail with the error it returns). */
+LONGCONV_API cudaError_t longconv_fused_conv_f32(const float* x, const float* pre, const float* post,
+                                                 const float* skip, const float* K, float* y, int64_t B,
+                                                 int64_t D, int64_t L, int64_t N, int64_t off, int conj_k,
+                                                 int layout, cudaStream_t stream);
 
 /* ------------------------------------------------------------------------------------------------
  * short-conv (shortconv.cu), W <= 256 taps. shift = W-1 (causal, mode 0) or (W-1)/2 (same, mode 1;

@@ -4,6 +4,7 @@
 // dynamic shared memory is a per-launch buffer refilled with NaN before each block.
 #pragma once
 #include <barrier>
+#include <cmath>
 #include <thread>
 #include <vector>
 #include <memory>
@@ -12,7 +13,7 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __launch_bounds__(x)
+#define __launch_bounds__(...)
 #define __shared__ static
 struct dim3 { unsigned x, y, z; dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {} };
 inline thread_local dim3 threadIdx, blockIdx;
@@ -23,6 +24,9 @@ inline thread_local float* emuWarpSlots;
 inline thread_local float* emuDynSmem;
 inline void __syncthreads() { emuBlockBarrier->arrive_and_wait(); }
 template <class T> inline T __ldg(const T* p) { return *p; }
+// sin(pi x), cos(pi x): computed in double and rounded, where the device's are within 1-2 ulp of that.
+inline void sincospif(float x, float* s, float* c) { *s = (float)std::sin(M_PI * (double)x); *c = (float)std::cos(M_PI * (double)x); }
+inline unsigned __brev(unsigned v) { unsigned r = 0; for (int i = 0; i < 32; ++i) { r = (r << 1) | (v & 1u); v >>= 1; } return r; }
 inline float __shfl_down_sync(unsigned, float v, int o) {
   int lane = (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) & 31;
   emuWarpSlots[lane] = v;

@@ -104,6 +104,29 @@ public final class Kernels {
         check("longconv_ski_backward_f32", kernels_h.longconv_ski_backward_f32(x, kr, gy, dx, dkr, workspace, b, d, l, nk, layout, stream()));
     }
 
+    /** The largest FFT length the fused kernel takes (LONGCONV_FUSED_MAX_N). */
+    public static final int FUSED_MAX_N = 16384;
+
+    /**
+     * Whether {@link #fusedConv} takes FFT length {@code n} in {@code layout}: the library's own answer (host code,
+     * no GPU needed), so Java and the kernels cannot disagree. IllegalStateException when the library is not loaded.
+     */
+    public static boolean fusedConvSupported(long n, int layout) {
+        KernelLibrary.Status s = KernelLibrary.status();
+        if (!s.loaded()) throw new IllegalStateException("longconv CUDA kernels unavailable: " + s.problem());
+        return kernels_h.longconv_fused_conv_supported(n, layout) != 0;
+    }
+
+    /**
+     * The fused FFT convolution (longconv_fused_conv_f32): pad, R2C, spectrum product, C2R and epilogue in one launch;
+     * {@code spectra} is the plan's [D, N/2+1] complex kernel spectra at this {@code n}.
+     */
+    public void fusedConv(MemorySegment x, MemorySegment pre, MemorySegment post, MemorySegment skip, MemorySegment spectra, MemorySegment y,
+                          long b, long d, long l, long n, long off, boolean conjK, int layout) {
+        check("longconv_fused_conv_f32",
+                kernels_h.longconv_fused_conv_f32(x, pre, post, skip, spectra, y, b, d, l, n, off, conjK ? 1 : 0, layout, stream()));
+    }
+
     public void causalWindow(MemorySegment e, MemorySegment h, long d, long n, float scale) {
         check("longconv_causal_window_f32", kernels_h.longconv_causal_window_f32(e, h, d, n, scale, stream()));
     }

@@ -33,7 +33,10 @@ import static dev.longconv.backend.cuda.Scratch.Role.WORK;
 
 /**
  * Every op on one NVIDIA GPU: longconv's CUDA kernels for padding, spectrum products, epilogues, short-conv,
- * ski and the causal window; cuFFT for the transforms; cuBLAS for gemm. float32 only.
+ * ski and the causal window; cuFFT for the transforms; cuBLAS for gemm. float32 only. Long convolutions can
+ * also run as one fused kernel ({@link ConvPath#FUSED}, FFT sizes up to 16384); {@link ConvPath#AUTO} picks it
+ * only where {@link FusedTable} records it measured faster, which is nowhere yet (never run on a GPU), unless
+ * {@code -Dlongconv.cuda.fused=on}.
  *
  * <p>Tensors may live on the host or on this backend's device ({@link Tensor#to(Device)}); all arguments of
  * a call share one place, and results come back there. Host arguments are copied to the device and the
@@ -136,20 +139,97 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * How a long convolution runs. {@link #FUSED} and {@link #CUFFT} compute the same thing (the composition in
+     * longconv_cuda.h); they differ in passes over device memory and in the FFT sizes they take.
+     */
+    public enum ConvPath {
+        /** The backend's choice under its {@link FusedMode} (by default the cuFFT pipeline: the fused kernel is unmeasured). */
+        AUTO,
+        /** pad, cuFFT R2C, spectrum product, cuFFT C2R, epilogue: five passes over device memory, any size. */
+        CUFFT,
+        /**
+         * One launch per call (the FFT in shared memory): x read once, y written once. Power-of-two FFT sizes up to
+         * {@link Kernels#FUSED_MAX_N} only, so L + Lk - 1 <= 16384 (causal) or 2L - 1 <= 16384 (toeplitz); a plan
+         * asking for it where it does not apply throws.
+         */
+        FUSED
+    }
+
+    /**
+     * What {@link ConvPath#AUTO} (every op call, and plans made without a path) does. Set by the system property
+     * {@code longconv.cuda.fused} ({@code auto}, {@code on} or {@code off}; default {@code auto}) or
+     * {@link #setFusedMode}.
+     */
+    public enum FusedMode {
+        /** The fused kernel where {@link FusedTable} records it measured faster than cuFFT: nowhere yet, so cuFFT. */
+        AUTO,
+        /** The fused kernel wherever it takes the size and layout, cuFFT elsewhere. */
+        ON,
+        /** Always cuFFT. */
+        OFF;
+
+        /** The mode a property value names, case-insensitively; null or blank is AUTO. */
+        public static FusedMode parse(String value) {
+            if (value == null || value.isBlank()) return AUTO;
+            return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "auto" -> AUTO;
+                case "on" -> ON;
+                case "off" -> OFF;
+                default -> throw new IllegalArgumentException("-Dlongconv.cuda.fused: expected auto, on or off, got '" + value + "'");
+            };
+        }
+    }
+
+    private volatile FusedMode fusedMode = FusedMode.parse(System.getProperty("longconv.cuda.fused"));
+
+    /** Sets what {@link ConvPath#AUTO} does from now on (tests and benchmarks; plans already made keep their path). */
+    public void setFusedMode(FusedMode mode) {
+        fusedMode = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
+    public FusedMode fusedMode() {
+        return fusedMode;
+    }
+
     @Override
     public ConvPlan causalConvPlan(Tensor k, int length, Layout layout) {
-        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout);
+        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout, ConvPath.AUTO);
+    }
+
+    /** {@link #causalConvPlan(Tensor, int, Layout)} on a chosen path (benchmarks, tests); FUSED where it does not apply throws. */
+    public ConvPlan causalConvPlan(Tensor k, int length, Layout layout, ConvPath path) {
+        return plan(CudaConvPlan.Kind.CAUSAL, k, length, layout, path);
+    }
+
+    /** A toeplitz-conv plan (k has 2L-1 lags) on a chosen path; {@link #toeplitzConv} is one apply of an AUTO plan. */
+    public ConvPlan toeplitzConvPlan(Tensor k, int length, Layout layout, ConvPath path) {
+        return plan(CudaConvPlan.Kind.TOEPLITZ, k, length, layout, path);
     }
 
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = checked(() -> Check.toeplitzConv(x, k, layout), Check.TOEPLITZ_CONV, x);
-        try (ConvPlan plan = plan(CudaConvPlan.Kind.TOEPLITZ, k, s.length(), layout)) {
+        try (ConvPlan plan = plan(CudaConvPlan.Kind.TOEPLITZ, k, s.length(), layout, ConvPath.AUTO)) {
             return plan.apply(x);
         }
     }
 
-    private synchronized CudaConvPlan plan(CudaConvPlan.Kind kind, Tensor k, int length, Layout layout) {
+    /** The FFT size a plan of this backend transforms at, and whether it runs the fused kernel (benchmarks report both). */
+    public static int fftSize(ConvPlan plan) {
+        return cudaPlan(plan).fftSize();
+    }
+
+    public static boolean isFused(ConvPlan plan) {
+        return cudaPlan(plan).fused();
+    }
+
+    private static CudaConvPlan cudaPlan(ConvPlan plan) {
+        if (plan instanceof CudaConvPlan p) return p;
+        throw new IllegalArgumentException("not a cuda backend plan: " + plan);
+    }
+
+    private synchronized CudaConvPlan plan(CudaConvPlan.Kind kind, Tensor k, int length, Layout layout, ConvPath path) {
         String op = kind.op;
         if (k == null) throw new LongConvException(op, "k", "a tensor", "null");
         if (length < 1) throw new LongConvException(op, "length", "L >= 1", "L=" + length);
@@ -160,18 +240,68 @@ public final class CudaBackend implements Backend {
             throw new LongConvException(op, "k", "2L-1=" + (2 * length - 1) + " lags", k.toString());
         }
         if (taps < 1) throw new LongConvException(op, "k", "at least one tap", k.toString());
-        int n = CufftSizes.nextFastEven(kind == CudaConvPlan.Kind.CAUSAL ? (long) length + taps - 1 : 2L * length - 1);
+        long need = kind == CudaConvPlan.Kind.CAUSAL ? (long) length + taps - 1 : 2L * length - 1;
+        int fusedN = fusedSize(op, path, fusedMode, need, length, taps, layout);
+        int n = fusedN > 0 ? fusedN : CufftSizes.nextFastEven(need);
         Cuda.setDevice(device);
         try (Tensor kd = toDevice(op, "k", k)) {
             DeviceBuffer spectra = DeviceBuffer.allocate(Math.max(8, (long) d * (n / 2 + 1) * 8));
             try {
                 if (d > 0) kernelSpectra(kd, d, taps, n, layout, spectra);
-                return new CudaConvPlan(this, kind, d, taps, length, n, layout, spectra);
+                return new CudaConvPlan(this, kind, d, taps, length, n, layout, spectra, fusedN > 0);
             } catch (RuntimeException | Error e) {
                 spectra.close();
                 throw e;
             }
         }
+    }
+
+    /**
+     * The fused kernel's FFT size for {@code need} points when {@code path} (AUTO: under {@code mode}) picks it, else 0
+     * (the cuFFT pipeline). Host code only: asks the kernels library, never the GPU.
+     */
+    static int fusedSize(String op, ConvPath path, FusedMode mode, long need, int length, int taps, Layout layout) {
+        return switch (path) {
+            case CUFFT -> 0;
+            case FUSED -> requireFusedSize(op, need, length, taps, layout);
+            case AUTO -> {
+                int n = fusedFftSize(need, layout);
+                boolean use = n > 0 && switch (mode) {
+                    case ON -> true;
+                    case OFF -> false;
+                    case AUTO -> FusedTable.faster(n, layout);
+                };
+                yield use ? n : 0;
+            }
+        };
+    }
+
+    /**
+     * The power-of-two FFT size the fused kernel would transform {@code need} points at, or 0 where it takes none
+     * (the kernels library answers, without a GPU; IllegalStateException when it is not loaded).
+     */
+    static int fusedFftSize(long need, Layout layout) {
+        if (need > Kernels.FUSED_MAX_N) return 0;
+        int n = need <= 2 ? 2 : Integer.highestOneBit((int) need - 1) << 1;
+        return Kernels.fusedConvSupported(n, code(layout)) ? n : 0;
+    }
+
+    /** {@link #fusedFftSize}, or the LongConvException for a FUSED request it cannot serve. */
+    static int requireFusedSize(String op, long need, int length, int taps, Layout layout) {
+        int n = fusedFftSize(need, layout);
+        if (n == 0) {
+            String sum = op.equals(Check.TOEPLITZ_CONV) ? "2L - 1" : "L + Lk - 1";
+            throw new LongConvException(op, "path",
+                    "FUSED only where " + sum + " <= " + Kernels.FUSED_MAX_N + " (the fused kernel's largest FFT size; use CUFFT or AUTO)",
+                    sum + " = " + need + " (L=" + length + ", Lk=" + taps + ", " + layout + ")");
+        }
+        return n;
+    }
+
+    /** y through the fused kernel: one launch, the same result as {@link #fftForward}. */
+    void fusedForward(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, int b, int d, int l, int n, DeviceBuffer spectra, int off,
+                      Layout layout) {
+        kernels.fusedConv(ptr(x), ptr(pre), ptr(post), ptr(skip), spectra.pointer(), ptr(y), b, d, l, n, off, false, code(layout));
     }
 
     /** The kernel's spectra [D, N/2+1] into {@code out}: zero-pad each channel's taps to N, one batched R2C. */
@@ -204,7 +334,11 @@ public final class CudaBackend implements Backend {
             Check.gradient(Check.CAUSAL_CONV, gy, x);
             return r;
         }, Check.CAUSAL_CONV, x);
-        return fftBackward(Check.CAUSAL_CONV, x, k, gy, s, CufftSizes.nextFastEven((long) s.length() + s.taps() - 1), 0, layout);
+        // dx is a correlation of gy with k at offset 0, which the fused kernel does (conj 1); dk stays on cuFFT, and
+        // then takes the fused kernel's power-of-two N too, so both use the one set of kernel spectra.
+        long need = (long) s.length() + s.taps() - 1;
+        int fusedN = fusedSize(Check.CAUSAL_CONV, ConvPath.AUTO, fusedMode, need, s.length(), s.taps(), layout);
+        return fftBackward(Check.CAUSAL_CONV, x, k, gy, s, fusedN > 0 ? fusedN : CufftSizes.nextFastEven(need), 0, fusedN > 0, layout);
     }
 
     @Override
@@ -214,14 +348,16 @@ public final class CudaBackend implements Backend {
             Check.gradient(Check.TOEPLITZ_CONV, gy, x);
             return r;
         }, Check.TOEPLITZ_CONV, x);
-        return fftBackward(Check.TOEPLITZ_CONV, x, k, gy, s, CufftSizes.nextFastEven(2L * s.length() - 1), s.length() - 1, layout);
+        // gy enters at offset L-1 here, which the fused kernel does not do: both gradients stay on cuFFT
+        return fftBackward(Check.TOEPLITZ_CONV, x, k, gy, s, CufftSizes.nextFastEven(2L * s.length() - 1), s.length() - 1, false, layout);
     }
 
     /**
      * Both gradients are correlations: gy (placed at {@code gyOffset}) against k for dx, and x against gy,
-     * summed over the batch, for dk (see longconv_cuda.h).
+     * summed over the batch, for dk (see longconv_cuda.h). {@code fusedDx}: dx in one fused launch (gyOffset 0 only).
      */
-    private synchronized Grads fftBackward(String op, Tensor x, Tensor k, Tensor gy, Check.SeqDims s, int n, int gyOffset, Layout layout) {
+    private synchronized Grads fftBackward(String op, Tensor x, Tensor k, Tensor gy, Check.SeqDims s, int n, int gyOffset, boolean fusedDx,
+                                           Layout layout) {
         Cuda.setDevice(device);
         int b = s.batch(), d = s.channels(), l = s.length(), taps = s.taps(), bins = n / 2 + 1;
         long rows = (long) b * d;
@@ -245,6 +381,11 @@ public final class CudaBackend implements Backend {
                 kernels.mulAccBatch(specX.pointer(), specG.pointer(), specDk.pointer(), b, d, bins, true);
                 fft(n, d, FftPlanCache.Type.C2R).execute(specDk, 0, realK, 0);
                 kernels.sliceKernel(realK.pointer(), ptr(dk), d, taps, n, 0, 1.0f / n, lay);
+                if (fusedDx) {
+                    kernels.fusedConv(ptr(gd), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, kspec.pointer(), ptr(dx), b, d, l, n, 0, true,
+                            lay);
+                    return in.grads(dx, dk, null);
+                }
                 kernels.mulSpectra(specG.pointer(), kspec.pointer(), specG.pointer(), b, d, bins, true);
                 fft(n, rows, FftPlanCache.Type.C2R).execute(specG, 0, realG, 0);
                 kernels.epilogue(realG.pointer(), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, ptr(dx), b, d, l, n, 0, 1.0f / n, lay);

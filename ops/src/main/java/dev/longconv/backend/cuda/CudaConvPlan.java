@@ -14,7 +14,8 @@ import java.util.Arrays;
 
 /**
  * A causal (or Toeplitz) convolution with its kernel's spectra kept on the GPU: each apply is pad, R2C,
- * spectrum product, C2R and the epilogue, with the gates and skip fused into the pad and the epilogue.
+ * spectrum product, C2R and the epilogue, with the gates and skip fused into the pad and the epilogue, or (a
+ * fused plan) all of that in one launch of longconv_fused_conv_f32 with the spectra taken at its power-of-two N.
  * Holds device memory: close it.
  */
 final class CudaConvPlan implements ConvPlan {
@@ -33,8 +34,9 @@ final class CudaConvPlan implements ConvPlan {
     private final int channels, taps, length, n;
     private final Layout layout;
     private final DeviceBuffer spectra;
+    private final boolean fused;
 
-    CudaConvPlan(CudaBackend backend, Kind kind, int channels, int taps, int length, int n, Layout layout, DeviceBuffer spectra) {
+    CudaConvPlan(CudaBackend backend, Kind kind, int channels, int taps, int length, int n, Layout layout, DeviceBuffer spectra, boolean fused) {
         this.backend = backend;
         this.kind = kind;
         this.channels = channels;
@@ -43,6 +45,12 @@ final class CudaConvPlan implements ConvPlan {
         this.n = n;
         this.layout = layout;
         this.spectra = spectra;
+        this.fused = fused;
+    }
+
+    /** Whether applies run the fused single-pass kernel (else the cuFFT pipeline). */
+    boolean fused() {
+        return fused;
     }
 
     /** The FFT length the plan transforms at. */
@@ -92,8 +100,14 @@ final class CudaConvPlan implements ConvPlan {
                 if (s.batch() == 0 || s.channels() == 0) {
                     backend.zero(out);
                 } else {
-                    backend.fftForward(in.get(0), in.get(1), in.get(2), in.get(3), out, s.batch(), s.channels(), s.length(), n, spectra,
-                            kind == Kind.TOEPLITZ ? length - 1 : 0, layout);
+                    int off = kind == Kind.TOEPLITZ ? length - 1 : 0;
+                    if (fused) {
+                        backend.fusedForward(in.get(0), in.get(1), in.get(2), in.get(3), out, s.batch(), s.channels(), s.length(), n, spectra, off,
+                                layout);
+                    } else {
+                        backend.fftForward(in.get(0), in.get(1), in.get(2), in.get(3), out, s.batch(), s.channels(), s.length(), n, spectra, off,
+                                layout);
+                    }
                 }
                 if (host) {
                     try (Tensor back = out.to(Device.CPU)) {

@@ -5,7 +5,6 @@ import dev.longconv.Device;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
 import dev.longconv.cuda.CudaException;
 import dev.longconv.cuda.MemInfo;
 import dev.longconv.ops.Compare;
@@ -14,7 +13,6 @@ import dev.longconv.ops.Grads;
 import dev.longconv.ops.Reference;
 import dev.longconv.ops.ShortConvMode;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,7 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The CPU/GPU parity suite: every op of the cuda backend, forward and backward, on device tensors at seeded
@@ -40,39 +37,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * arguments rejected before any launch, an allocation beyond free memory, and device memory unchanged after
  * 1,000 calls. Skipped, with the reason, where no GPU can run it. {@code -Dlongconv.test.seed=N} changes the seed.
  */
-class CudaParityTest {
+class CudaParityTest extends CudaTestGpu {
     static final long SEED = Long.getLong("longconv.test.seed", 20261122L);
     static final ConcurrentHashMap<String, Double> WORST = new ConcurrentHashMap<>();
-    static CudaBackend cuda;
-    static Device gpu;
-
-    static String unavailable;
-
-    @BeforeAll
-    static void gpu() {
-        var status = Backends.statuses().stream().filter(s -> s.name().equals("cuda")).findFirst().orElseThrow();
-        if (!status.available()) {
-            unavailable = "no usable GPU for the cuda backend: " + status.reason();
-            return;
-        }
-        cuda = CudaBackend.on(0);
-        cuda.setPoisonOutputs(true);
-        gpu = cuda.device();
-    }
 
     /** Per test rather than per class, so that each test is reported as skipped, with the reason. */
     @BeforeEach
-    void needsGpu() {
-        assumeTrue(unavailable == null, unavailable);
+    void skipWithoutGpu() {
+        needsGpu();
     }
 
     @AfterAll
     static void report() {
         if (cuda != null) cuda.setPoisonOutputs(false);
-        if (WORST.isEmpty()) return;
-        System.out.println("cuda parity: worst relative L2 error per op (seed " + SEED + "):");
-        WORST.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
-                .forEach(e -> System.out.printf("  %-28s %.3e%n", e.getKey(), e.getValue()));
+        report("cuda parity", SEED, WORST);
     }
 
     record Case(long seed, Layout layout, int batch, int channels, int length) {

@@ -23,10 +23,10 @@ public class kernels_h extends kernels_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int LONGCONV_CUDA_ABI_VERSION = (int)2L;
+    private static final int LONGCONV_CUDA_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define LONGCONV_CUDA_ABI_VERSION 2
+     * #define LONGCONV_CUDA_ABI_VERSION 3
      * }
      */
     public static int LONGCONV_CUDA_ABI_VERSION() {
@@ -85,6 +85,15 @@ public class kernels_h extends kernels_h$shared {
      */
     public static int LONGCONV_SKI_MAX_RANK() {
         return LONGCONV_SKI_MAX_RANK;
+    }
+    private static final int LONGCONV_FUSED_MAX_N = (int)16384L;
+    /**
+     * {@snippet lang=c :
+     * #define LONGCONV_FUSED_MAX_N 16384
+     * }
+     */
+    public static int LONGCONV_FUSED_MAX_N() {
+        return LONGCONV_FUSED_MAX_N;
     }
 
     private static class longconv_abi_version {
@@ -678,6 +687,140 @@ public class kernels_h extends kernels_h$shared {
                 traceDowncall("longconv_channel_dot_f32", a, bb, out, B, D, L, layout, stream);
             }
             return (int)mh$.invokeExact(a, bb, out, B, D, L, layout, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fused_conv_supported {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_LONG,
+            kernels_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fused_conv_supported");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int longconv_fused_conv_supported(int64_t N, int layout)
+     * }
+     */
+    public static FunctionDescriptor longconv_fused_conv_supported$descriptor() {
+        return longconv_fused_conv_supported.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int longconv_fused_conv_supported(int64_t N, int layout)
+     * }
+     */
+    public static MethodHandle longconv_fused_conv_supported$handle() {
+        return longconv_fused_conv_supported.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int longconv_fused_conv_supported(int64_t N, int layout)
+     * }
+     */
+    public static MemorySegment longconv_fused_conv_supported$address() {
+        return longconv_fused_conv_supported.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int longconv_fused_conv_supported(int64_t N, int layout)
+     * }
+     */
+    public static int longconv_fused_conv_supported(long N, int layout) {
+        var mh$ = longconv_fused_conv_supported.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fused_conv_supported", N, layout);
+            }
+            return (int)mh$.invokeExact(N, layout);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class longconv_fused_conv_f32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kernels_h.C_INT,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_POINTER,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_LONG,
+            kernels_h.C_INT,
+            kernels_h.C_INT,
+            kernels_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("longconv_fused_conv_f32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fused_conv_f32(const float *x, const float *pre, const float *post, const float *skip, const float *K, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int conj_k, int layout, cudaStream_t stream)
+     * }
+     */
+    public static FunctionDescriptor longconv_fused_conv_f32$descriptor() {
+        return longconv_fused_conv_f32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fused_conv_f32(const float *x, const float *pre, const float *post, const float *skip, const float *K, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int conj_k, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MethodHandle longconv_fused_conv_f32$handle() {
+        return longconv_fused_conv_f32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t longconv_fused_conv_f32(const float *x, const float *pre, const float *post, const float *skip, const float *K, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int conj_k, int layout, cudaStream_t stream)
+     * }
+     */
+    public static MemorySegment longconv_fused_conv_f32$address() {
+        return longconv_fused_conv_f32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudaError_t longconv_fused_conv_f32(const float *x, const float *pre, const float *post, const float *skip, const float *K, float *y, int64_t B, int64_t D, int64_t L, int64_t N, int64_t off, int conj_k, int layout, cudaStream_t stream)
+     * }
+     */
+    public static int longconv_fused_conv_f32(MemorySegment x, MemorySegment pre, MemorySegment post, MemorySegment skip, MemorySegment K, MemorySegment y, long B, long D, long L, long N, long off, int conj_k, int layout, MemorySegment stream) {
+        var mh$ = longconv_fused_conv_f32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("longconv_fused_conv_f32", x, pre, post, skip, K, y, B, D, L, N, off, conj_k, layout, stream);
+            }
+            return (int)mh$.invokeExact(x, pre, post, skip, K, y, B, D, L, N, off, conj_k, layout, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
