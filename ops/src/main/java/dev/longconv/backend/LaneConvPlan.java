@@ -71,11 +71,14 @@ final class LaneConvPlan implements ConvPlan {
     }
 
     /**
-     * Direct when L * taps <= C * N log2 N. C = 3.6 is measured, not derived: ConvPathBench (B=1, D=64,
-     * float32, one thread, AVX2) put the crossover near 40 taps at L=1024 and 48 at L=8192, which both
-     * give C of about 3.6; the flop count alone (C of about 2.6) switches to the FFT too early.
+     * Direct when L * taps <= C * N log2 N. C is measured, not derived: ConvPathBench (B=1, D=64, float32,
+     * one thread) forces both paths. On the AVX2 machine with the Stockham-only FFT the crossover was near
+     * 40 taps at L=1024 and 48 at L=8192 (C = 3.6). On the AVX-512 machine with the four-step FFT
+     * (2026-12-01, `ConvPathBench -p taps=32,48,64,96,128 -wi 3 -i 5`) direct still won at 48 taps for
+     * L=1024 (278 vs 327 us) and tied at 48-64 taps for L=8192, FFT won from 64 and 96: C = 4.5 puts the
+     * switch near 50 and 62 taps. The flop count alone (C of about 2.6) switches to the FFT too early.
      */
-    static final double DIRECT_COST_RATIO = 3.6;
+    static final double DIRECT_COST_RATIO = 4.5;
 
     static boolean directIsCheaper(int outputs, int taps, int n) {
         return (double) outputs * taps <= DIRECT_COST_RATIO * n * (Math.log(n) / Math.log(2));
