@@ -173,8 +173,10 @@ public final class LaneFft {
         int hw = imOff;
         FloatVector zero = FloatVector.zero(species);
         float s = 1.0f / n;
-        for (int k1 = 0; k1 < m1; k1++) {
-            for (int k2 = 0; k2 < m2; k2++) {
+        // k2 outer, k1 inner: bins are read in natural order (k = k1 + m1 k2 counts up) and the strided
+        // accesses are the stores, which cost less than strided loads (at n = 16384: 1045 us instead of 1600).
+        for (int k2 = 0; k2 < m2; k2++) {
+            for (int k1 = 0; k1 < m1; k1++) {
                 int k = k1 + m1 * k2, mk = half - k, p = (k1 * rp + k2) * w;
                 FloatVector ar = FloatVector.fromArray(species, re, k * w);
                 FloatVector ai = k == 0 ? zero : FloatVector.fromArray(species, im, k * w);
