@@ -220,6 +220,11 @@ public final class Tensor implements AutoCloseable {
         return shape.clone();
     }
 
+    /** Whether {@code other} has this shape; unlike comparing {@link #shape()}s, copies nothing (hot-path checks use it). */
+    public boolean sameShape(Tensor other) {
+        return Arrays.equals(shape, other.shape);
+    }
+
     /** Size of dimension {@code d}; negative d counts from the end. */
     public long dim(int d) {
         return shape[axis(d)];

@@ -14,17 +14,10 @@ final class Plans {
     static void checkOutput(String op, Tensor x, Tensor y) {
         if (y == null) throw new LongConvException(op, "y", expectedOutput(x), "null");
         if (!y.isAlive()) throw new LongConvException(op, "y", "a live tensor", "a closed one");
-        if (y.dtype() != x.dtype() || !sameShape(x, y) || !y.device().equals(Device.CPU)
+        if (y.dtype() != x.dtype() || !y.sameShape(x) || !y.device().equals(Device.CPU)
                 || y.storageSegment().isReadOnly()) {
             throw new LongConvException(op, "y", expectedOutput(x), y.toString());
         }
-    }
-
-    /** Compared dimension by dimension: shape() returns copies. */
-    private static boolean sameShape(Tensor x, Tensor y) {
-        if (x.rank() != y.rank()) return false;
-        for (int i = 0; i < x.rank(); i++) if (x.dim(i) != y.dim(i)) return false;
-        return true;
     }
 
     /** Built only on failure, so a warm plan call does not allocate the message. */

@@ -66,7 +66,7 @@ public final class Check {
 
     private static void sameAsX(String op, String arg, Tensor t, Tensor x) {
         common(op, arg, t, x);
-        if (!Arrays.equals(t.shape(), x.shape())) throw new LongConvException(op, arg, "shape " + Arrays.toString(x.shape()) + " (as x)", shape(t));
+        if (!t.sameShape(x)) throw new LongConvException(op, arg, "shape " + Arrays.toString(x.shape()) + " (as x)", shape(t));
     }
 
     public static SeqDims toeplitzConv(Tensor x, Tensor k, Layout layout) {

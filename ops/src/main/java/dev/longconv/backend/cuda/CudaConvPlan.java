@@ -85,7 +85,7 @@ final class CudaConvPlan implements ConvPlan {
             Check.gates(op, x, pre, post, skip, layout);
             return null;
         });
-        if (y == null || !y.isAlive() || !Arrays.equals(y.shape(), x.shape()) || y.dtype() != x.dtype() || !y.device().equals(x.device())) {
+        if (y == null || !y.isAlive() || !y.sameShape(x) || y.dtype() != x.dtype() || !y.device().equals(x.device())) {
             throw new LongConvException(op, "y", "a live tensor " + x.dtype() + Arrays.toString(x.shape()) + " on " + x.device() + " (as x)",
                     String.valueOf(y));
         }
