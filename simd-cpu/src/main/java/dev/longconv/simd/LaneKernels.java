@@ -57,16 +57,6 @@ public final class LaneKernels {
         }
     }
 
-    /** (re, im) *= (kRe, kIm) over {@code bins} bins, in place. */
-    public static void complexMultiply(float[] re, float[] im, float[] kRe, float[] kIm, int bins) {
-        for (int i = 0, n = bins * w; i < n; i += w) {
-            FloatVector ar = FloatVector.fromArray(species, re, i), ai = FloatVector.fromArray(species, im, i);
-            FloatVector br = FloatVector.fromArray(species, kRe, i), bi = FloatVector.fromArray(species, kIm, i);
-            ar.mul(br).sub(ai.mul(bi)).intoArray(re, i);
-            ar.mul(bi).add(ai.mul(br)).intoArray(im, i);
-        }
-    }
-
     /** a[i] *= b[i] for i < n (n a multiple of W). */
     public static void multiply(float[] a, float[] b, int n) {
         for (int i = 0; i < n; i += w) FloatVector.fromArray(species, a, i).mul(FloatVector.fromArray(species, b, i)).intoArray(a, i);

@@ -3,8 +3,6 @@ package dev.longconv.simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Arrays;
-
 /**
  * A forward complex FFT of m points on lane-interleaved, split data (W transforms at once, one per
  * lane): radix 4, 2, 3 and 5 Stockham stages, output in natural order. The data of one transform is
@@ -24,7 +22,7 @@ final class LaneStockham {
 
     LaneStockham(int m) {
         this.m = m;
-        this.radices = factor(m);
+        this.radices = MixedRadix.factor(m); // radix 4 first, then 2, 3, 5: m is 2^a 3^b 5^c
         this.twRe = new float[radices.length][];
         this.twIm = new float[radices.length][];
         int cur = m;
@@ -84,22 +82,6 @@ final class LaneStockham {
             stride *= p;
         }
         return src;
-    }
-
-    private static int[] factor(int n) {
-        int[] tmp = new int[40];
-        int c = 0;
-        while (n % 4 == 0) {
-            tmp[c++] = 4;
-            n /= 4;
-        }
-        for (int p : new int[] {2, 3, 5}) {
-            while (n % p == 0) {
-                tmp[c++] = p;
-                n /= p;
-            }
-        }
-        return Arrays.copyOf(tmp, c);
     }
 
     // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times w^(j k); indices are in

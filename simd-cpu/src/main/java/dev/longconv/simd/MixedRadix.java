@@ -54,7 +54,8 @@ final class MixedRadix {
         return n == 1;
     }
 
-    private static int[] factor(int n) {
+    /** Radices for n: 4 while it divides, then primes ascending (LaneStockham shares the order). */
+    static int[] factor(int n) {
         int[] tmp = new int[32];
         int c = 0;
         while (n % 4 == 0) {
