@@ -15,7 +15,7 @@ junit_version=1.11.4 # the JUnit platform matching the build's Jupiter 5.11
 
 cd "$root"
 ./mvnw -B -q -DskipTests install
-./mvnw -B -q -pl ops,native-bindings test-compile
+./mvnw -B -q -pl ops,cuda,native-bindings test-compile
 ./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version \
   -DoutputDirectory="$root/target/gpu-bundle-deps" >/dev/null
 
@@ -28,6 +28,7 @@ mkdir -p "$out/lib" "$out/src/kernels-cuda" "$out/gpu"
 cp bench/target/benchmarks.jar "$out/lib/"
 cp "$root/target/gpu-bundle-deps/junit-platform-console-standalone-$junit_version.jar" "$out/lib/junit-platform-console-standalone.jar"
 "$jdk/bin/jar" --create --file "$out/lib/ops-tests.jar" -C ops/target/test-classes .
+"$jdk/bin/jar" --create --file "$out/lib/cuda-tests.jar" -C cuda/target/test-classes .
 "$jdk/bin/jar" --create --file "$out/lib/native-bindings-tests.jar" -C native-bindings/target/test-classes .
 if "$jdk/bin/jar" --list --file bench/target/benchmarks.jar | grep -q 'liblongconv_cuda.so$'; then touch "$out/lib/KERNELS_PACKAGED"; fi
 cp CMakeLists.txt "$out/src/"

@@ -42,9 +42,9 @@ fi
 if [[ ${TESTS:-1} == 1 ]]; then
   echo "== parity suite"
   "$java" "${opts[@]}" -Xmx16g -jar "$here/lib/junit-platform-console-standalone.jar" execute \
-    --class-path "$cp:$here/lib/ops-tests.jar:$here/lib/native-bindings-tests.jar" \
-    --select-class dev.longconv.backend.cuda.CudaParityTest --select-class dev.longconv.backend.cuda.CudaFusedConvTest --select-class dev.longconv.backend.BackendTest \
-    --select-class dev.longconv.backend.BackwardTest --select-class dev.longconv.backend.GatedConvTest \
+    --class-path "$cp:$here/lib/ops-tests.jar:$here/lib/cuda-tests.jar:$here/lib/native-bindings-tests.jar" \
+    --select-class dev.longconv.backend.cuda.CudaParityTest --select-class dev.longconv.backend.cuda.CudaFusedConvTest --select-class dev.longconv.backend.cuda.FusedTableTest --select-class dev.longconv.ops.BackendTest \
+    --select-class dev.longconv.ops.BackwardTest --select-class dev.longconv.ops.GatedConvTest \
     --select-class dev.longconv.layers.StuTest --select-class dev.longconv.layers.TnoTest --select-class dev.longconv.layers.GtuTest \
     --select-class dev.longconv.layers.SkiTnoTest --select-class dev.longconv.layers.FdTnoTest \
     --select-class dev.longconv.cuda.DeviceBufferGpuTest --select-class dev.longconv.cuda.FftPlanCacheGpuTest \

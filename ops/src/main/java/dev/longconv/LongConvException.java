@@ -9,17 +9,19 @@ public class LongConvException extends IllegalArgumentException {
 
     private final String op;
     private final String argument;
+    private final String problem;
 
+    /** "op: argument ARGUMENT: expected EXPECTED, got ACTUAL". */
     public LongConvException(String op, String argument, String expected, String actual) {
-        super(op + ": argument " + argument + ": expected " + expected + ", got " + actual);
-        this.op = op;
-        this.argument = argument;
+        this(op, argument, "expected " + expected + ", got " + actual);
     }
 
+    /** "op: argument ARGUMENT: PROBLEM". */
     public LongConvException(String op, String argument, String problem) {
         super(op + ": argument " + argument + ": " + problem);
         this.op = op;
         this.argument = argument;
+        this.problem = problem;
     }
 
     public String op() {
@@ -28,5 +30,10 @@ public class LongConvException extends IllegalArgumentException {
 
     public String argument() {
         return argument;
+    }
+
+    /** The message after the op and argument: what was wrong with it. */
+    public String problem() {
+        return problem;
     }
 }

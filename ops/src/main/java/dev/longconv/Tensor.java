@@ -1,16 +1,12 @@
 package dev.longconv;
 
-import dev.longconv.cuda.Cuda;
-import dev.longconv.cuda.DeviceBuffer;
-import dev.longconv.io.Npy;
-import dev.longconv.io.NpyArray;
-
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.SplittableRandom;
 
 /**
@@ -26,7 +22,8 @@ import java.util.SplittableRandom;
  * concurrent reads are fine (owned storage uses a shared arena).
  *
  * <p>Device tensors ({@link #zeros(Device, DType, long...)}, {@link #to(Device)}) keep their elements in
- * CUDA device memory, owned by a {@link DeviceBuffer}: the cuda backend reads and writes them in place.
+ * device memory, owned by a {@link DeviceMemory} from the device backend's {@link DeviceMemory.Allocator}: that
+ * backend reads and writes them in place.
  * Views work as on the host; element access, {@link #segment()} and copies between layouts need host
  * memory, so bring such a tensor back with {@code to(Device.CPU)} first.
  */
@@ -40,32 +37,36 @@ public final class Tensor implements AutoCloseable {
     private final Storage storage;
     private boolean owner;
 
-    /**
-     * One allocation: host memory and the arena that frees it (null when someone else's arena owns it), or
-     * device memory in {@code buffer} (then {@code segment} is {@link MemorySegment#NULL}).
-     */
-    private static final class Storage {
-        final MemorySegment segment;
-        final Arena arena;
-        final Device device;
-        final DeviceBuffer buffer;
+    /** One allocation: host memory, or memory on a device. */
+    private sealed interface Storage permits Host, OnDevice {
+        Device device();
 
-        Storage(MemorySegment segment, Arena arena, Device device) {
-            this.segment = segment;
-            this.arena = arena;
-            this.device = device;
-            this.buffer = null;
+        boolean alive();
+    }
+
+    /** Host memory and the arena that frees it (null when someone else's arena owns it). */
+    private record Host(MemorySegment segment, Arena arena) implements Storage {
+        @Override
+        public Device device() {
+            return Device.CPU;
         }
 
-        Storage(DeviceBuffer buffer, Device device) {
-            this.segment = MemorySegment.NULL;
-            this.arena = null;
-            this.device = device;
-            this.buffer = buffer;
+        @Override
+        public boolean alive() {
+            return segment.scope().isAlive();
+        }
+    }
+
+    /** Memory on a device, freed by closing it. */
+    private record OnDevice(DeviceMemory memory) implements Storage {
+        @Override
+        public Device device() {
+            return memory.device();
         }
 
-        boolean alive() {
-            return buffer == null ? segment.scope().isAlive() : !buffer.isClosed();
+        @Override
+        public boolean alive() {
+            return !memory.isClosed();
         }
     }
 
@@ -100,7 +101,7 @@ public final class Tensor implements AutoCloseable {
         long[] s = checkShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
         MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT); // allocate() zero-fills
-        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(seg, own ? arena : null, Device.CPU), own);
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new Host(seg, own ? arena : null), own);
     }
 
     /** A new zero-filled tensor on {@code device} that owns its memory. */
@@ -108,7 +109,7 @@ public final class Tensor implements AutoCloseable {
         if (device.kind() == Device.Kind.CPU) return zeros(dtype, shape);
         Tensor t = empty(device, dtype, shape);
         try {
-            t.storage.buffer.memset(0);
+            t.deviceMemory().fill(0);
             return t;
         } catch (RuntimeException | Error e) {
             t.close();
@@ -118,24 +119,43 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * A new tensor on {@code device} that owns its memory, for outputs that are about to be written in full:
-     * zero-filled on the CPU, uninitialised on a CUDA device. Allocating on a CUDA device makes it the
-     * calling thread's current device; CudaException when it has not enough free memory.
+     * zero-filled on the CPU, uninitialised on a device. Device memory comes from the allocator that the
+     * device's backend provides ({@link DeviceMemory.Allocator}; for CUDA, the longconv-cuda module).
+     *
+     * @throws LongConvException     if no allocator for the device's kind is on the class or module path
+     * @throws IllegalStateException if the device cannot be used (the allocator says why)
      */
     public static Tensor empty(Device device, DType dtype, long... shape) {
         if (device.kind() == Device.Kind.CPU) return zeros(dtype, shape);
         long[] s = checkShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
-        Cuda.require("a tensor on " + device);
-        Cuda.setDevice(device.index());
-        DeviceBuffer buf = DeviceBuffer.allocate(Math.max(bytes, ALIGNMENT));
-        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(buf, device), true);
+        DeviceMemory.Allocator allocator = Allocators.BY_KIND.get(device.kind());
+        if (allocator == null) {
+            throw new LongConvException("tensor", "device", "a device whose backend is on the class path (for " + device
+                    + ": add the longconv-cuda module)", device.toString());
+        }
+        DeviceMemory memory = allocator.allocate(device, Math.max(bytes, ALIGNMENT));
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new OnDevice(memory), true);
+    }
+
+    /** The device allocators on the class or module path, by device kind; looked up once. */
+    private static final class Allocators {
+        static final Map<Device.Kind, DeviceMemory.Allocator> BY_KIND = load();
+
+        private static Map<Device.Kind, DeviceMemory.Allocator> load() {
+            Map<Device.Kind, DeviceMemory.Allocator> m = new EnumMap<>(Device.Kind.class);
+            for (DeviceMemory.Allocator a : ServiceLoader.load(DeviceMemory.Allocator.class, Tensor.class.getClassLoader())) {
+                m.putIfAbsent(a.kind(), a);
+            }
+            return m;
+        }
     }
 
     /** A float32 tensor holding a copy of {@code data} (C order). */
     public static Tensor of(float[] data, long... shape) {
         Tensor t = zeros(DType.FLOAT32, shape);
         checkLength(data.length, t);
-        MemorySegment.copy(data, 0, t.storage.segment, DType.FLOAT32.layout(), 0, data.length);
+        MemorySegment.copy(data, 0, t.host().segment(), DType.FLOAT32.layout(), 0, data.length);
         return t;
     }
 
@@ -143,7 +163,7 @@ public final class Tensor implements AutoCloseable {
     public static Tensor of(double[] data, long... shape) {
         Tensor t = zeros(DType.FLOAT64, shape);
         checkLength(data.length, t);
-        MemorySegment.copy(data, 0, t.storage.segment, DType.FLOAT64.layout(), 0, data.length);
+        MemorySegment.copy(data, 0, t.host().segment(), DType.FLOAT64.layout(), 0, data.length);
         return t;
     }
 
@@ -175,31 +195,16 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes is too small for "
                     + dtype + Arrays.toString(s) + " (" + bytes + " bytes)");
         }
-        return new Tensor(dtype, s, contiguousStrides(s), 0, new Storage(segment, null, Device.CPU), false);
+        return new Tensor(dtype, s, contiguousStrides(s), 0, new Host(segment, null), false);
     }
 
     /**
-     * Reads a .npy file. Files of at least {@link Npy#MAP_THRESHOLD} data bytes are memory-mapped
-     * read-only rather than copied (writing to such a tensor throws; {@link #copy()} it first).
-     * The tensor owns the memory or mapping.
+     * A tensor over contiguous little-endian memory (C order) that owns {@code arena}: closing the tensor
+     * closes the arena. For readers that allocate or map a tensor's data themselves (the .npy reader does).
      */
-    public static Tensor fromNpy(Path file) throws IOException {
-        Arena arena = Arena.ofShared();
-        try {
-            NpyArray a = Npy.read(file, arena);
-            long[] s = a.shape();
-            return new Tensor(a.dtype(), s.clone(), contiguousStrides(s), 0, new Storage(a.data(), arena, Device.CPU), true);
-        } catch (IOException | RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
-    }
-
-    /** Writes this tensor as .npy (C order, little-endian). */
-    public void toNpy(Path file) throws IOException {
-        try (Tensor c = contiguous()) {
-            Npy.write(file, dtype, shape, c.segment());
-        }
+    public static Tensor owning(Arena arena, MemorySegment segment, DType dtype, long... shape) {
+        Tensor t = wrap(segment, dtype, shape);
+        return new Tensor(dtype, t.shape, t.strides, 0, new Host(segment, arena), true);
     }
 
     // ---------------------------------------------------------------- metadata
@@ -209,7 +214,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Device device() {
-        return storage.device;
+        return storage.device();
     }
 
     public int rank() {
@@ -270,22 +275,21 @@ public final class Tensor implements AutoCloseable {
 
     /** The whole storage segment (for backends that address elements by offset and strides). */
     public MemorySegment storageSegment() {
-        checkHost("storageSegment()");
-        return storage.segment;
+        return host("storageSegment()").segment();
     }
 
-    /** The device memory of a tensor on a CUDA device (for the cuda backend; element i sits at byte (offset + i * stride) * size). */
-    public DeviceBuffer deviceBuffer() {
+    /** The memory of a tensor on a device (for its backend; element i sits at byte (offset + i * stride) * size). */
+    public DeviceMemory deviceMemory() {
         checkAlive();
-        if (storage.buffer == null) throw new IllegalStateException("tensor " + this + " is in host memory; deviceBuffer() needs a CUDA tensor");
-        return storage.buffer;
+        if (!(storage instanceof OnDevice d)) throw new IllegalStateException("tensor " + this + " is in host memory; deviceMemory() needs a device tensor");
+        return d.memory();
     }
 
     /** The memory of a contiguous tensor, exactly numel elements long. */
     public MemorySegment segment() {
-        checkHost("segment()");
+        MemorySegment seg = host("segment()").segment();
         if (!isContiguous()) throw new IllegalStateException("segment() needs a contiguous tensor; call contiguous() first");
-        return storage.segment.asSlice(offset * dtype.byteSize(), numel() * dtype.byteSize());
+        return seg.asSlice(offset * dtype.byteSize(), numel() * dtype.byteSize());
     }
 
     // ---------------------------------------------------------------- element access
@@ -309,22 +313,22 @@ public final class Tensor implements AutoCloseable {
 
     /** Element at an absolute storage offset (in elements); for backends. */
     public double getAt(long elementOffset) {
-        checkHost("element access");
+        MemorySegment seg = host("element access").segment();
         long byteOff = elementOffset * dtype.byteSize();
         return dtype == DType.FLOAT32
-                ? storage.segment.get((ValueLayout.OfFloat) dtype.layout(), byteOff)
-                : storage.segment.get((ValueLayout.OfDouble) dtype.layout(), byteOff);
+                ? seg.get((ValueLayout.OfFloat) dtype.layout(), byteOff)
+                : seg.get((ValueLayout.OfDouble) dtype.layout(), byteOff);
     }
 
     /** Stores at an absolute storage offset (in elements), rounding to this tensor's dtype; for backends. */
     public void setAt(long elementOffset, double value) {
-        checkHost("element access");
-        if (storage.segment.isReadOnly()) {
+        MemorySegment seg = host("element access").segment();
+        if (seg.isReadOnly()) {
             throw new IllegalStateException("tensor " + dtype + Arrays.toString(shape) + " is a read-only mapping of a file; copy() it to write");
         }
         long byteOff = elementOffset * dtype.byteSize();
-        if (dtype == DType.FLOAT32) storage.segment.set((ValueLayout.OfFloat) dtype.layout(), byteOff, (float) value);
-        else storage.segment.set((ValueLayout.OfDouble) dtype.layout(), byteOff, value);
+        if (dtype == DType.FLOAT32) seg.set((ValueLayout.OfFloat) dtype.layout(), byteOff, (float) value);
+        else seg.set((ValueLayout.OfDouble) dtype.layout(), byteOff, value);
     }
 
     private long elementOffset(long[] index) {
@@ -461,20 +465,24 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor to(DType target) {
         checkAlive();
-        if (storage.buffer != null) {
+        if (storage instanceof OnDevice d) {
             if (target != dtype || !isContiguous()) {
-                throw new IllegalStateException("tensor " + this + ": on a CUDA device only a same-dtype copy of a contiguous tensor is supported"
+                throw new IllegalStateException("tensor " + this + ": on a device only a same-dtype copy of a contiguous tensor is supported"
                         + " (asked for " + target + (isContiguous() ? "" : " from a strided view") + "); copy it to(Device.CPU) first");
             }
-            Tensor t = empty(storage.device, dtype, shape);
-            long bytes = numel() * dtype.byteSize();
-            t.storage.buffer.copyFrom(storage.buffer, offset * dtype.byteSize(), 0, bytes);
-            return t;
+            Tensor t = empty(d.device(), dtype, shape);
+            try {
+                t.deviceMemory().copyFrom(d.memory(), offset * dtype.byteSize(), 0, numel() * dtype.byteSize());
+                return t;
+            } catch (RuntimeException | Error e) {
+                t.close();
+                throw e;
+            }
         }
         Tensor t = zeros(target, shape);
         long n = numel();
         if (target == dtype && isContiguous()) {
-            MemorySegment.copy(storage.segment, offset * dtype.byteSize(), t.storage.segment, 0, n * dtype.byteSize());
+            MemorySegment.copy(host("copy").segment(), offset * dtype.byteSize(), t.host().segment(), 0, n * dtype.byteSize());
         } else {
             for (long i = 0; i < n; i++) t.setAt(i, getFlat(i));
         }
@@ -488,17 +496,17 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor to(Device target) {
         checkAlive();
-        if (target.equals(storage.device)) return copy();
-        if (storage.device.kind() == Device.Kind.CUDA && target.kind() == Device.Kind.CUDA) {
+        if (target.equals(storage.device())) return copy();
+        if (storage.device().kind() != Device.Kind.CPU && target.kind() != Device.Kind.CPU) {
             try (Tensor host = to(Device.CPU)) {
                 return host.to(target);
             }
         }
-        if (target.kind() == Device.Kind.CUDA) {
+        if (target.kind() != Device.Kind.CPU) {
             try (Tensor c = contiguous()) {
                 Tensor t = empty(target, dtype, shape);
                 try {
-                    if (numel() > 0) t.storage.buffer.copyFrom(c.segment());
+                    if (numel() > 0) t.deviceMemory().copyFromHost(c.segment(), 0);
                     return t;
                 } catch (RuntimeException | Error e) {
                     t.close();
@@ -513,10 +521,9 @@ public final class Tensor implements AutoCloseable {
             last += (shape[i] - 1) * strides[i];
         }
         long elems = last - first + 1;
-        Cuda.setDevice(storage.device.index());
         Tensor span = zeros(dtype, elems);
         try (span) {
-            storage.buffer.copyTo(span.storage.segment, first * dtype.byteSize());
+            deviceMemory().copyToHost(first * dtype.byteSize(), span.host().segment());
             Tensor view = new Tensor(dtype, shape.clone(), strides.clone(), 0, span.storage, false);
             return view.copy();
         }
@@ -526,13 +533,17 @@ public final class Tensor implements AutoCloseable {
     @Override
     public void close() {
         if (!owner) return;
-        if (storage.buffer != null) storage.buffer.close();
-        else if (storage.arena != null && storage.segment.scope().isAlive()) storage.arena.close();
+        switch (storage) {
+            case OnDevice d -> d.memory().close();
+            case Host h -> {
+                if (h.arena() != null && h.segment().scope().isAlive()) h.arena().close();
+            }
+        }
     }
 
     @Override
     public String toString() {
-        return "Tensor[" + dtype + ", " + Arrays.toString(shape) + ", " + storage.device + "]";
+        return "Tensor[" + dtype + ", " + Arrays.toString(shape) + ", " + storage.device() + "]";
     }
 
     // ---------------------------------------------------------------- helpers
@@ -543,11 +554,18 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    private void checkHost(String what) {
+    /** The host storage of a live tensor; {@code what} names the access for the error on a device tensor. */
+    private Host host(String what) {
         checkAlive();
-        if (storage.buffer != null) {
+        if (!(storage instanceof Host h)) {
             throw new IllegalStateException("tensor " + this + " is in device memory: " + what + " needs a host tensor; copy it with to(Device.CPU)");
         }
+        return h;
+    }
+
+    /** The host storage of a tensor this class just made. */
+    private Host host() {
+        return (Host) storage;
     }
 
     private int axis(int d) {

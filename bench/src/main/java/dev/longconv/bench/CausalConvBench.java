@@ -3,7 +3,7 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
+import dev.longconv.ops.Backends;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.simd.LaneFft;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,9 +3,10 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
-import dev.longconv.backend.VectorBackend;
+import dev.longconv.backend.vector.VectorBackend;
+import dev.longconv.ops.Backends;
 import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.ConvProblem;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -48,8 +49,9 @@ public class ConvPathBench {
         x = Tensor.random(DType.FLOAT32, 1, 1, 64, length);
         k = Tensor.random(DType.FLOAT32, 2, 64, taps);
         y = Tensor.zeros(DType.FLOAT32, 1, 64, length);
-        direct = v.causalConvPlanForcing(k, length, Layout.BDL, true);
-        fft = v.causalConvPlanForcing(k, length, Layout.BDL, false);
+        ConvProblem problem = ConvProblem.of(ConvProblem.Kind.CAUSAL, k, length, Layout.BDL);
+        direct = v.plan(problem, k, VectorBackend.Path.DIRECT);
+        fft = v.plan(problem, k, VectorBackend.Path.FFT);
     }
 
     @TearDown(Level.Trial)

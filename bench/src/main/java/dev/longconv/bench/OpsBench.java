@@ -2,10 +2,10 @@ package dev.longconv.bench;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.Backends;
-import dev.longconv.ops.ShortConvMode;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

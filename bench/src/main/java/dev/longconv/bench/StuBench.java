@@ -2,11 +2,8 @@ package dev.longconv.bench;
 
 import dev.longconv.DType;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
 import dev.longconv.layers.Stu;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import dev.longconv.ops.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +17,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * STU forward, B=1, D=256, K=24, float32, all cores (the layer is what a model runs; compare with
@@ -47,7 +48,7 @@ public class StuBench {
     Stu stu;
     Tensor phi, x;
     Map<String, Tensor> params = new LinkedHashMap<>();
-    dev.longconv.backend.Backend be;
+    dev.longconv.ops.Backend be;
 
     @Setup(Level.Trial)
     public void setUp() {

@@ -3,7 +3,6 @@ package dev.longconv.bench;
 import dev.longconv.Tensor;
 import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.StuFilters;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -14,6 +13,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * STU spectral filters, K = 24, "hankel": the whole computation (generator, its spectrum, Lanczos,

@@ -2,11 +2,8 @@ package dev.longconv.bench;
 
 import dev.longconv.DType;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backends;
 import dev.longconv.layers.Tno;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import dev.longconv.ops.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +17,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * TNO forward, B=1, H=1, dim=256, rpe_dim=64 (tnn-pytorch defaults otherwise: 3 RPE layers, relu,
@@ -46,7 +47,7 @@ public class TnoBench {
     Tno tno;
     Tensor x;
     final Map<String, Tensor> state = new LinkedHashMap<>();
-    dev.longconv.backend.Backend be;
+    dev.longconv.ops.Backend be;
 
     @Setup(Level.Trial)
     public void setUp() {

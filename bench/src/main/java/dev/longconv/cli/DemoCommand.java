@@ -2,24 +2,8 @@ package dev.longconv.cli;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.Backends;
-import dev.longconv.ops.Reference;
-import dev.longconv.ops.ShortConvMode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
-import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.function.BiFunction;
-import java.util.function.Function;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import dev.longconv.layers.FdTno;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
@@ -28,6 +12,22 @@ import dev.longconv.layers.SkiTno;
 import dev.longconv.layers.Stu;
 import dev.longconv.layers.StuFilters;
 import dev.longconv.layers.Tno;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.Backends;
+import dev.longconv.ops.Reference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * {@code longconv demo}: every op on seeded random data at a few sizes, on every available backend,

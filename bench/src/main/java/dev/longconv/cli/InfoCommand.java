@@ -1,7 +1,7 @@
 package dev.longconv.cli;
 
-import dev.longconv.backend.Backends;
 import dev.longconv.cuda.CudaProbe;
+import dev.longconv.ops.Backends;
 import dev.longconv.simd.VectorInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

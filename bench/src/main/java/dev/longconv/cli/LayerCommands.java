@@ -1,8 +1,7 @@
 package dev.longconv.cli;
 
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.Backends;
+import dev.longconv.io.Npy;
 import dev.longconv.layers.FdTno;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
@@ -13,15 +12,18 @@ import dev.longconv.layers.Stu;
 import dev.longconv.layers.StuFilters;
 import dev.longconv.layers.Tno;
 import dev.longconv.layers.Weights;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.Backends;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code longconv run LAYER}: one layer's forward pass on x.npy with weights from a safetensors file. */
 final class LayerCommands {
@@ -46,7 +48,7 @@ final class LayerCommands {
             overrides.putAll(extra);
             try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x);
                     Tensor y = factory.apply(w, overrides).forward(backend(), xt)) {
-                y.toNpy(out);
+                Npy.save(y, out);
             }
             return 0;
         }
@@ -62,7 +64,7 @@ final class LayerCommands {
         @Override
         public Integer call() throws IOException {
             try (Tensor phi = StuFilters.compute(length, count, HankelVariant.parse(variant))) {
-                phi.toNpy(out);
+                Npy.save(phi, out);
             }
             return 0;
         }

@@ -2,10 +2,11 @@ package dev.longconv.cli;
 
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.Backends;
-import dev.longconv.ops.ShortConvMode;
+import dev.longconv.io.Npy;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,7 +45,7 @@ final class RunCommand {
 
         Integer write(Tensor y) throws IOException {
             try (y) {
-                y.toNpy(out);
+                Npy.save(y, out);
             }
             return 0;
         }
@@ -53,7 +54,7 @@ final class RunCommand {
     /** Reads one input; file problems become one line naming the op and the argument. */
     static Tensor load(String op, String arg, Path file) {
         try {
-            return Tensor.fromNpy(file);
+            return Npy.load(file);
         } catch (IOException e) {
             throw new LongConvException(op, arg, e.getMessage() == null ? file + ": " + e : e.getMessage());
         }

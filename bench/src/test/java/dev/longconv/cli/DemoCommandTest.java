@@ -21,7 +21,7 @@ class DemoCommandTest {
         for (String op : new String[] {"causal-conv", "toeplitz-conv", "short-conv", "ski", "causal-spectrum", "rfft", "irfft", "gemm"}) {
             assertTrue(table.contains(op), op + " in\n" + table);
         }
-        dev.longconv.backend.Backends.statuses().stream().filter(dev.longconv.backend.Backends.Status::available)
+        dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
                 .forEach(s -> assertTrue(table.contains(" " + s.name() + " "), s.name() + " in\n" + table));
     }
 }

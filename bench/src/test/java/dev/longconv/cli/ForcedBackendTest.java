@@ -46,7 +46,7 @@ class ForcedBackendTest {
     void defaultChoiceLogsWhyFasterBackendsWereSkipped() throws Exception {
         Proc r = java(Main.class.getName(), "info");
         assertEquals(0, r.code, r.err);
-        String fastest = dev.longconv.backend.Backends.statuses().stream().filter(dev.longconv.backend.Backends.Status::available)
+        String fastest = dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
                 .findFirst().orElseThrow().name();
         assertTrue(r.err.contains("longconv backend: " + fastest + "; skipped cuda: "), r.err);
     }

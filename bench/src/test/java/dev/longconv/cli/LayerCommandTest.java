@@ -1,19 +1,21 @@
 package dev.longconv.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.longconv.Tensor;
+import dev.longconv.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * `longconv run LAYER` on weights exported from PyTorch: the fixtures are written by
@@ -51,7 +53,7 @@ class LayerCommandTest {
             System.arraycopy(extra, 0, args, base.length, extra.length);
             Result r = run(args);
             assertEquals(0, r.code(), name + " on " + backend + ": " + r.err());
-            try (Tensor y = Tensor.fromNpy(out); Tensor e = Tensor.fromNpy(expected)) {
+            try (Tensor y = Npy.load(out); Tensor e = Npy.load(expected)) {
                 assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(y.shape()), name + " shape");
                 double num = 0, den = 0;
                 for (long i = 0; i < e.numel(); i++) {

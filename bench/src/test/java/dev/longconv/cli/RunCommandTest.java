@@ -2,6 +2,7 @@ package dev.longconv.cli;
 
 import dev.longconv.DType;
 import dev.longconv.Tensor;
+import dev.longconv.io.Npy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,8 +86,8 @@ class RunCommandTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        List<String> backends = dev.longconv.backend.Backends.statuses().stream().filter(dev.longconv.backend.Backends.Status::available)
-                .map(dev.longconv.backend.Backends.Status::name).toList();
+        List<String> backends = dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
+                .map(dev.longconv.ops.Backends.Status::name).toList();
         for (String backend : backends) {
             for (OpCase c : ops()) {
                 for (DType dt : DType.values()) {
@@ -112,9 +113,9 @@ class RunCommandTest {
         List<String> args = new ArrayList<>(List.of("run", c.op, "--layout", layout, "--backend", backend));
         for (String[] in : c.inputs) {
             Path p = dir.resolve(tag + "_" + in[1] + ".npy");
-            try (Tensor t = Tensor.fromNpy(dir.resolve(in[1] + ".npy")); Tensor conv = t.to(dt);
+            try (Tensor t = Npy.load(dir.resolve(in[1] + ".npy")); Tensor conv = t.to(dt);
                  Tensor laid = inLayout(conv, in[2], layout)) {
-                laid.toNpy(p);
+                Npy.save(laid, p);
             }
             args.add(in[0]);
             args.add(p.toString());
@@ -125,7 +126,7 @@ class RunCommandTest {
         args.add(out.toString());
         Result r = run(args.toArray(String[]::new));
         assertEquals(0, r.code, "exit code; stderr: " + r.err);
-        try (Tensor y = Tensor.fromNpy(out); Tensor e0 = Tensor.fromNpy(dir.resolve(c.expected + ".npy"));
+        try (Tensor y = Npy.load(out); Tensor e0 = Npy.load(dir.resolve(c.expected + ".npy"));
              Tensor e = inLayout(e0, c.expectedRole, layout)) {
             assertEquals(dt, y.dtype(), "output dtype follows the input");
             assertEquals(Arrays.toString(e.shape()), Arrays.toString(y.shape()), "shape");

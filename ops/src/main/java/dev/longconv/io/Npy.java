@@ -1,6 +1,7 @@
 package dev.longconv.io;
 
 import dev.longconv.DType;
+import dev.longconv.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -51,6 +52,32 @@ public final class Npy {
     private static final long WRITE_CHUNK = 1 << 30;
 
     private Npy() {}
+
+    /**
+     * Reads a .npy file into a tensor that owns its memory (closing it frees the memory or mapping); see
+     * {@link #read(Path, Arena)} for the mapping rule. The convenience form of {@code read}.
+     *
+     * @throws NpyFormatException if the file is not a .npy file longconv reads (see {@link #read(Path, Arena)})
+     * @throws IOException        if the file cannot be opened or read (the message names the file)
+     */
+    public static Tensor load(Path file) throws IOException {
+        Arena arena = Arena.ofShared();
+        try {
+            NpyArray a = read(file, arena);
+            return Tensor.owning(arena, a.data(), a.dtype(), a.shape());
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Writes {@code tensor} (any strides) as a .npy file in C order; see {@link #write(Path, DType, long[], MemorySegment)}. */
+    public static void save(Tensor tensor, Path file) throws IOException {
+        Objects.requireNonNull(tensor, "tensor");
+        try (Tensor c = tensor.contiguous()) {
+            write(file, c.dtype(), c.shape(), c.segment());
+        }
+    }
 
     /**
      * Reads {@code file}. Data of at least {@link #MAP_THRESHOLD} bytes is mapped read-only into

@@ -3,8 +3,9 @@ package dev.longconv.layers;
 import dev.longconv.DType;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
 import dev.longconv.simd.FftSizes;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

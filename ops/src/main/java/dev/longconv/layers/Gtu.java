@@ -3,7 +3,8 @@ package dev.longconv.layers;
 import dev.longconv.DType;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

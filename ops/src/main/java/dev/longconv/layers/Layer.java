@@ -1,7 +1,8 @@
 package dev.longconv.layers;
 
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
+
 import java.util.Map;
 
 /**

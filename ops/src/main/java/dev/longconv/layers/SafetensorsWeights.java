@@ -3,6 +3,7 @@ package dev.longconv.layers;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.io.Safetensors;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;

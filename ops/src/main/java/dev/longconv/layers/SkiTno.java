@@ -4,10 +4,11 @@ import dev.longconv.DType;
 import dev.longconv.Device;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Grads;
-import dev.longconv.ops.ShortConvMode;
+
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -1,22 +1,23 @@
 package dev.longconv.layers;
 
-import static dev.longconv.layers.LayerMath.addInto;
-import static dev.longconv.layers.LayerMath.cast;
-import static dev.longconv.layers.LayerMath.matmul;
-
 import dev.longconv.DType;
 import dev.longconv.Device;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Grads;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+
+import static dev.longconv.layers.LayerMath.addInto;
+import static dev.longconv.layers.LayerMath.cast;
+import static dev.longconv.layers.LayerMath.matmul;
 
 /**
  * The Spectral Transform Unit with flash-stu semantics, on x [B, L, D_in] (BLD), sgn[t] = (-1)^t and

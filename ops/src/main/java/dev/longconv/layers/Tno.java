@@ -4,8 +4,9 @@ import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Grads;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

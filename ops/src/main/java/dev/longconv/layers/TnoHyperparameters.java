@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.LongConvException;
+
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;

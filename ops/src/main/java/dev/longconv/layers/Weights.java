@@ -2,6 +2,7 @@ package dev.longconv.layers;
 
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -2,14 +2,41 @@ package dev.longconv.ops;
 
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Elementwise;
 
 /**
- * A long convolution with its kernel prepared once (on the vector backend: the kernel spectra, or the
- * packed taps for the direct path) and applied to any number of inputs of the planned shape.
- * Plans are immutable and safe to use from several threads. A plan may hold native memory (the cuda
+ * A long convolution with its kernel prepared once for a {@link ConvProblem} (on the vector backend: the
+ * kernel spectra, or the packed taps for the direct path) and applied to any number of inputs of the planned
+ * shape. Plans are immutable and safe to use from several threads. A plan may hold native memory (the cuda
  * backend keeps the kernel spectra on the GPU): close it when done.
  */
 public interface ConvPlan extends AutoCloseable {
+    /**
+     * How a plan computes, for logs, benchmarks and tests (after FFTW's plans, which describe themselves).
+     *
+     * @param backend the backend's name
+     * @param path    "fft", "direct", "fused" (one GPU launch) or "per-call" (no prepared form: the op runs each apply)
+     * @param fftSize the FFT size the plan transforms at, 0 where it does not transform
+     */
+    record Description(String backend, String path, int fftSize) {
+        /** Whether the plan runs the fused single-pass kernel. */
+        public boolean fused() {
+            return path.equals("fused");
+        }
+
+        @Override
+        public String toString() {
+            return backend + " " + path + (fftSize > 0 ? " N=" + fftSize : "");
+        }
+    }
+
+    /** The problem this plan was made for. */
+    ConvProblem problem();
+
+    /** Which path the plan takes and at which FFT size. */
+    Description describe();
+
     /** y for input x ([B, D, L] or [B, L, D] as planned); a new tensor the caller owns. */
     default Tensor apply(Tensor x) {
         Tensor y = Tensor.zeros(x.dtype(), x.shape());
@@ -31,7 +58,7 @@ public interface ConvPlan extends AutoCloseable {
      * around {@link #applyInto}; the vector backend fuses them into the convolution's gather and scatter.
      */
     default void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
-        Check.gates(Check.CAUSAL_CONV, x, pre, post, skip, layout);
+        Check.gates(problem().op(), x, pre, post, skip, layout);
         Tensor xin = pre == null ? x : Elementwise.product(x, pre);
         try {
             applyInto(xin, y);

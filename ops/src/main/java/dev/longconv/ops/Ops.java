@@ -1,9 +1,8 @@
 package dev.longconv.ops;
 
 import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.Backends;
 
 /**
  * The ops on the process-wide backend ({@link Backends#selected()}). Definitions are in

@@ -2,7 +2,12 @@ package dev.longconv.ops;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.ChannelKernel;
+import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Seq;
+import dev.longconv.ops.spi.SkiGrid;
 
 /**
  * The float64 reference of every op: plain loops written straight from the definitions, slow on
@@ -129,7 +134,7 @@ public final class Reference {
         double h = (double) (len - 1) / (r - 1);
         for (int t = 0; t < len; t++) {
             for (int i = 0; i < r - 1; i++) {
-                double p0 = inducingPoint(i, len, r), p1 = inducingPoint(i + 1, len, r);
+                double p0 = SkiGrid.inducingPoint(i, len, r), p1 = SkiGrid.inducingPoint(i + 1, len, r);
                 if (p0 <= t && t <= p1) {
                     wm[t][i] = (p1 - t) / h;
                     wm[t][i + 1] = (t - p0) / h;
@@ -138,11 +143,6 @@ public final class Reference {
             }
         }
         return wm;
-    }
-
-    /** p_i = i (L-1)/(r-1), from the exact integer product so that p_0 = 0 and p_{r-1} = L-1 exactly. */
-    public static double inducingPoint(int i, int len, int r) {
-        return (double) ((long) i * (len - 1)) / (r - 1);
     }
 
     /**

@@ -1,8 +1,9 @@
 package dev.longconv.layers;
 
 import dev.longconv.LongConvException;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,12 +1,13 @@
 package dev.longconv.layers;
 
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
 import static dev.longconv.layers.SymmetricEigenOracle.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
 
 /**
  * Lanczos on the Hankel products against the dense solver (tested against Jacobi in

@@ -1,17 +1,18 @@
 package dev.longconv.layers;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.longconv.DType;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.ScalarBackend;
-import dev.longconv.backend.VectorBackend;
+import dev.longconv.backend.scalar.ScalarBackend;
+import dev.longconv.backend.vector.VectorBackend;
+import dev.longconv.ops.Backend;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What every layer test needs: the CPU backends, and gradients checked against finite differences. */
 final class LayerChecks {
@@ -29,8 +30,8 @@ final class LayerChecks {
      */
     static List<Backend> forwardBackends() {
         List<Backend> out = backends();
-        if (dev.longconv.backend.Backends.statuses().stream().anyMatch(s -> s.name().equals("cuda") && s.available())) {
-            out.add(dev.longconv.backend.Backends.get("cuda"));
+        if (dev.longconv.ops.Backends.statuses().stream().anyMatch(s -> s.name().equals("cuda") && s.available())) {
+            out.add(dev.longconv.ops.Backends.get("cuda"));
         }
         return out;
     }

@@ -1,25 +1,26 @@
 package dev.longconv.layers;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Compare;
 import dev.longconv.ops.Reference;
-import dev.longconv.ops.ShortConvMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SKI-TNO against the ops' float64 references with the warped kernel built here from its definition. */
 class SkiTnoTest {

@@ -1,20 +1,22 @@
 package dev.longconv.layers;
 
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import static dev.longconv.layers.SymmetricEigenOracle.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.longconv.DType;
-import dev.longconv.LongConvException;
-import dev.longconv.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The public filter API: flash-stu post-processing (ascending order, sigma^(1/4) scaling), the sign
@@ -89,7 +91,7 @@ class StuFiltersTest {
             String tag = variant.label() + "_L64_K8.npy";
             double[] want;
             double[] sigma;
-            try (Tensor f = Tensor.fromNpy(resource("filters_" + tag)); Tensor s = Tensor.fromNpy(resource("sigma_" + tag))) {
+            try (Tensor f = Npy.load(resource("filters_" + tag)); Tensor s = Npy.load(resource("sigma_" + tag))) {
                 assertArrayEquals(new long[] {64, 8}, f.shape());
                 want = f.toDoubleArray();
                 sigma = s.toDoubleArray();

@@ -1,12 +1,13 @@
 package dev.longconv.layers;
 
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
 import static dev.longconv.layers.SymmetricEigenOracle.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
 
 /**
  * The dense solver against the Jacobi oracle. Tolerances: eigenvalues within 1e-13 |A| (Weyl with a

@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.Tensor;
+
 import java.util.Map;
 
 /**

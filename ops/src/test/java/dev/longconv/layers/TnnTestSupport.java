@@ -2,9 +2,10 @@ package dev.longconv.layers;
 
 import dev.longconv.DType;
 import dev.longconv.Tensor;
-import dev.longconv.backend.Backend;
-import dev.longconv.backend.ScalarBackend;
-import dev.longconv.backend.VectorBackend;
+import dev.longconv.backend.scalar.ScalarBackend;
+import dev.longconv.backend.vector.VectorBackend;
+import dev.longconv.ops.Backend;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

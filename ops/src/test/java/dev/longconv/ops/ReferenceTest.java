@@ -2,6 +2,7 @@ package dev.longconv.ops;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -29,8 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LaneFft {
     private static final ConcurrentHashMap<Integer, LaneFft> CACHE = new ConcurrentHashMap<>();
 
-    private static final VectorSpecies<Float> species = Lanes.FLOAT;
-    private static final int w = Lanes.W;
+    private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    private static final int W = Lanes.W;
 
     /**
      * The largest half size transformed by one Stockham pass sequence; above it, the four-step split.
@@ -68,7 +68,7 @@ public final class LaneFft {
         this.m2 = half / m1;
         this.rp = m2 == 1 ? 1 : m2 + 1;
         this.halfSlot = m1 * rp;
-        this.imOff = halfSlot * w + w;
+        this.imOff = halfSlot * W + W;
         this.cols = new LaneStockham(m1);
         this.rows = m2 == 1 ? null : new LaneStockham(m2);
         int steps = m2 == 1 ? 0 : half;
@@ -123,12 +123,12 @@ public final class LaneFft {
     }
 
     public int lanes() {
-        return w;
+        return W;
     }
 
     /** Floats of spectrum per part (re or im): (n/2 + 1) bins times W lanes, or the positions of a {@link #convolutionSpectrum}. */
     public int spectrumFloats() {
-        return (Math.max(half, halfSlot) + 1) * w;
+        return (Math.max(half, halfSlot) + 1) * W;
     }
 
     /** Scratch a call needs: the packed half-size transform (re and im) and its ping-pong or sub-transform buffer. */
@@ -159,7 +159,7 @@ public final class LaneFft {
         for (int k1 = 0; k1 < m1; k1++) {
             for (int k2 = 0; k2 < m2; k2++) {
                 int p = k1 * rp + k2, k = k1 + m1 * k2;
-                splitBin(scratch, z + p * w, z + partner(k1, k2) * w, hw, k, byPosition ? p : k, re, im);
+                splitBin(scratch, z + p * W, z + partner(k1, k2) * W, hw, k, byPosition ? p : k, re, im);
             }
         }
         splitBin(scratch, z, z, hw, half, byPosition ? halfSlot : half, re, im);
@@ -171,17 +171,17 @@ public final class LaneFft {
      */
     public void inverse(float[] re, float[] im, float[] x, int xOff, float[] scratch) {
         int hw = imOff;
-        FloatVector zero = FloatVector.zero(species);
+        FloatVector zero = FloatVector.zero(SPECIES);
         float s = 1.0f / n;
         // k2 outer, k1 inner: bins are read in natural order (k = k1 + m1 k2 counts up) and the strided
         // accesses are the stores, which cost less than strided loads (at n = 16384: 1045 us instead of 1600).
         for (int k2 = 0; k2 < m2; k2++) {
             for (int k1 = 0; k1 < m1; k1++) {
-                int k = k1 + m1 * k2, mk = half - k, p = (k1 * rp + k2) * w;
-                FloatVector ar = FloatVector.fromArray(species, re, k * w);
-                FloatVector ai = k == 0 ? zero : FloatVector.fromArray(species, im, k * w);
-                FloatVector br = FloatVector.fromArray(species, re, mk * w);
-                FloatVector bi = mk == half ? zero : FloatVector.fromArray(species, im, mk * w).neg();
+                int k = k1 + m1 * k2, mk = half - k, p = (k1 * rp + k2) * W;
+                FloatVector ar = FloatVector.fromArray(SPECIES, re, k * W);
+                FloatVector ai = k == 0 ? zero : FloatVector.fromArray(SPECIES, im, k * W);
+                FloatVector br = FloatVector.fromArray(SPECIES, re, mk * W);
+                FloatVector bi = mk == half ? zero : FloatVector.fromArray(SPECIES, im, mk * W).neg();
                 FloatVector er = ar.add(br), ei = ai.add(bi), dr = ar.sub(br), di = ai.sub(bi);
                 float wr = splitRe[k], wi = -splitIm[k]; // W^{-k}
                 FloatVector or = dr.mul(wr).sub(di.mul(wi)), oi = dr.mul(wi).add(di.mul(wr));
@@ -227,13 +227,13 @@ public final class LaneFft {
 
     /** X[k] = E + W^k O from Z[k] at a and Z[n/2 - k] at b, stored as bin {@code out}. */
     private void splitBin(float[] s, int a, int b, int hw, int k, int out, float[] re, float[] im) {
-        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
-        FloatVector br = FloatVector.fromArray(species, s, b), bi = FloatVector.fromArray(species, s, b + hw).neg();
+        FloatVector ar = FloatVector.fromArray(SPECIES, s, a), ai = FloatVector.fromArray(SPECIES, s, a + hw);
+        FloatVector br = FloatVector.fromArray(SPECIES, s, b), bi = FloatVector.fromArray(SPECIES, s, b + hw).neg();
         FloatVector er = ar.add(br).mul(0.5f), ei = ai.add(bi).mul(0.5f);
         FloatVector or = ai.sub(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
         float wr = splitRe[k], wi = splitIm[k];
-        er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, out * w);
-        ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, out * w);
+        er.add(or.mul(wr)).sub(oi.mul(wi)).intoArray(re, out * W);
+        ei.add(oi.mul(wr)).add(or.mul(wi)).intoArray(im, out * W);
     }
 
     /**
@@ -243,17 +243,17 @@ public final class LaneFft {
      * un-split of Y[n/2-k] is the mirror of Y[k]'s, so one set of products serves both.
      */
     private void multiplyPair(float[] s, int z, int pa, int pb, int hw, float[] kRe, float[] kIm) {
-        int a = z + pa * w, b = z + pb * w;
-        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
-        FloatVector br = FloatVector.fromArray(species, s, b), bi = FloatVector.fromArray(species, s, b + hw);
+        int a = z + pa * W, b = z + pb * W;
+        FloatVector ar = FloatVector.fromArray(SPECIES, s, a), ai = FloatVector.fromArray(SPECIES, s, a + hw);
+        FloatVector br = FloatVector.fromArray(SPECIES, s, b), bi = FloatVector.fromArray(SPECIES, s, b + hw);
         float wr = posRe[pa], wi = posIm[pa];
         FloatVector e = ar.add(br).mul(0.5f), f = ai.sub(bi).mul(0.5f);
         FloatVector or = ai.add(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
         FloatVector p = or.mul(wr).sub(oi.mul(wi)), q = oi.mul(wr).add(or.mul(wi));
         FloatVector x1r = e.add(p), x1i = f.add(q), x2r = e.sub(p), x2i = q.sub(f);
-        int k1 = pa * w, k2 = pb * w;
-        FloatVector c1r = FloatVector.fromArray(species, kRe, k1), c1i = FloatVector.fromArray(species, kIm, k1);
-        FloatVector c2r = FloatVector.fromArray(species, kRe, k2), c2i = FloatVector.fromArray(species, kIm, k2);
+        int k1 = pa * W, k2 = pb * W;
+        FloatVector c1r = FloatVector.fromArray(SPECIES, kRe, k1), c1i = FloatVector.fromArray(SPECIES, kIm, k1);
+        FloatVector c2r = FloatVector.fromArray(SPECIES, kRe, k2), c2i = FloatVector.fromArray(SPECIES, kIm, k2);
         FloatVector y1r = x1r.mul(c1r).sub(x1i.mul(c1i)), y1i = x1r.mul(c1i).add(x1i.mul(c1r));
         FloatVector y2r = x2r.mul(c2r).sub(x2i.mul(c2i)), y2i = x2r.mul(c2i).add(x2i.mul(c2r));
         // Un-split with W^{-k}: E' = Y1 + conj(Y2), D = Y1 - conj(Y2), O' = D W^{-k}; the partner gets (E', -F', -D..) mirrored.
@@ -271,11 +271,11 @@ public final class LaneFft {
 
     /** Bins 0 and n/2, both from Z[0], multiplied and un-split into position 0 (their imaginary parts ignored, as in inverse). */
     private void multiplyPair0(float[] s, int a, int hw, float[] kRe, float[] kIm) {
-        FloatVector ar = FloatVector.fromArray(species, s, a), ai = FloatVector.fromArray(species, s, a + hw);
-        int h = halfSlot * w;
+        FloatVector ar = FloatVector.fromArray(SPECIES, s, a), ai = FloatVector.fromArray(SPECIES, s, a + hw);
+        int h = halfSlot * W;
         FloatVector x0 = ar.add(ai), xh = ar.sub(ai);
-        FloatVector y0 = x0.mul(FloatVector.fromArray(species, kRe, 0));
-        FloatVector yh = xh.mul(FloatVector.fromArray(species, kRe, h));
+        FloatVector y0 = x0.mul(FloatVector.fromArray(SPECIES, kRe, 0));
+        FloatVector yh = xh.mul(FloatVector.fromArray(SPECIES, kRe, h));
         float sc = 1.0f / n;
         y0.add(yh).mul(sc).intoArray(s, a);
         y0.sub(yh).mul(-sc).intoArray(s, a + hw);
@@ -289,27 +289,27 @@ public final class LaneFft {
     private int forwardTransform(float[] x, int xOff, int nonzero, float[] s) {
         int hw = imOff;
         if (rows == null) {
-            for (int j = 0; j < half; j++) pack(x, xOff, nonzero, j, s, j * w, hw);
+            for (int j = 0; j < half; j++) pack(x, xOff, nonzero, j, s, j * W, hw);
             return cols.run(s, 0, 2 * hw);
         }
         // z_j at (j / m2, j % m2) in one sequential pass; rows past the data are never written, the columns read them as zeros.
         int pairs = (nonzero + 1) / 2, dataRows = (pairs + m2 - 1) / m2;
         for (int j1 = 0; j1 < dataRows; j1++) {
-            for (int j2 = 0; j2 < m2; j2++) pack(x, xOff, nonzero, j2 + m2 * j1, s, (j1 * rp + j2) * w, hw);
+            for (int j2 = 0; j2 < m2; j2++) pack(x, xOff, nonzero, j2 + m2 * j1, s, (j1 * rp + j2) * W, hw);
         }
-        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * w;
-        FloatVector zero = FloatVector.zero(species);
+        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * W;
+        FloatVector zero = FloatVector.zero(SPECIES);
         for (int j2 = 0; j2 < m2; j2++) {
             for (int j1 = 0; j1 < m1; j1++) {
-                int p = (j1 * rp + j2) * w, q = sub + j1 * w;
-                (j1 < dataRows ? FloatVector.fromArray(species, s, p) : zero).intoArray(s, q);
-                (j1 < dataRows ? FloatVector.fromArray(species, s, hw + p) : zero).intoArray(s, q + cp);
+                int p = (j1 * rp + j2) * W, q = sub + j1 * W;
+                (j1 < dataRows ? FloatVector.fromArray(SPECIES, s, p) : zero).intoArray(s, q);
+                (j1 < dataRows ? FloatVector.fromArray(SPECIES, s, hw + p) : zero).intoArray(s, q + cp);
             }
             int r = cols.run(s, sub, sub + 2 * cp);
-            for (int k1 = 0; k1 < m1; k1++) twiddle(s, r + k1 * w, r + cp + k1 * w, k1 * m2 + j2, s, (k1 * rp + j2) * w, hw);
+            for (int k1 = 0; k1 < m1; k1++) twiddle(s, r + k1 * W, r + cp + k1 * W, k1 * m2 + j2, s, (k1 * rp + j2) * W, hw);
         }
         for (int k1 = 0; k1 < m1; k1++) {
-            int p = k1 * rp * w;
+            int p = k1 * rp * W;
             System.arraycopy(s, p, s, sub, rw);
             System.arraycopy(s, hw + p, s, sub + rp2, rw);
             int r = rows.run(s, sub, sub + 2 * rp2);
@@ -327,37 +327,37 @@ public final class LaneFft {
         int hw = imOff;
         if (rows == null) {
             int r = cols.run(s, z, z == 0 ? 2 * hw : 0);
-            for (int j = 0; 2 * j < outCount; j++) unpack(s, r + j * w, hw, y, yOff, outCount, j);
+            for (int j = 0; 2 * j < outCount; j++) unpack(s, r + j * W, hw, y, yOff, outCount, j);
             return;
         }
-        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * w;
+        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * W;
         for (int k1 = 0; k1 < m1; k1++) {
-            int p = k1 * rp * w;
+            int p = k1 * rp * W;
             System.arraycopy(s, p, s, sub, rw);
             System.arraycopy(s, hw + p, s, sub + rp2, rw);
             int r = rows.run(s, sub, sub + 2 * rp2);
-            for (int j2 = 0; j2 < m2; j2++) twiddle(s, r + j2 * w, r + rp2 + j2 * w, k1 * m2 + j2, s, p + j2 * w, hw);
+            for (int j2 = 0; j2 < m2; j2++) twiddle(s, r + j2 * W, r + rp2 + j2 * W, k1 * m2 + j2, s, p + j2 * W, hw);
         }
         // Only rows holding some z_j with 2j < outCount are wanted back.
         int pairs = (outCount + 1) / 2, outRows = (pairs + m2 - 1) / m2;
         for (int j2 = 0; j2 < m2; j2++) {
             for (int k1 = 0; k1 < m1; k1++) {
-                int p = (k1 * rp + j2) * w;
-                FloatVector.fromArray(species, s, p).intoArray(s, sub + k1 * w);
-                FloatVector.fromArray(species, s, hw + p).intoArray(s, sub + cp + k1 * w);
+                int p = (k1 * rp + j2) * W;
+                FloatVector.fromArray(SPECIES, s, p).intoArray(s, sub + k1 * W);
+                FloatVector.fromArray(SPECIES, s, hw + p).intoArray(s, sub + cp + k1 * W);
             }
             int r = cols.run(s, sub, sub + 2 * cp);
             for (int j1 = 0; j1 < outRows; j1++) {
-                int p = (j1 * rp + j2) * w;
-                FloatVector.fromArray(species, s, r + j1 * w).intoArray(s, p);
-                FloatVector.fromArray(species, s, r + cp + j1 * w).intoArray(s, hw + p);
+                int p = (j1 * rp + j2) * W;
+                FloatVector.fromArray(SPECIES, s, r + j1 * W).intoArray(s, p);
+                FloatVector.fromArray(SPECIES, s, r + cp + j1 * W).intoArray(s, hw + p);
             }
         }
         for (int j1 = 0; j1 < outRows; j1++) {
             for (int j2 = 0; j2 < m2; j2++) {
                 int j = j2 + m2 * j1;
                 if (2 * j >= outCount) return;
-                unpack(s, (j1 * rp + j2) * w, hw, y, yOff, outCount, j);
+                unpack(s, (j1 * rp + j2) * W, hw, y, yOff, outCount, j);
             }
         }
     }
@@ -365,21 +365,21 @@ public final class LaneFft {
     /** z_j (zero past nonzero) into s[re] and s[re + imOff]. */
     private static void pack(float[] x, int xOff, int nonzero, int j, float[] s, int re, int imOff) {
         int t = 2 * j;
-        FloatVector zero = FloatVector.zero(species);
-        (t < nonzero ? FloatVector.fromArray(species, x, xOff + t * w) : zero).intoArray(s, re);
-        (t + 1 < nonzero ? FloatVector.fromArray(species, x, xOff + (t + 1) * w) : zero).intoArray(s, re + imOff);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        (t < nonzero ? FloatVector.fromArray(SPECIES, x, xOff + t * W) : zero).intoArray(s, re);
+        (t + 1 < nonzero ? FloatVector.fromArray(SPECIES, x, xOff + (t + 1) * W) : zero).intoArray(s, re + imOff);
     }
 
     /** Reals 2j and 2j+1 (those below outCount) from the conjugated z_j at s[re], s[re + imOff]. */
     private static void unpack(float[] s, int re, int imOff, float[] y, int yOff, int outCount, int j) {
         int t = 2 * j;
-        FloatVector.fromArray(species, s, re).intoArray(y, yOff + t * w);
-        if (t + 1 < outCount) FloatVector.fromArray(species, s, re + imOff).neg().intoArray(y, yOff + (t + 1) * w);
+        FloatVector.fromArray(SPECIES, s, re).intoArray(y, yOff + t * W);
+        if (t + 1 < outCount) FloatVector.fromArray(SPECIES, s, re + imOff).neg().intoArray(y, yOff + (t + 1) * W);
     }
 
     /** (s[re], s[im]) times the four-step twiddle at index tw, into out[o] and out[o + hw]. */
     private void twiddle(float[] s, int re, int im, int tw, float[] out, int o, int hw) {
-        FloatVector ar = FloatVector.fromArray(species, s, re), ai = FloatVector.fromArray(species, s, im);
+        FloatVector ar = FloatVector.fromArray(SPECIES, s, re), ai = FloatVector.fromArray(SPECIES, s, im);
         float wr = stepRe[tw], wi = stepIm[tw];
         ar.mul(wr).sub(ai.mul(wi)).intoArray(out, o);
         ar.mul(wi).add(ai.mul(wr)).intoArray(out, o + hw);

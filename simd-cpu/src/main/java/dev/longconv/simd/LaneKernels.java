@@ -10,12 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  * lane), the layout {@link LaneFft} uses. Every loop is vector arithmetic across lanes.
  */
 public final class LaneKernels {
-    private static final VectorSpecies<Float> species = Lanes.FLOAT;
-    private static final int w = Lanes.W;
+    private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    private static final int W = Lanes.W;
 
     private LaneKernels() {}
 
-    private static final int LOG_W = Integer.numberOfTrailingZeros(w);
+    private static final int LOG_W = Integer.numberOfTrailingZeros(W);
     /** Per level lv (blocks of b = 2^lv lanes): lane c takes c - b (RIGHT) or c + b (LEFT); ODD marks the odd blocks. */
     private static final VectorShuffle<Float>[] RIGHT, LEFT;
     private static final VectorMask<Float>[] ODD;
@@ -25,11 +25,11 @@ public final class LaneKernels {
         @SuppressWarnings("unchecked") VectorMask<Float>[] odd = new VectorMask[LOG_W];
         for (int lv = 0; lv < LOG_W; lv++) {
             int b = 1 << lv;
-            right[lv] = VectorShuffle.fromOp(species, c -> ((c / b) & 1) == 1 ? c - b : c);
-            left[lv] = VectorShuffle.fromOp(species, c -> ((c / b) & 1) == 0 ? c + b : c);
-            boolean[] bits = new boolean[w];
-            for (int c = 0; c < w; c++) bits[c] = ((c / b) & 1) == 1;
-            odd[lv] = VectorMask.fromArray(species, bits, 0);
+            right[lv] = VectorShuffle.fromOp(SPECIES, c -> ((c / b) & 1) == 1 ? c - b : c);
+            left[lv] = VectorShuffle.fromOp(SPECIES, c -> ((c / b) & 1) == 0 ? c + b : c);
+            boolean[] bits = new boolean[W];
+            for (int c = 0; c < W; c++) bits[c] = ((c / b) & 1) == 1;
+            odd[lv] = VectorMask.fromArray(SPECIES, bits, 0);
         }
         RIGHT = right;
         LEFT = left;
@@ -47,10 +47,10 @@ public final class LaneKernels {
             int b = 1 << lv;
             VectorShuffle<Float> right = RIGHT[lv], left = LEFT[lv];
             VectorMask<Float> odd = ODD[lv];
-            for (int i = 0; i < w; i++) {
+            for (int i = 0; i < W; i++) {
                 if ((i & b) != 0) continue;
-                int pi = off + i * w, pj = pi + b * w;
-                FloatVector ri = FloatVector.fromArray(species, a, pi), rj = FloatVector.fromArray(species, a, pj);
+                int pi = off + i * W, pj = pi + b * W;
+                FloatVector ri = FloatVector.fromArray(SPECIES, a, pi), rj = FloatVector.fromArray(SPECIES, a, pj);
                 ri.blend(rj.rearrange(right), odd).intoArray(a, pi);
                 ri.rearrange(left).blend(rj, odd).intoArray(a, pj);
             }
@@ -59,14 +59,14 @@ public final class LaneKernels {
 
     /** a[i] *= b[i] for i < n (n a multiple of W). */
     public static void multiply(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i += w) FloatVector.fromArray(species, a, i).mul(FloatVector.fromArray(species, b, i)).intoArray(a, i);
+        for (int i = 0; i < n; i += W) FloatVector.fromArray(SPECIES, a, i).mul(FloatVector.fromArray(SPECIES, b, i)).intoArray(a, i);
     }
 
     /** y[t] += s * x[t] per lane for t < len; s holds one factor per lane. */
     public static void addScaled(float[] y, float[] x, float[] s, int len) {
-        FloatVector sv = FloatVector.fromArray(species, s, 0);
-        for (int i = 0, n = len * w; i < n; i += w) {
-            FloatVector.fromArray(species, x, i).fma(sv, FloatVector.fromArray(species, y, i)).intoArray(y, i);
+        FloatVector sv = FloatVector.fromArray(SPECIES, s, 0);
+        for (int i = 0, n = len * W; i < n; i += W) {
+            FloatVector.fromArray(SPECIES, x, i).fma(sv, FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i);
         }
     }
 
@@ -76,12 +76,12 @@ public final class LaneKernels {
      */
     public static void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
         for (int t = 0; t < len; t++) {
-            FloatVector acc = FloatVector.zero(species);
+            FloatVector acc = FloatVector.zero(SPECIES);
             int jMax = Math.min(t, taps - 1);
             for (int j = 0; j <= jMax; j++) {
-                acc = FloatVector.fromArray(species, k, j * w).fma(FloatVector.fromArray(species, x, (t - j) * w), acc);
+                acc = FloatVector.fromArray(SPECIES, k, j * W).fma(FloatVector.fromArray(SPECIES, x, (t - j) * W), acc);
             }
-            acc.intoArray(y, t * w);
+            acc.intoArray(y, t * W);
         }
     }
 
@@ -90,14 +90,14 @@ public final class LaneKernels {
      * outside [0, len). bias may be null.
      */
     public static void shortConv(float[] x, int len, float[] wts, int width, int shift, float[] bias, float[] y) {
-        FloatVector b = bias == null ? FloatVector.zero(species) : FloatVector.fromArray(species, bias, 0);
+        FloatVector b = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, 0);
         for (int t = 0; t < len; t++) {
             FloatVector acc = b;
             int j0 = Math.max(0, shift - t), j1 = Math.min(width, len + shift - t);
             for (int j = j0; j < j1; j++) {
-                acc = FloatVector.fromArray(species, wts, j * w).fma(FloatVector.fromArray(species, x, (t - shift + j) * w), acc);
+                acc = FloatVector.fromArray(SPECIES, wts, j * W).fma(FloatVector.fromArray(SPECIES, x, (t - shift + j) * W), acc);
             }
-            acc.intoArray(y, t * w);
+            acc.intoArray(y, t * W);
         }
     }
 
@@ -108,35 +108,35 @@ public final class LaneKernels {
     public static void ski(float[] x, int len, int[] seg, float[] frac, float[] kr, int r, float[] u, float[] v, float[] y) {
         skiProject(x, len, seg, frac, r, u);
         for (int i = 0; i < r; i++) {
-            FloatVector acc = FloatVector.zero(species);
+            FloatVector acc = FloatVector.zero(SPECIES);
             for (int j = 0; j < r; j++) {
-                acc = FloatVector.fromArray(species, kr, (i - j + r - 1) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
+                acc = FloatVector.fromArray(SPECIES, kr, (i - j + r - 1) * W).fma(FloatVector.fromArray(SPECIES, u, j * W), acc);
             }
-            acc.intoArray(v, i * w);
+            acc.intoArray(v, i * W);
         }
         skiExpand(v, 0, len, seg, frac, y);
     }
 
     /** u = W^T x per lane (r * W floats, overwritten). */
     public static void skiProject(float[] x, int len, int[] seg, float[] frac, int r, float[] u) {
-        java.util.Arrays.fill(u, 0, r * w, 0f);
+        java.util.Arrays.fill(u, 0, r * W, 0f);
         for (int t = 0; t < len; t++) {
-            FloatVector xt = FloatVector.fromArray(species, x, t * w);
-            int i = seg[t] * w;
+            FloatVector xt = FloatVector.fromArray(SPECIES, x, t * W);
+            int i = seg[t] * W;
             float f = frac[t];
-            xt.mul(1 - f).add(FloatVector.fromArray(species, u, i)).intoArray(u, i);
-            if (f != 0) xt.mul(f).add(FloatVector.fromArray(species, u, i + w)).intoArray(u, i + w);
+            xt.mul(1 - f).add(FloatVector.fromArray(SPECIES, u, i)).intoArray(u, i);
+            if (f != 0) xt.mul(f).add(FloatVector.fromArray(SPECIES, u, i + W)).intoArray(u, i + W);
         }
     }
 
     /** y = W v per lane, v read from {@code vOff}. */
     public static void skiExpand(float[] v, int vOff, int len, int[] seg, float[] frac, float[] y) {
         for (int t = 0; t < len; t++) {
-            int i = vOff + seg[t] * w;
+            int i = vOff + seg[t] * W;
             float f = frac[t];
-            FloatVector yt = FloatVector.fromArray(species, v, i).mul(1 - f);
-            if (f != 0) yt = FloatVector.fromArray(species, v, i + w).mul(f).add(yt);
-            yt.intoArray(y, t * w);
+            FloatVector yt = FloatVector.fromArray(SPECIES, v, i).mul(1 - f);
+            if (f != 0) yt = FloatVector.fromArray(SPECIES, v, i + W).mul(f).add(yt);
+            yt.intoArray(y, t * W);
         }
     }
 
@@ -147,16 +147,16 @@ public final class LaneKernels {
      */
     public static void shortConvWeightGrad(float[] x, float[] g, int len, int width, int shift, float[] dw, float[] db) {
         for (int j = 0; j < width; j++) {
-            FloatVector acc = FloatVector.fromArray(species, dw, j * w);
+            FloatVector acc = FloatVector.fromArray(SPECIES, dw, j * W);
             int t0 = Math.max(0, shift - j), t1 = Math.min(len, len + shift - j);
             for (int t = t0; t < t1; t++) {
-                acc = FloatVector.fromArray(species, g, t * w).fma(FloatVector.fromArray(species, x, (t - shift + j) * w), acc);
+                acc = FloatVector.fromArray(SPECIES, g, t * W).fma(FloatVector.fromArray(SPECIES, x, (t - shift + j) * W), acc);
             }
-            acc.intoArray(dw, j * w);
+            acc.intoArray(dw, j * W);
         }
         if (db != null) {
-            FloatVector acc = FloatVector.fromArray(species, db, 0);
-            for (int t = 0; t < len; t++) acc = acc.add(FloatVector.fromArray(species, g, t * w));
+            FloatVector acc = FloatVector.fromArray(SPECIES, db, 0);
+            for (int t = 0; t < len; t++) acc = acc.add(FloatVector.fromArray(SPECIES, g, t * W));
             acc.intoArray(db, 0);
         }
     }
@@ -165,11 +165,11 @@ public final class LaneKernels {
     public static void skiKernelGrad(float[] gv, float[] u, int r, float[] dk) {
         for (int m = 0; m < 2 * r - 1; m++) {
             int lag = m - (r - 1), j0 = Math.max(0, -lag), j1 = Math.min(r, r - lag);
-            FloatVector acc = FloatVector.fromArray(species, dk, m * w);
+            FloatVector acc = FloatVector.fromArray(SPECIES, dk, m * W);
             for (int j = j0; j < j1; j++) {
-                acc = FloatVector.fromArray(species, gv, (j + lag) * w).fma(FloatVector.fromArray(species, u, j * w), acc);
+                acc = FloatVector.fromArray(SPECIES, gv, (j + lag) * W).fma(FloatVector.fromArray(SPECIES, u, j * W), acc);
             }
-            acc.intoArray(dk, m * w);
+            acc.intoArray(dk, m * W);
         }
     }
 }

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * is not. Immutable; twiddles computed in double.
  */
 final class LaneStockham {
-    private static final VectorSpecies<Float> species = Lanes.FLOAT;
-    private static final int w = Lanes.W;
+    private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    private static final int W = Lanes.W;
 
     private final int m;
     private final int[] radices;
@@ -22,7 +22,12 @@ final class LaneStockham {
 
     LaneStockham(int m) {
         this.m = m;
-        this.radices = MixedRadix.factor(m); // radix 4 first, then 2, 3, 5: m is 2^a 3^b 5^c
+        this.radices = MixedRadix.factor(m); // radix 4 first, then 2, 3, 5 (then any other primes, which have no stage here)
+        for (int p : radices) {
+            if (p != 2 && p != 3 && p != 4 && p != 5) {
+                throw new IllegalArgumentException("LaneStockham: m = " + m + " has the factor " + p + "; only 2^a 3^b 5^c sizes have stages");
+            }
+        }
         this.twRe = new float[radices.length][];
         this.twIm = new float[radices.length][];
         int cur = m;
@@ -57,7 +62,7 @@ final class LaneStockham {
     }
 
     static int pitch(int m) {
-        return m * w + w;
+        return m * W + W;
     }
 
     /**
@@ -73,7 +78,8 @@ final class LaneStockham {
                 case 4 -> radix4(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
                 case 2 -> radix2(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
                 case 3 -> radix3(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
-                default -> radix5(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+                case 5 -> radix5(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
+                default -> throw new IllegalStateException("LaneStockham: no stage for radix " + p); // the constructor admits none
             }
             int t = src;
             src = dst;
@@ -84,18 +90,18 @@ final class LaneStockham {
         return src;
     }
 
-    // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times w^(j k); indices are in
+    // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times W^(j k); indices are in
     // complex elements, each W floats wide.
 
     private static void radix2(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
-        int sw = s * w, mw = m * sw;
+        int sw = s * W, mw = m * sw;
         for (int j = 0; j < m; j++) {
             float wr = tr[j], wi = ti[j];
             int in0 = j * sw, out0 = 2 * j * sw;
-            for (int q = 0; q < sw; q += w) {
+            for (int q = 0; q < sw; q += W) {
                 int i0 = in0 + q, i1 = i0 + mw, o0 = out0 + q, o1 = o0 + sw;
-                FloatVector ar = FloatVector.fromArray(species, a, xr + i0), ai = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector br = FloatVector.fromArray(species, a, xr + i1), bi = FloatVector.fromArray(species, a, xi + i1);
+                FloatVector ar = FloatVector.fromArray(SPECIES, a, xr + i0), ai = FloatVector.fromArray(SPECIES, a, xi + i0);
+                FloatVector br = FloatVector.fromArray(SPECIES, a, xr + i1), bi = FloatVector.fromArray(SPECIES, a, xi + i1);
                 ar.add(br).intoArray(a, yr + o0);
                 ai.add(bi).intoArray(a, yi + o0);
                 FloatVector dr = ar.sub(br), di = ai.sub(bi);
@@ -108,17 +114,17 @@ final class LaneStockham {
     private static void radix4(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         // One flat loop over the m * s butterflies: nested j/q loops pay C2's loop set-up per j, which in the
         // early stages (s = 1, 4) runs once or four times. Radix-4 stages come first, so s is a power of 4.
-        int sw = s * w, mw = m * sw, shift = Integer.numberOfTrailingZeros(s), mask = s - 1;
+        int sw = s * W, mw = m * sw, shift = Integer.numberOfTrailingZeros(s), mask = s - 1;
         for (int idx = 0, count = m * s; idx < count; idx++) {
-            int j = idx >>> shift, q = (idx & mask) * w;
+            int j = idx >>> shift, q = (idx & mask) * W;
             float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
             int in0 = j * sw, out0 = 4 * j * sw;
             {
                 int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
-                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
+                FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
+                FloatVector a3r = FloatVector.fromArray(SPECIES, a, xr + i3), a3i = FloatVector.fromArray(SPECIES, a, xi + i3);
                 FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
                 FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
                 FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
@@ -138,15 +144,15 @@ final class LaneStockham {
 
     private static void radix3(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         final float h = (float) (Math.sqrt(3) / 2);
-        int sw = s * w, mw = m * sw;
+        int sw = s * W, mw = m * sw;
         for (int j = 0; j < m; j++) {
             float w1r = tr[2 * j], w1i = ti[2 * j], w2r = tr[2 * j + 1], w2i = ti[2 * j + 1];
             int in0 = j * sw, out0 = 3 * j * sw;
-            for (int q = 0; q < sw; q += w) {
+            for (int q = 0; q < sw; q += W) {
                 int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
+                FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
                 FloatVector tr0 = a1r.add(a2r), ti0 = a1i.add(a2i), dr = a1r.sub(a2r), di = a1i.sub(a2i);
                 FloatVector cr = a0r.sub(tr0.mul(0.5f)), ci = a0i.sub(ti0.mul(0.5f));
                 FloatVector b1r = cr.add(di.mul(h)), b1i = ci.sub(dr.mul(h)), b2r = cr.sub(di.mul(h)), b2i = ci.add(dr.mul(h));
@@ -164,17 +170,17 @@ final class LaneStockham {
     private static void radix5(float[] a, int xr, int xi, int yr, int yi, int m, int s, float[] tr, float[] ti) {
         final float c1 = (float) Math.cos(2 * Math.PI / 5), c2 = (float) Math.cos(4 * Math.PI / 5);
         final float s1 = (float) Math.sin(2 * Math.PI / 5), s2 = (float) Math.sin(4 * Math.PI / 5);
-        int sw = s * w, mw = m * sw;
+        int sw = s * W, mw = m * sw;
         for (int j = 0; j < m; j++) {
             int t = 4 * j;
             int in0 = j * sw, out0 = 5 * j * sw;
-            for (int q = 0; q < sw; q += w) {
+            for (int q = 0; q < sw; q += W) {
                 int i0 = in0 + q, i1 = i0 + mw, i2 = i1 + mw, i3 = i2 + mw, i4 = i3 + mw;
-                FloatVector a0r = FloatVector.fromArray(species, a, xr + i0), a0i = FloatVector.fromArray(species, a, xi + i0);
-                FloatVector a1r = FloatVector.fromArray(species, a, xr + i1), a1i = FloatVector.fromArray(species, a, xi + i1);
-                FloatVector a2r = FloatVector.fromArray(species, a, xr + i2), a2i = FloatVector.fromArray(species, a, xi + i2);
-                FloatVector a3r = FloatVector.fromArray(species, a, xr + i3), a3i = FloatVector.fromArray(species, a, xi + i3);
-                FloatVector a4r = FloatVector.fromArray(species, a, xr + i4), a4i = FloatVector.fromArray(species, a, xi + i4);
+                FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+                FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+                FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
+                FloatVector a3r = FloatVector.fromArray(SPECIES, a, xr + i3), a3i = FloatVector.fromArray(SPECIES, a, xi + i3);
+                FloatVector a4r = FloatVector.fromArray(SPECIES, a, xr + i4), a4i = FloatVector.fromArray(SPECIES, a, xi + i4);
                 FloatVector t1r = a1r.add(a4r), t1i = a1i.add(a4i), d1r = a1r.sub(a4r), d1i = a1i.sub(a4i);
                 FloatVector t2r = a2r.add(a3r), t2i = a2i.add(a3i), d2r = a2r.sub(a3r), d2i = a2i.sub(a3i);
                 FloatVector p1r = a0r.add(t1r.mul(c1)).add(t2r.mul(c2)), p1i = a0i.add(t1i.mul(c1)).add(t2i.mul(c2));

@@ -101,6 +101,19 @@ class LaneFftTest {
     }
 
     /**
+     * The Stockham stages exist for radices 2, 3, 4 and 5 only; a size with another prime factor is refused where
+     * the stages are built (it used to run its radix-7, -11 or -13 stages as radix 5 and return wrong values).
+     */
+    @Test
+    void stockhamRefusesSizesWithoutStages() {
+        for (int m : new int[] {7, 11, 13, 14, 21, 49, 2 * 3 * 5 * 7}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> new LaneStockham(m), "m=" + m);
+            assertTrue(e.getMessage().contains("m = " + m), e.getMessage());
+        }
+        for (int m : new int[] {1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 30, 60, 64}) assertEquals(m, new LaneStockham(m).size());
+    }
+
+    /**
      * convolve against a float64 direct circular convolution per lane: partial inputs (nonzero < n, with
      * garbage past it that must not be read), partial outputs, y aliasing x, and outputs past outCount
      * left untouched.

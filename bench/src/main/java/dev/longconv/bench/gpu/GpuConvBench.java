@@ -2,8 +2,10 @@ package dev.longconv.bench.gpu;
 
 import dev.longconv.DType;
 import dev.longconv.Device;
+import dev.longconv.DeviceMemory;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.backend.cuda.ConvPath;
 import dev.longconv.backend.cuda.CudaBackend;
 import dev.longconv.cuda.CudaEvent;
 import dev.longconv.cuda.CudaProbe;
@@ -56,9 +58,9 @@ public final class GpuConvBench {
         int[] batches = Arrays.stream(System.getProperty("batches", "16").split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
         List<Layout> layouts = Arrays.stream(System.getProperty("layouts", "bdl,bld").split(","))
                 .map(p -> Layout.valueOf(p.strip().toUpperCase(Locale.ROOT))).toList();
-        List<CudaBackend.ConvPath> paths = new ArrayList<>(Arrays.stream(System.getProperty("paths", "cufft,fused").split(","))
-                .map(p -> CudaBackend.ConvPath.valueOf(p.strip().toUpperCase(Locale.ROOT))).distinct().toList());
-        paths.sort(Comparator.comparing(p -> p != CudaBackend.ConvPath.CUFFT)); // the reference first
+        List<ConvPath> paths = new ArrayList<>(Arrays.stream(System.getProperty("paths", "cufft,fused").split(","))
+                .map(p -> ConvPath.valueOf(p.strip().toUpperCase(Locale.ROOT))).distinct().toList());
+        paths.sort(Comparator.comparing(p -> p != ConvPath.CUFFT)); // the reference first
         int[] lengths = args.length == 0 ? new int[] {1024, 4096, 16384, 65536} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         CudaBackend cuda = CudaBackend.on(0);
         var dev = status.devices().get(0);
@@ -88,7 +90,7 @@ public final class GpuConvBench {
                     Timing reference = null;
                     try (Tensor k = randomOnDevice(cuda, 7, layout.kernelShape(d, len))) {
                         for (int s = 0; s < sets; s++) xs.add(randomOnDevice(cuda, 100 + s, layout.seqShape(b, d, len)));
-                        for (CudaBackend.ConvPath path : paths) {
+                        for (ConvPath path : paths) {
                             Timing t;
                             try {
                                 t = time(cuda, k, xs, len, layout, path, warmup, reps);
@@ -104,7 +106,7 @@ public final class GpuConvBench {
                                 speedup = String.format(Locale.ROOT, "%.3f", reference.medianMs() / t.medianMs());
                                 diff = String.format(Locale.ROOT, "%.2e", rel);
                                 t.output().close();
-                            } else if (path == CudaBackend.ConvPath.CUFFT) {
+                            } else if (path == ConvPath.CUFFT) {
                                 reference = t;
                                 speedup = "1.000";
                             } else {
@@ -131,7 +133,7 @@ public final class GpuConvBench {
     }
 
     /** Times one path on one shape; LongConvException when the path does not take it. */
-    private static Timing time(CudaBackend cuda, Tensor k, List<Tensor> xs, int len, Layout layout, CudaBackend.ConvPath path, int warmup,
+    private static Timing time(CudaBackend cuda, Tensor k, List<Tensor> xs, int len, Layout layout, ConvPath path, int warmup,
                                int reps) {
         int sets = xs.size();
         try (ConvPlan plan = cuda.causalConvPlan(k, len, layout, path); CudaEvent start = CudaEvent.create(); CudaEvent stop = CudaEvent.create()) {
@@ -147,7 +149,7 @@ public final class GpuConvBench {
                 }
                 plan.applyInto(xs.get(0), y);
                 Arrays.sort(ms);
-                return new Timing(path.name().toLowerCase(Locale.ROOT), CudaBackend.fftSize(plan), ms[reps / 2], ms[0], y);
+                return new Timing(path.name().toLowerCase(Locale.ROOT), plan.describe().fftSize(), ms[reps / 2], ms[0], y);
             } catch (RuntimeException | Error e) {
                 y.close();
                 throw e;
@@ -183,8 +185,8 @@ public final class GpuConvBench {
             var seg = h.segment();
             SplittableRandom r = new SplittableRandom(seed);
             for (long i = 0; i < block; i++) seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (2 * r.nextDouble() - 1));
-            DeviceBuffer buf = t.deviceBuffer();
-            buf.copyFrom(seg);
+            DeviceMemory buf = t.deviceMemory();
+            buf.copyFromHost(seg, 0);
             for (long done = block; done < n; ) {
                 long c = Math.min(done, n - done);
                 buf.copyFrom(buf, 0, done * 4, c * 4);

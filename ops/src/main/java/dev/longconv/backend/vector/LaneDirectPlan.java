@@ -1,0 +1,46 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.Tensor;
+import dev.longconv.ops.ConvProblem;
+import dev.longconv.ops.spi.ChannelKernel;
+import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
+
+/** The direct-sum path of a {@link LanePlan}: each channel block's taps packed lane-major once. */
+final class LaneDirectPlan extends LanePlan {
+    /** Per block of W channels: the taps, [tap][lane]. */
+    private final float[][] kTaps;
+
+    LaneDirectPlan(ConvProblem problem, Tensor k) {
+        super(problem);
+        int w = Lanes.W, blocks = (channels + w - 1) / w;
+        ChannelKernel ck = ChannelKernel.of(k, problem.layout());
+        this.kTaps = new float[blocks][];
+        for (int bl = 0; bl < blocks; bl++) {
+            kTaps[bl] = new float[taps * w];
+            LaneIO.gatherKernel(ck, bl * w, taps, kTaps[bl], taps);
+        }
+    }
+
+    @Override
+    public Description describe() {
+        return new Description("vector", "direct", 0);
+    }
+
+    @Override
+    float[][] newScratch() {
+        int span = (first + length) * Lanes.W;
+        return new float[][] {new float[span], new float[span]};
+    }
+
+    @Override
+    int gatherCount() {
+        return first + length;
+    }
+
+    @Override
+    float[] convolve(float[][] s, int block) {
+        LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
+        return s[1];
+    }
+}

@@ -1,0 +1,104 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.ops.spi.ChannelKernel;
+import dev.longconv.ops.spi.Seq;
+import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Moves float32 rows between strided tensors and lane-interleaved buffers (channel d0 + l in lane l).
+ * Channels-last rows (stride 1 across channels) move a vector at a time; other strides element-wise.
+ */
+final class LaneIO {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    private static final int W = Lanes.W;
+
+    private LaneIO() {}
+
+    /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
+    static void gather(Seq s, int b, int d0, float[] buf, int padTo) {
+        MemorySegment seg = s.tensor().storageSegment();
+        int lanes = Math.min(W, s.channels() - d0), len = s.length();
+        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
+        if (lanes == W && s.strideD() == 1) {
+            for (int t = 0; t < len; t++) {
+                FloatVector.fromMemorySegment(SPECIES, seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
+            }
+        } else {
+            int t0 = 0;
+            if (lanes == W && s.strideL() == 1) {
+                // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
+                for (; t0 + W <= len; t0 += W) {
+                    for (int l = 0; l < W; l++) {
+                        FloatVector.fromMemorySegment(SPECIES, seg, (base + l * s.strideD() + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * W);
+                    }
+                    LaneKernels.transposeTile(buf, t0 * W);
+                }
+            }
+            if (lanes < W) Arrays.fill(buf, 0, len * W, 0f);
+            for (int l = 0; l < lanes; l++) {
+                long p = base + l * s.strideD() + t0 * s.strideL();
+                for (int t = t0; t < len; t++, p += s.strideL()) buf[t * W + l] = seg.get(F, p * 4);
+            }
+        }
+        Arrays.fill(buf, len * W, padTo * W, 0f);
+    }
+
+    /** buf[(from + t)*W + l] for t < L into rows (b, d0 + l) of s, for the channels that exist. */
+    static void scatter(float[] buf, int from, Seq s, int b, int d0) {
+        MemorySegment seg = s.tensor().storageSegment();
+        int lanes = Math.min(W, s.channels() - d0), len = s.length();
+        long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
+        if (lanes == W && s.strideD() == 1) {
+            for (int t = 0; t < len; t++) {
+                FloatVector.fromArray(SPECIES, buf, (from + t) * W).intoMemorySegment(seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN);
+            }
+            return;
+        }
+        int t0 = 0;
+        if (lanes == W && s.strideL() == 1) {
+            // Time-contiguous rows (BDL): copy a W x W tile out, transpose it, one vector store per channel.
+            float[] tile = TILE.get();
+            for (; t0 + W <= len; t0 += W) {
+                System.arraycopy(buf, (from + t0) * W, tile, 0, W * W);
+                LaneKernels.transposeTile(tile, 0);
+                for (int l = 0; l < W; l++) {
+                    FloatVector.fromArray(SPECIES, tile, l * W).intoMemorySegment(seg, (base + l * s.strideD() + t0) * 4, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
+        for (int l = 0; l < lanes; l++) {
+            long p = base + l * s.strideD() + t0 * s.strideL();
+            for (int t = t0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * W + l]);
+        }
+    }
+
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[W * W]);
+
+    /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
+    static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
+        MemorySegment seg = k.tensor().storageSegment();
+        int lanes = Math.min(W, k.channels() - d0);
+        Arrays.fill(buf, 0, padTo * W, 0f);
+        for (int l = 0; l < lanes; l++) {
+            long p = k.tensor().offset() + (long) (d0 + l) * k.strideD();
+            for (int j = 0; j < count; j++, p += k.strideN()) buf[j * W + l] = seg.get(F, p * 4);
+        }
+    }
+
+    /** One value per channel (a bias [D]) for channels d0 .. d0+W into buf[l]. */
+    static void gatherVector(dev.longconv.Tensor v, int d0, float[] buf) {
+        Arrays.fill(buf, 0, W, 0f);
+        int lanes = (int) Math.min(W, v.dim(0) - d0);
+        for (int l = 0; l < lanes; l++) buf[l] = (float) v.get(d0 + l);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.ConvProblem;
+import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Plans;
+import dev.longconv.ops.spi.Seq;
+import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
+
+/**
+ * A float32 long convolution on the vector backend, W channels at a time (one per lane), made by
+ * {@link VectorPlanner}: the kernel prepared once as packed taps ({@link LaneDirectPlan}) or as spectra
+ * ({@link LaneFftPlan}). Output t is element first + t of the full linear convolution of x with the kernel
+ * (first = 0 causal, L - 1 toeplitz). This class holds what both paths share: checks, the gather and
+ * scatter over (batch row, channel block) tasks on the pool, and the gates fused into them.
+ */
+abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneFftPlan {
+    final ConvProblem problem;
+    final int channels, length, taps, first;
+    /** Per thread: the path's buffers (its {@link #newScratch()}). */
+    private final ThreadLocal<float[][]> scratch;
+    /** Per thread, for the gated form: x lanes (for skip), a gate's lanes, skip lanes. */
+    private final ThreadLocal<float[][]> gateScratch;
+
+    LanePlan(ConvProblem problem) {
+        this.problem = problem;
+        this.channels = problem.channels();
+        this.length = problem.length();
+        this.taps = problem.effectiveTaps();
+        this.first = problem.firstOutput();
+        int w = Lanes.W;
+        this.scratch = ThreadLocal.withInitial(this::newScratch);
+        this.gateScratch = ThreadLocal.withInitial(() -> new float[][] {new float[length * w], new float[length * w], new float[w]});
+    }
+
+    /** This path's per-thread buffers; buffer 0 receives the gathered input. */
+    abstract float[][] newScratch();
+
+    /** How many time steps of input to gather into buffer 0 (the rest of it reads as zeros). */
+    abstract int gatherCount();
+
+    /**
+     * Convolves the gathered lanes in {@code s[0]} with channel block {@code block}'s kernel; returns the buffer
+     * that holds full-convolution output first + t at lane row first + t.
+     */
+    abstract float[] convolve(float[][] s, int block);
+
+    @Override
+    public ConvProblem problem() {
+        return problem;
+    }
+
+    private int blocks() {
+        return (channels + Lanes.W - 1) / Lanes.W;
+    }
+
+    @Override
+    public void applyInto(Tensor x, Tensor y) {
+        String op = problem.op();
+        Plans.checkInput(op, x, problem.layout(), channels, length, problem.dtype());
+        Plans.checkOutput(op, x, y);
+        Seq in = Seq.of(x, problem.layout()), out = Seq.of(y, problem.layout());
+        int blocks = blocks();
+        Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
+    }
+
+    private void run(Seq in, Seq out, int b, int block) {
+        float[][] s = scratch.get();
+        int d0 = block * Lanes.W;
+        LaneIO.gather(in, b, d0, s[0], gatherCount());
+        LaneIO.scatter(convolve(s, block), first, out, b, d0);
+    }
+
+    /** Gates fused into the pass: pre multiplies the gathered input, post and skip the convolved output before the scatter. */
+    @Override
+    public void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
+        String op = problem.op();
+        if (layout != problem.layout()) throw new LongConvException(op, "layout", problem.layout() + " (as planned)", String.valueOf(layout));
+        Plans.checkInput(op, x, layout, channels, length, problem.dtype());
+        Plans.checkOutput(op, x, y);
+        Check.gates(op, x, pre, post, skip, layout);
+        Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
+        Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
+        int blocks = blocks();
+        Parallel.forEach(in.batch() * blocks, task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
+    }
+
+    private void runGated(Seq in, Seq out, Seq pre, Seq post, Tensor skip, int b, int block) {
+        float[][] s = scratch.get(), g = gateScratch.get();
+        int d0 = block * Lanes.W, n = length * Lanes.W;
+        float[] xl = g[0], gl = g[1], sk = g[2];
+        LaneIO.gather(in, b, d0, s[0], gatherCount());
+        System.arraycopy(s[0], 0, xl, 0, n);
+        if (pre != null) {
+            LaneIO.gather(pre, b, d0, gl, length);
+            LaneKernels.multiply(s[0], gl, n);
+        }
+        float[] res = convolve(s, block);
+        if (first != 0) System.arraycopy(res, first * Lanes.W, res, 0, n);
+        if (post != null) {
+            LaneIO.gather(post, b, d0, gl, length);
+            LaneKernels.multiply(res, gl, n);
+        }
+        if (skip != null) {
+            LaneIO.gatherVector(skip, d0, sk);
+            LaneKernels.addScaled(res, xl, sk, length);
+        }
+        LaneIO.scatter(res, 0, out, b, d0);
+    }
+}

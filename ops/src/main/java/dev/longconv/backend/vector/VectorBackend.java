@@ -1,0 +1,119 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.ShortConvMode;
+import dev.longconv.Tensor;
+import dev.longconv.backend.scalar.ScalarBackend;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.ConvProblem;
+import dev.longconv.ops.Grads;
+
+/**
+ * The Vector API backend. Float32 runs vector kernels, W channels at a time (one per lane), on the shared
+ * thread pool: FFT convolutions at the cheapest fast size, direct sums where they cost less. Float64 inputs
+ * run the scalar backend's float64 arithmetic (documented in the README): the lane kernels are float32. Every
+ * op picks its half by the dtype of its leading tensor argument, in one place ({@link #by}); the half that
+ * runs validates the arguments, once.
+ */
+public final class VectorBackend implements Backend {
+    /** How a float32 plan convolves: by the cost model, or forced (benchmarks measure the crossover with the forced forms). */
+    public enum Path { AUTO, DIRECT, FFT }
+
+    private final ScalarBackend float64 = new ScalarBackend();
+    private final LaneBackend float32 = new LaneBackend(float64);
+
+    /** Needs {@link dev.longconv.simd.Simd#status()} available; the width is the JVM's ({@link dev.longconv.simd.Lanes}). */
+    public VectorBackend() {}
+
+    /** The half that computes for a call whose leading tensor is {@code lead}: float64 goes to the scalar backend. */
+    private Backend by(Tensor lead) {
+        return lead != null && lead.dtype() == DType.FLOAT64 ? float64 : float32;
+    }
+
+    private Backend by(DType dtype) {
+        return dtype == DType.FLOAT64 ? float64 : float32;
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public Tensor causalConv(Tensor x, Tensor k, Layout layout) {
+        return by(x).causalConv(x, k, layout);
+    }
+
+    @Override
+    public ConvPlan plan(ConvProblem problem, Tensor k) {
+        return by(problem.dtype()).plan(problem, k);
+    }
+
+    /**
+     * A float32 plan on a forced {@code path} ({@link Path#AUTO} is {@link #plan}'s choice): for measuring where the
+     * direct sum and the FFT cross.
+     */
+    public ConvPlan plan(ConvProblem problem, Tensor k, Path path) {
+        if (problem.dtype() != DType.FLOAT32) throw new LongConvException(problem.op(), "dtype", "float32 (forced paths are the lane kernels')", problem.dtype().toString());
+        problem.checkKernel(k);
+        return VectorPlanner.plan(problem, k, path);
+    }
+
+    @Override
+    public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
+        return by(x).toeplitzConv(x, k, layout);
+    }
+
+    @Override
+    public Tensor shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout) {
+        return by(x).shortConv(x, w, bias, mode, layout);
+    }
+
+    @Override
+    public Tensor ski(Tensor x, Tensor kr, Layout layout) {
+        return by(x).ski(x, kr, layout);
+    }
+
+    @Override
+    public Tensor causalSpectrum(Tensor re, int n) {
+        return by(re).causalSpectrum(re, n);
+    }
+
+    @Override
+    public Tensor rfft(Tensor x, int n) {
+        return by(x).rfft(x, n);
+    }
+
+    @Override
+    public Tensor irfft(Tensor x, int n) {
+        return by(x).irfft(x, n);
+    }
+
+    @Override
+    public Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
+        return by(a).gemm(a, b, transA, transB);
+    }
+
+    @Override
+    public Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return by(x).causalConvBackward(x, k, gy, layout);
+    }
+
+    @Override
+    public Grads toeplitzConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return by(x).toeplitzConvBackward(x, k, gy, layout);
+    }
+
+    @Override
+    public Grads shortConvBackward(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
+        return by(x).shortConvBackward(x, w, bias, mode, gy, layout);
+    }
+
+    @Override
+    public Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
+        return by(x).skiBackward(x, kr, gy, layout);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.longconv.ops;
+
+import dev.longconv.Layout;
+import dev.longconv.ShortConvMode;
+import dev.longconv.Tensor;
+
+/**
+ * One implementation of every op. The definitions are those of {@link dev.longconv.ops.Reference};
+ * results have the input's dtype and layout and are new tensors the caller owns (close them).
+ * Bad arguments throw {@link dev.longconv.LongConvException}.
+ */
+public interface Backend {
+    /** "scalar", "vector" or "cuda". */
+    String name();
+
+    Tensor causalConv(Tensor x, Tensor k, Layout layout);
+
+    /**
+     * A plan for {@code problem} holding kernel {@code k} (which must fit the problem): the backend's planner
+     * chooses the path and FFT size from the sizes and prepares the kernel once. This default has no prepared
+     * form (it keeps a reference to k, which must then stay open, and runs the op per apply); every backend of
+     * this library overrides it.
+     */
+    default ConvPlan plan(ConvProblem problem, Tensor k) {
+        problem.checkKernel(k);
+        return new PerCallConvPlan(this, problem, k);
+    }
+
+    /** causal-conv with kernel k ([D, Lk] or [Lk, D]) prepared once for inputs of length {@code length}. */
+    default ConvPlan causalConvPlan(Tensor k, int length, Layout layout) {
+        return plan(ConvProblem.of(ConvProblem.Kind.CAUSAL, k, length, layout), k);
+    }
+
+    /** toeplitz-conv with kernel k ([D, 2L-1] or [2L-1, D]) prepared once for inputs of length {@code length}. */
+    default ConvPlan toeplitzConvPlan(Tensor k, int length, Layout layout) {
+        return plan(ConvProblem.of(ConvProblem.Kind.TOEPLITZ, k, length, layout), k);
+    }
+
+    Tensor toeplitzConv(Tensor x, Tensor k, Layout layout);
+
+    /** {@code bias} may be null. */
+    Tensor shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout);
+
+    Tensor ski(Tensor x, Tensor kr, Layout layout);
+
+    Tensor causalSpectrum(Tensor re, int n);
+
+    Tensor rfft(Tensor x, int n);
+
+    Tensor irfft(Tensor x, int n);
+
+    Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB);
+
+    // Backward: vector-Jacobian products for an upstream gradient gy of y's shape. Kernel gradients are
+    // summed over the batch. The defaults are built from this backend's forward ops.
+
+    /** causal-conv: (dx, dk). */
+    default Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return Backward.causalConv(this::toeplitzConv, x, k, gy, layout);
+    }
+
+    /** toeplitz-conv: (dx, dk). */
+    default Grads toeplitzConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
+        return Backward.toeplitzConv(this::toeplitzConv, this::causalConv, x, k, gy, layout);
+    }
+
+    /** short-conv: (dx, dw, dbias); dbias is null when bias is. */
+    default Grads shortConvBackward(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
+        return Backward.shortConv(x, w, bias, mode, gy, layout);
+    }
+
+    /** ski: (dx, dkr). */
+    default Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
+        return Backward.ski(x, kr, gy, layout);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.longconv.ops.spi;
+
+import dev.longconv.DType;
+import dev.longconv.Device;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+
+import java.util.Arrays;
+
+/** Output checks and copies shared by plans. */
+public final class Plans {
+    private Plans() {}
+
+    /**
+     * x must be a live host tensor [B, D, L] (or [B, L, D]) of the planned channels, length and dtype; the
+     * message is built only on failure, so a warm plan call allocates nothing here.
+     */
+    public static void checkInput(String op, Tensor x, Layout layout, int channels, int length, DType dtype) {
+        if (x == null) throw new LongConvException(op, "x", expectedInput(layout, channels, length, dtype), "null");
+        if (!x.isAlive()) throw new LongConvException(op, "x", "a live tensor", "a closed one");
+        if (x.rank() != 3 || x.dtype() != dtype || !x.device().equals(Device.CPU)
+                || x.dim(layout == Layout.BDL ? 1 : 2) != channels || x.dim(layout == Layout.BDL ? 2 : 1) != length) {
+            throw new LongConvException(op, "x", expectedInput(layout, channels, length, dtype), x.toString());
+        }
+    }
+
+    private static String expectedInput(Layout layout, int channels, int length, DType dtype) {
+        String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
+        return names + " with D=" + channels + ", L=" + length + " (" + layout + ", as planned), dtype " + dtype;
+    }
+
+    /** y must be a live, writable CPU tensor of x's shape and dtype. */
+    public static void checkOutput(String op, Tensor x, Tensor y) {
+        if (y == null) throw new LongConvException(op, "y", expectedOutput(x), "null");
+        if (!y.isAlive()) throw new LongConvException(op, "y", "a live tensor", "a closed one");
+        if (y.dtype() != x.dtype() || !y.sameShape(x) || !y.device().equals(Device.CPU)
+                || y.storageSegment().isReadOnly()) {
+            throw new LongConvException(op, "y", expectedOutput(x), y.toString());
+        }
+    }
+
+    /** Built only on failure, so a warm plan call does not allocate the message. */
+    private static String expectedOutput(Tensor x) {
+        return "a writable cpu tensor " + x.dtype() + Arrays.toString(x.shape()) + " (x's shape and dtype)";
+    }
+
+    public static void copyInto(String op, Tensor r, Tensor y) {
+        checkOutput(op, r, y);
+        for (long i = 0, n = r.numel(); i < n; i++) y.setFlat(i, r.getFlat(i));
+    }
+}

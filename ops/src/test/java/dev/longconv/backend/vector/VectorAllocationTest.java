@@ -1,0 +1,43 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.simd.Simd;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A guard against the Vector API boxing regression: when a species stops being a compile-time constant
+ * (an instance field instead of a static final), C2 boxes every vector and a plan call allocates megabytes.
+ * After warm-up a compiled plan call allocates under 1 KB (JMH -prof gc); this test allows 64 KB per call
+ * so JIT timing on a loaded 2-core CI machine cannot make it flaky, and still catches boxing by far.
+ */
+class VectorAllocationTest {
+    @Test
+    void aWarmPlanCallAllocatesAlmostNothing() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
+                "thread allocation counters unsupported on this JVM");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        VectorBackend be = new VectorBackend();
+        int len = 2048, d = 16;
+        try (Tensor x = Tensor.random(DType.FLOAT32, 1, 1, d, len); Tensor k = Tensor.random(DType.FLOAT32, 2, d, len);
+                Tensor y = Tensor.zeros(DType.FLOAT32, 1, d, len)) {
+            ConvPlan plan = be.causalConvPlan(k, len, Layout.BDL);
+            long end = System.nanoTime() + 8_000_000_000L;
+            for (int i = 0; i < 3000 && System.nanoTime() < end; i++) plan.applyInto(x, y);
+            int calls = 50;
+            long before = mx.getTotalThreadAllocatedBytes();
+            for (int i = 0; i < calls; i++) plan.applyInto(x, y);
+            long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+            assertTrue(perCall < 64 * 1024, "a warm causal-conv plan call allocated " + perCall + " bytes (all threads); boxing?");
+            System.out.println("vector causal-conv plan call (D=16, L=2048, warm): " + perCall + " bytes allocated on the Java heap");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.backend.scalar.ScalarBackend;
+import dev.longconv.ops.Compare;
+import dev.longconv.ops.ConvPlan;
+import dev.longconv.simd.Simd;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** What the parity suite (BackendTest) does not cover: long sequences, plans shared across threads, plan misuse. */
+class VectorBackendTest {
+    static final long SEED = Long.getLong("longconv.test.seed", 31L);
+    static VectorBackend vector;
+
+    @BeforeAll
+    static void needsVectorApi() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        vector = new VectorBackend();
+    }
+
+    /** The float64 scalar backend on float64 copies: an O(L log L) oracle for lengths where the direct reference is too slow. */
+    static Tensor float64Oracle(Tensor x, Tensor k, boolean toeplitz, Layout layout) {
+        try (Tensor x64 = x.to(DType.FLOAT64); Tensor k64 = k.to(DType.FLOAT64)) {
+            ScalarBackend s = new ScalarBackend();
+            return toeplitz ? s.toeplitzConv(x64, k64, layout) : s.causalConv(x64, k64, layout);
+        }
+    }
+
+    @Test
+    void float32AccuracyHoldsAtLength65536() {
+        int len = 65536;
+        for (Layout layout : Layout.values()) {
+            for (boolean toeplitz : new boolean[] {false, true}) {
+                int taps = toeplitz ? 2 * len - 1 : len;
+                try (Tensor x = Tensor.random(DType.FLOAT32, SEED, layout.seqShape(1, 3, len));
+                     Tensor k = Tensor.random(DType.FLOAT32, SEED + 1, layout.kernelShape(3, taps));
+                     Tensor y = toeplitz ? vector.toeplitzConv(x, k, layout) : vector.causalConv(x, k, layout);
+                     Tensor ref = float64Oracle(x, k, toeplitz, layout)) {
+                    double err = Compare.relL2(y, ref);
+                    String what = (toeplitz ? "toeplitz-conv" : "causal-conv") + " L=" + len + " " + layout + " seed=" + SEED;
+                    System.out.printf("vector float32 %s: relative L2 error %.2e%n", what, err);
+                    assertTrue(err <= Compare.TOL_F32, what + ": relative L2 error " + err);
+                }
+            }
+        }
+    }
+
+    @Test
+    void sharedPlanGivesBitIdenticalResultsFromManyThreads() throws Exception {
+        int len = 3000, d = 11;
+        try (Tensor k = Tensor.random(DType.FLOAT32, SEED, d, len)) {
+            ConvPlan plan = vector.causalConvPlan(k, len, Layout.BDL);
+            List<Tensor> inputs = new ArrayList<>();
+            List<float[]> expected = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                Tensor x = Tensor.random(DType.FLOAT32, SEED + 10 + i, 2, d, len);
+                inputs.add(x);
+                try (Tensor y = plan.apply(x)) {
+                    expected.add(y.toFloatArray());
+                }
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> fs = new ArrayList<>();
+                for (int th = 0; th < 4; th++) {
+                    fs.add(pool.submit(() -> {
+                        for (int rep = 0; rep < 5; rep++) {
+                            for (int i = 0; i < inputs.size(); i++) {
+                                try (Tensor y = plan.apply(inputs.get(i))) {
+                                    assertArrayEquals(expected.get(i), y.toFloatArray(), "input " + i);
+                                }
+                            }
+                        }
+                    }));
+                }
+                for (Future<?> f : fs) f.get();
+            } finally {
+                pool.shutdownNow();
+                inputs.forEach(Tensor::close);
+            }
+        }
+    }
+
+    @Test
+    void planRejectsInputsAndOutputsItWasNotMadeFor() {
+        try (Tensor k = Tensor.random(DType.FLOAT32, SEED, 4, 100); Tensor x = Tensor.random(DType.FLOAT32, SEED, 1, 4, 99);
+             Tensor x64 = Tensor.random(DType.FLOAT64, SEED, 1, 4, 100); Tensor good = Tensor.random(DType.FLOAT32, SEED, 1, 4, 100);
+             Tensor badY = Tensor.zeros(DType.FLOAT32, 1, 4, 99)) {
+            ConvPlan plan = vector.causalConvPlan(k, 100, Layout.BDL);
+            var e = assertThrows(LongConvException.class, () -> plan.apply(x));
+            assertTrue(e.getMessage().contains("L=100") && e.getMessage().contains("[1, 4, 99]"), e.getMessage());
+            assertThrows(LongConvException.class, () -> plan.apply(x64));
+            e = assertThrows(LongConvException.class, () -> plan.applyInto(good, badY));
+            assertEquals("y", e.argument());
+            try (Tensor a = plan.apply(good); Tensor b = plan.apply(good)) {
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), "a plan is reusable");
+            }
+        }
+    }
+
+    @Test
+    void shortKernelsTakeTheDirectPathAndLongOnesTheFft() {
+        try (Tensor shortK = Tensor.random(DType.FLOAT32, SEED, 3, 4); Tensor longK = Tensor.random(DType.FLOAT32, SEED, 3, 4096);
+             Tensor tiny = Tensor.random(DType.FLOAT32, SEED, 3, 5)) {
+            VectorBackend vb = new VectorBackend();
+            assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.causalConvPlan(shortK, 4096, Layout.BDL).describe(), "4 taps: direct");
+            assertEquals(new ConvPlan.Description("vector", "fft", 8192), vb.causalConvPlan(longK, 4096, Layout.BDL).describe(), "4096 taps: FFT of 8192");
+            assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.toeplitzConvPlan(tiny, 3, Layout.BDL).describe(), "L=3: direct");
+        }
+    }
+}
