@@ -1,14 +1,18 @@
 package dev.longconv;
 
-/** Where a tensor's storage lives. Only {@link #CPU} holds data in this version; CUDA devices come with the cuda backend. */
+/**
+ * Where a tensor's storage lives: the host ({@link #CPU}) or a CUDA device, whose memory the longconv-cuda module
+ * allocates (see {@link DeviceMemory}).
+ */
 public record Device(Kind kind, int index) {
     public enum Kind { CPU, CUDA }
 
     public static final Device CPU = new Device(Kind.CPU, 0);
 
     public Device {
-        if (index < 0) throw new IllegalArgumentException("device index must be >= 0, got " + index);
-        if (kind == Kind.CPU && index != 0) throw new IllegalArgumentException("cpu device has index 0, got " + index);
+        if (kind == null) throw new LongConvException("device", "kind", "cpu or cuda", "null");
+        if (index < 0) throw new LongConvException("device", "index", "an index >= 0", String.valueOf(index));
+        if (kind == Kind.CPU && index != 0) throw new LongConvException("device", "index", "0 for the cpu", String.valueOf(index));
     }
 
     public static Device cuda(int index) {

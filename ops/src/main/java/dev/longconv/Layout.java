@@ -13,7 +13,7 @@ public enum Layout {
     /** Parses "bdl" or "bld" in any case. */
     public static Layout parse(String s) {
         for (Layout l : values()) if (l.name().equalsIgnoreCase(s)) return l;
-        throw new IllegalArgumentException("layout must be bdl or bld, got '" + s + "'");
+        throw new LongConvException("layout", "layout", "bdl or bld", "'" + s + "'");
     }
 
     /** Shape of a sequence tensor with these sizes in this layout. */

@@ -9,7 +9,7 @@ public enum ShortConvMode {
 
     public static ShortConvMode parse(String s) {
         for (ShortConvMode m : values()) if (m.name().equalsIgnoreCase(s)) return m;
-        throw new IllegalArgumentException("short-conv mode must be causal or same, got '" + s + "'");
+        throw new LongConvException("short-conv", "mode", "causal or same", "'" + s + "'");
     }
 
     @Override

@@ -170,8 +170,7 @@ public final class Tensor implements AutoCloseable {
     private static void checkLength(int length, Tensor t) {
         if (length != t.numel()) {
             t.close();
-            throw new IllegalArgumentException("data has " + length + " elements, shape " + Arrays.toString(t.shape)
-                    + " needs " + t.numel());
+            throw new LongConvException("tensor", "data", t.numel() + " elements for shape " + Arrays.toString(t.shape), length + " elements");
         }
     }
 
@@ -192,8 +191,8 @@ public final class Tensor implements AutoCloseable {
         long[] s = checkShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
         if (segment.byteSize() < bytes) {
-            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes is too small for "
-                    + dtype + Arrays.toString(s) + " (" + bytes + " bytes)");
+            throw new LongConvException("tensor", "segment", "at least " + bytes + " bytes for " + dtype + Arrays.toString(s),
+                    segment.byteSize() + " bytes");
         }
         return new Tensor(dtype, s, contiguousStrides(s), 0, new Host(segment, null), false);
     }
@@ -382,23 +381,22 @@ public final class Tensor implements AutoCloseable {
         long known = 1;
         for (int i = 0; i < s.length; i++) {
             if (s[i] == -1) {
-                if (infer >= 0) throw new IllegalArgumentException("reshape: only one dimension may be -1");
+                if (infer >= 0) throw new LongConvException("reshape", "shape", "at most one dimension -1", Arrays.toString(newShape));
                 infer = i;
             } else {
-                if (s[i] < 0) throw new IllegalArgumentException("reshape: negative dimension in " + Arrays.toString(newShape));
+                if (s[i] < 0) throw new LongConvException("reshape", "shape", "dimensions >= 0 (or one -1)", Arrays.toString(newShape));
                 known = Math.multiplyExact(known, s[i]);
             }
         }
         if (infer >= 0) {
             if (known == 0 || numel() % known != 0) {
-                throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(newShape)
-                        + " for " + numel() + " elements");
+                throw new LongConvException("reshape", "shape", "a shape whose -1 divides " + numel() + " elements", Arrays.toString(newShape));
             }
             s[infer] = numel() / known;
         }
         if (numel(s) != numel()) {
-            throw new IllegalArgumentException("reshape: shape " + Arrays.toString(shape) + " (" + numel()
-                    + " elements) cannot become " + Arrays.toString(newShape));
+            throw new LongConvException("reshape", "shape", "a shape of " + numel() + " elements (from " + Arrays.toString(shape) + ")",
+                    Arrays.toString(newShape));
         }
         if (!isContiguous()) {
             throw new IllegalStateException("reshape of a non-contiguous tensor " + this + " would need a copy; call contiguous() first");
@@ -580,7 +578,7 @@ public final class Tensor implements AutoCloseable {
         long[] s = shape.clone();
         long n = 1;
         for (long v : s) {
-            if (v < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            if (v < 0) throw new LongConvException("tensor", "shape", "dimensions >= 0", Arrays.toString(shape));
             n = Math.multiplyExact(n, v);
         }
         return s;

@@ -3,7 +3,10 @@ package dev.longconv;
 import dev.longconv.io.Npy;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +38,7 @@ class TensorTest {
         try (Tensor a = Tensor.random(DType.FLOAT64, 42, 3, 5); Tensor b = Tensor.random(DType.FLOAT64, 42, 3, 5);
              Tensor c = Tensor.random(DType.FLOAT64, 43, 3, 5)) {
             assertArrayEquals(a.toDoubleArray(), b.toDoubleArray());
-            assertFalse(java.util.Arrays.equals(a.toDoubleArray(), c.toDoubleArray()));
+            assertFalse(Arrays.equals(a.toDoubleArray(), c.toDoubleArray()));
             for (double v : a.toDoubleArray()) assertTrue(v >= -1 && v < 1);
         }
     }
@@ -94,10 +97,10 @@ class TensorTest {
     }
 
     @Test
-    void npyRoundTripOfAView(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+    void npyRoundTripOfAView(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
         try (Tensor t = Tensor.random(DType.FLOAT32, 5, 2, 3, 4)) {
             Tensor v = t.transpose(1, 2).slice(2, 1, 3);
-            java.nio.file.Path f = dir.resolve("v.npy");
+            Path f = dir.resolve("v.npy");
             Npy.save(v, f);
             try (Tensor r = Npy.load(f)) {
                 assertArrayEquals(v.shape(), r.shape());
@@ -108,9 +111,9 @@ class TensorTest {
     }
 
     @Test
-    void largeNpyTensorsAreReadOnlyMaps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
-        java.nio.file.Path f = dir.resolve("big.npy");
-        long n = dev.longconv.io.Npy.MAP_THRESHOLD / 8 + 1;
+    void largeNpyTensorsAreReadOnlyMaps(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path f = dir.resolve("big.npy");
+        long n = Npy.MAP_THRESHOLD / 8 + 1;
         try (Tensor t = Tensor.random(DType.FLOAT64, 3, n)) {
             Npy.save(t, f);
             try (Tensor m = Npy.load(f); Tensor c = m.copy()) {

@@ -2,6 +2,8 @@ package dev.longconv.bench;
 
 import org.jtransforms.fft.FloatFFT_1D;
 
+import java.util.Arrays;
+
 /** Benchmark anchor: the same FFT convolution per channel with JTransforms' FloatFFT_1D. Not part of the library. */
 final class JTransformsConv {
     private final FloatFFT_1D fft;
@@ -26,7 +28,7 @@ final class JTransformsConv {
     /** y[d] = causal conv of x[d] with kernel d, first len outputs. */
     void convolve(float[][] x, float[][] y) {
         for (int d = 0; d < x.length; d++) {
-            java.util.Arrays.fill(buf, 0f);
+            Arrays.fill(buf, 0f);
             System.arraycopy(x[d], 0, buf, 0, len);
             fft.realForward(buf);
             float[] k = kSpec[d];

@@ -3,6 +3,7 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.layers.Stu;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,7 +49,7 @@ public class StuBench {
     Stu stu;
     Tensor phi, x;
     Map<String, Tensor> params = new LinkedHashMap<>();
-    dev.longconv.ops.Backend be;
+    Backend be;
 
     @Setup(Level.Trial)
     public void setUp() {

@@ -3,6 +3,7 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.layers.Tno;
+import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,7 +48,7 @@ public class TnoBench {
     Tno tno;
     Tensor x;
     final Map<String, Tensor> state = new LinkedHashMap<>();
-    dev.longconv.ops.Backend be;
+    Backend be;
 
     @Setup(Level.Trial)
     public void setUp() {

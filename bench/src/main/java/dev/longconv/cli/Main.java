@@ -8,6 +8,7 @@ import picocli.CommandLine.ScopeType;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,16 +42,24 @@ public final class Main {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean verbose = parsed.matchedOption("--verbose") != null || hasVerbose(parsed);
-            boolean badInput = ex instanceof IllegalArgumentException || ex instanceof IOException
-                    || ex instanceof IllegalStateException || ex instanceof LongConvException;
+            boolean badInput = isBadInput(ex);
             String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
             cmd.getErr().println("longconv: " + (badInput ? "" : "internal error: " + ex.getClass().getName() + ": ")
-                    + msg.replace('\n', ' '));
+                    + msg.replace('\n', ' ') + (badInput || verbose ? "" : " (a bug in longconv: --verbose prints the stack trace)"));
             if (verbose) ex.printStackTrace(cmd.getErr());
             cmd.getErr().flush();
             return badInput ? EXIT_BAD_INPUT : 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The one error policy: bad input is a {@link LongConvException} (an op, argument, expected and actual value) or
+     * an I/O or file-format exception from reading and writing files; anything else is a bug, reported as internal
+     * (exit 1).
+     */
+    static boolean isBadInput(Throwable ex) {
+        return ex instanceof LongConvException || ex instanceof IOException || ex instanceof UncheckedIOException;
     }
 
     private static boolean hasVerbose(CommandLine.ParseResult p) {

@@ -1,5 +1,6 @@
 package dev.longconv.cli;
 
+import dev.longconv.ops.Backends;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
@@ -21,7 +22,7 @@ class DemoCommandTest {
         for (String op : new String[] {"causal-conv", "toeplitz-conv", "short-conv", "ski", "causal-spectrum", "rfft", "irfft", "gemm"}) {
             assertTrue(table.contains(op), op + " in\n" + table);
         }
-        dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
+        Backends.statuses().stream().filter(Backends.Status::available)
                 .forEach(s -> assertTrue(table.contains(" " + s.name() + " "), s.name() + " in\n" + table));
     }
 }

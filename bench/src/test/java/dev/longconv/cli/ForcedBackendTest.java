@@ -1,5 +1,7 @@
 package dev.longconv.cli;
 
+import dev.longconv.ops.Backends;
+import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -46,7 +48,7 @@ class ForcedBackendTest {
     void defaultChoiceLogsWhyFasterBackendsWereSkipped() throws Exception {
         Proc r = java(Main.class.getName(), "info");
         assertEquals(0, r.code, r.err);
-        String fastest = dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
+        String fastest = Backends.statuses().stream().filter(Backends.Status::available)
                 .findFirst().orElseThrow().name();
         assertTrue(r.err.contains("longconv backend: " + fastest + "; skipped cuda: "), r.err);
     }
@@ -70,7 +72,7 @@ class ForcedBackendTest {
 
     @Test
     void vectorWidthCanBeForcedNarrower() throws Exception {
-        assumeTrue(dev.longconv.simd.Simd.status().available(), "no usable Vector API here");
+        assumeTrue(Simd.status().available(), "no usable Vector API here");
         Proc r = java("-Dlongconv.vectorBits=128", Main.class.getName(), "info");
         assertEquals(0, r.code, r.err);
         assertTrue(r.out.contains("vector   available: 128 bits (forced by -Dlongconv.vectorBits"), r.out);

@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,12 +50,12 @@ class LayerCommandTest {
         Path out = dir.resolve(name + "_y.npy");
         for (String backend : new String[] {"scalar", "vector"}) {
             String[] base = {"run", layer, "--x", x.toString(), "--weights", w.toString(), "--out", out.toString(), "--backend", backend};
-            String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+            String[] args = Arrays.copyOf(base, base.length + extra.length);
             System.arraycopy(extra, 0, args, base.length, extra.length);
             Result r = run(args);
             assertEquals(0, r.code(), name + " on " + backend + ": " + r.err());
             try (Tensor y = Npy.load(out); Tensor e = Npy.load(expected)) {
-                assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(y.shape()), name + " shape");
+                assertEquals(Arrays.toString(e.shape()), Arrays.toString(y.shape()), name + " shape");
                 double num = 0, den = 0;
                 for (long i = 0; i < e.numel(); i++) {
                     double d = y.getFlat(i) - e.getFlat(i);

@@ -3,6 +3,7 @@ package dev.longconv.cli;
 import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.io.Npy;
+import dev.longconv.ops.Backends;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,8 +87,8 @@ class RunCommandTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        List<String> backends = dev.longconv.ops.Backends.statuses().stream().filter(dev.longconv.ops.Backends.Status::available)
-                .map(dev.longconv.ops.Backends.Status::name).toList();
+        List<String> backends = Backends.statuses().stream().filter(Backends.Status::available)
+                .map(Backends.Status::name).toList();
         for (String backend : backends) {
             for (OpCase c : ops()) {
                 for (DType dt : DType.values()) {

@@ -4,6 +4,7 @@ import dev.longconv.cuda.gen.cublas.cublas_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
@@ -45,8 +46,8 @@ public final class BlasHandle implements AutoCloseable {
     /** A handle issuing work on {@code stream} in {@code mode}. IllegalStateException without CUDA or cuBLAS. */
     public static BlasHandle create(CudaStream stream, MathMode mode) {
         Cuda.CUBLAS.require("BlasHandle.create");
-        java.util.Objects.requireNonNull(stream, "BlasHandle.create: stream must not be null");
-        java.util.Objects.requireNonNull(mode, "BlasHandle.create: mode must not be null");
+        Objects.requireNonNull(stream, "BlasHandle.create: stream must not be null");
+        Objects.requireNonNull(mode, "BlasHandle.create: mode must not be null");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ADDRESS);
             CudaException.checkCublas("cublasCreate_v2", cublas_h.cublasCreate_v2(p));

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -81,7 +82,7 @@ public final class FftPlanCache implements AutoCloseable {
      */
     public FftPlanCache(CudaStream stream) {
         Cuda.CUFFT.require("FftPlanCache");
-        this.stream = java.util.Objects.requireNonNull(stream, "FftPlanCache: stream must not be null");
+        this.stream = Objects.requireNonNull(stream, "FftPlanCache: stream must not be null");
     }
 
     /** The plan for {@code batch} transforms of length {@code n} on the current device, made on first request. */

@@ -1,6 +1,7 @@
 package dev.longconv.io;
 
 import dev.longconv.DType;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 
 import java.io.IOException;
@@ -286,14 +287,14 @@ public final class Npy {
         try {
             bytes = NpyArray.byteCount(s, dtype);
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("the byte size of " + dtype + Arrays.toString(s) + " overflows a long");
+            throw new LongConvException("npy", "shape", "a byte size that fits a long", dtype + Arrays.toString(s));
         }
         if (data.byteSize() != bytes) {
-            throw new IllegalArgumentException("data has " + data.byteSize() + " bytes, " + dtype + Arrays.toString(s) + " needs " + bytes);
+            throw new LongConvException("npy", "data", bytes + " bytes for " + dtype + Arrays.toString(s), data.byteSize() + " bytes");
         }
         ByteBuffer head = ByteBuffer.wrap(header(dtype, s));
         Path name = file.getFileName();
-        if (name == null) throw new IllegalArgumentException("not a file path: " + file);
+        if (name == null) throw new LongConvException("npy", "file", "a file path", String.valueOf(file));
         Path tmp = file.resolveSibling("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -321,7 +321,7 @@ public final class Safetensors implements AutoCloseable {
         });
         byte[] head = header(order, metadata);
         Path name = file.getFileName();
-        if (name == null) throw new IllegalArgumentException("not a file path: " + file);
+        if (name == null) throw new LongConvException("safetensors", "file", "a file path", String.valueOf(file));
         Path tmp = file.resolveSibling("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

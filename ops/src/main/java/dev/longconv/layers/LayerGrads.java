@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Map;
 public record LayerGrads(Tensor dx, Map<String, Tensor> dweights) implements AutoCloseable {
     public Tensor weight(String name) {
         Tensor t = dweights.get(name);
-        if (t == null) throw new IllegalArgumentException("no gradient for '" + name + "'; have " + dweights.keySet());
+        if (t == null) throw new LongConvException("layer-grads", "name", "one of " + dweights.keySet(), "'" + name + "'");
         return t;
     }
 

@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.DType;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
@@ -25,8 +26,8 @@ public final class Rpe {
     public record Config(int dim, int outdim, boolean residual, Activation act, boolean bias, int layers, NormType normType) {
         public Config {
             if (dim < 1 || outdim < 1 || layers < 0) {
-                throw new IllegalArgumentException("rpe: dim and outdim must be >= 1 and layers >= 0, got dim=" + dim
-                        + " outdim=" + outdim + " layers=" + layers);
+                throw new LongConvException("rpe", "config", "dim >= 1, outdim >= 1, layers >= 0",
+                        "dim=" + dim + " outdim=" + outdim + " layers=" + layers);
             }
         }
     }

@@ -8,6 +8,8 @@ import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.ops.spi.SkiGrid;
 
+import java.util.Arrays;
+
 /**
  * Vector-Jacobian products of the conv ops, built from a backend's own forward ops so that each
  * backend's fast paths carry over: the transpose of a Toeplitz product is a Toeplitz product with the
@@ -118,7 +120,7 @@ final class Backward {
             for (int c = 0; c < d; c++) {
                 xs.read(b, c, xr);
                 gs.read(b, c, g);
-                java.util.Arrays.fill(out, 0);
+                Arrays.fill(out, 0);
                 for (int t = 0; t < len; t++) {
                     db[c] += g[t];
                     int j0 = Math.max(0, shift - t), j1 = Math.min(width, len + shift - t);
@@ -154,9 +156,9 @@ final class Backward {
             for (int c = 0; c < d; c++) {
                 xs.read(b, c, xr);
                 gs.read(b, c, g);
-                java.util.Arrays.fill(u, 0);
-                java.util.Arrays.fill(gv, 0);
-                java.util.Arrays.fill(gu, 0);
+                Arrays.fill(u, 0);
+                Arrays.fill(gv, 0);
+                Arrays.fill(gu, 0);
                 for (int t = 0; t < len; t++) { // u = W^T x, gv = W^T gy
                     u[seg[t]] += (1 - frac[t]) * xr[t];
                     gv[seg[t]] += (1 - frac[t]) * g[t];

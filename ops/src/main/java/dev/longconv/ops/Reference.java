@@ -9,6 +9,8 @@ import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.ops.spi.SkiGrid;
 
+import java.util.Arrays;
+
 /**
  * The float64 reference of every op: plain loops written straight from the definitions, slow on
  * purpose (direct sums, direct DFTs). It is the oracle every backend is tested against, and public
@@ -177,13 +179,13 @@ public final class Reference {
         int m = Math.toIntExact(x.dim(-1)), bins = n / 2 + 1;
         long rows = x.numel() / m;
         long[] shape = x.shape();
-        long[] outShape = java.util.Arrays.copyOf(shape, shape.length + 1);
+        long[] outShape = Arrays.copyOf(shape, shape.length + 1);
         outShape[shape.length - 1] = bins;
         outShape[shape.length] = 2;
         Tensor out = Tensor.zeros(DType.FLOAT64, outShape);
         double[] row = new double[n];
         for (long r = 0; r < rows; r++) {
-            java.util.Arrays.fill(row, 0);
+            Arrays.fill(row, 0);
             for (int j = 0; j < Math.min(m, n); j++) row[j] = x.getFlat(r * m + j);
             double[] spec = directRfft(row, n);
             for (int f = 0; f < 2 * bins; f++) out.setFlat(r * 2 * bins + f, spec[f]);
@@ -197,12 +199,12 @@ public final class Reference {
         int m = Math.toIntExact(x.dim(-2)), bins = n / 2 + 1;
         long rows = x.numel() / (2L * m);
         long[] shape = x.shape();
-        long[] outShape = java.util.Arrays.copyOf(shape, shape.length - 1);
+        long[] outShape = Arrays.copyOf(shape, shape.length - 1);
         outShape[outShape.length - 1] = n;
         Tensor out = Tensor.zeros(DType.FLOAT64, outShape);
         double[] spec = new double[2 * bins];
         for (long r = 0; r < rows; r++) {
-            java.util.Arrays.fill(spec, 0);
+            Arrays.fill(spec, 0);
             for (int f = 0; f < Math.min(m, bins) * 2; f++) spec[f] = x.getFlat(r * 2 * m + f);
             double[] y = directIrfft(spec, bins, n);
             for (int t = 0; t < n; t++) out.setFlat(r * n + t, y[t]);
@@ -298,7 +300,7 @@ public final class Reference {
         });
         Tensor dbias = null;
         if (bias != null) {
-            dbias = Tensor.zeros(dev.longconv.DType.FLOAT64, s.channels());
+            dbias = Tensor.zeros(DType.FLOAT64, s.channels());
             for (int d = 0; d < s.channels(); d++) dbias.set(db[d], d);
         }
         return new Grads(dx, kernelTensor(dw, width, layout), dbias);

@@ -7,6 +7,8 @@ import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
 import dev.longconv.backend.vector.VectorBackend;
 import dev.longconv.simd.FftSizes;
+import dev.longconv.simd.Lanes;
+import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -14,6 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -37,7 +40,7 @@ class BackendTest {
     }
 
     static String label(Backend b) {
-        return b instanceof VectorBackend ? "vector" + dev.longconv.simd.Lanes.bits() : b.name();
+        return b instanceof VectorBackend ? "vector" + Lanes.bits() : b.name();
     }
 
     /**
@@ -46,7 +49,7 @@ class BackendTest {
      */
     static List<Backend> backends() {
         List<Backend> out = new ArrayList<>(List.of(new ScalarBackend()));
-        if (dev.longconv.simd.Simd.status().available()) out.add(new VectorBackend());
+        if (Simd.status().available()) out.add(new VectorBackend());
         // on a machine with a GPU the same cases run on it too (host tensors in, host tensors out);
         // CudaParityTest is the suite that always shows, as skipped where there is no GPU
         if (Backends.statuses().stream().anyMatch(s -> s.name().equals("cuda") && s.available())) out.add(Backends.get("cuda"));
@@ -180,7 +183,7 @@ class BackendTest {
     @AfterAll
     static void report() {
         System.out.println("worst relative L2 error per backend, op and dtype (seed " + SEED + "):");
-        WORST.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+        WORST.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> System.out.printf("  %-40s %.3e%n", e.getKey(), e.getValue()));
     }
 

@@ -1,5 +1,7 @@
 package dev.longconv.simd;
 
+import java.util.Arrays;
+
 /**
  * Chirp-z DFT for sizes with a prime factor the mixed-radix engine does not take: the DFT of size n
  * becomes a circular convolution of size m = 2^k >= 2n-1. Chirp angles use (k^2 mod 2n) in exact
@@ -55,7 +57,7 @@ final class Bluestein {
             scratch[so + 2 * k] = xr * cr - xi * ci;
             scratch[so + 2 * k + 1] = xr * ci + xi * cr;
         }
-        java.util.Arrays.fill(scratch, so + 2 * n, so + 2 * m, 0);
+        Arrays.fill(scratch, so + 2 * n, so + 2 * m, 0);
         inner.forward(scratch, so, scratch);
         // Pointwise product, conjugated so the forward engine computes the inverse: ifft(v) = conj(fft(conj(v))) / m.
         for (int k = 0; k < m; k++) {

@@ -5,6 +5,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * Float32 kernels on lane-interleaved buffers (element t of lane l at t * W + l, one channel per
  * lane), the layout {@link LaneFft} uses. Every loop is vector arithmetic across lanes.
@@ -119,7 +121,7 @@ public final class LaneKernels {
 
     /** u = W^T x per lane (r * W floats, overwritten). */
     public static void skiProject(float[] x, int len, int[] seg, float[] frac, int r, float[] u) {
-        java.util.Arrays.fill(u, 0, r * W, 0f);
+        Arrays.fill(u, 0, r * W, 0f);
         for (int t = 0; t < len; t++) {
             FloatVector xt = FloatVector.fromArray(SPECIES, x, t * W);
             int i = seg[t] * W;

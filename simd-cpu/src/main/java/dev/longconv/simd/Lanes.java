@@ -20,8 +20,4 @@ public final class Lanes {
     public static int bits() {
         return FLOAT.vectorBitSize();
     }
-
-    static FloatVector zero() {
-        return FloatVector.zero(FLOAT);
-    }
 }

@@ -1,5 +1,7 @@
 package dev.longconv.simd;
 
+import java.util.Arrays;
+
 /**
  * Stockham autosort complex FFT for sizes whose prime factors are at most {@link #MAX_RADIX}:
  * radix-4, 2, 3 and 5 butterflies written out, 7, 11 and 13 through a direct DFT of the radix
@@ -69,7 +71,7 @@ final class MixedRadix {
             }
         }
         if (n != 1) throw new IllegalArgumentException("size has a prime factor above " + MAX_RADIX);
-        return java.util.Arrays.copyOf(tmp, c);
+        return Arrays.copyOf(tmp, c);
     }
 
     /** Scratch doubles a transform needs: a second buffer of 2n, plus 4 * MAX_RADIX for generic butterflies. */

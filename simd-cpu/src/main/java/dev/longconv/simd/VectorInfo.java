@@ -1,5 +1,8 @@
 package dev.longconv.simd;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+
 import java.lang.management.ManagementFactory;
 
 /**
@@ -36,8 +39,8 @@ public record VectorInfo(boolean moduleReadable, int preferredBits, int floatLan
     /** Separate class so jdk.incubator.vector is only linked after the module check. */
     private static final class Species {
         static VectorInfo read(boolean fma) {
-            var f = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-            var d = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED;
+            var f = FloatVector.SPECIES_PREFERRED;
+            var d = DoubleVector.SPECIES_PREFERRED;
             return new VectorInfo(true, f.vectorBitSize(), f.length(), d.length(), fma);
         }
     }

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -136,8 +137,8 @@ class LaneFftTest {
             float[] y = x.clone();
             fft.convolve(y, 0, nonzero, kRe, kIm, y, 0, outCount, scratch);
             // Direct sums cost n per output: large sizes check a seeded sample of outputs (always the first and last).
-            int[] ts = outCount <= 512 ? java.util.stream.IntStream.range(0, outCount).toArray()
-                    : java.util.stream.IntStream.concat(java.util.stream.IntStream.of(0, outCount - 1), r.ints(254, 0, outCount)).toArray();
+            int[] ts = outCount <= 512 ? IntStream.range(0, outCount).toArray()
+                    : IntStream.concat(IntStream.of(0, outCount - 1), r.ints(254, 0, outCount)).toArray();
             for (int l = 0; l < (n > 20000 ? 2 : w); l++) {
                 double num = 0, den = 0;
                 for (int t : ts) {

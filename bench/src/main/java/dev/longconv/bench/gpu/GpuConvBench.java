@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.Device;
 import dev.longconv.DeviceMemory;
 import dev.longconv.Layout;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.backend.cuda.ConvPath;
 import dev.longconv.backend.cuda.CudaBackend;
@@ -15,6 +16,7 @@ import dev.longconv.ops.ConvPlan;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,7 +96,7 @@ public final class GpuConvBench {
                             Timing t;
                             try {
                                 t = time(cuda, k, xs, len, layout, path, warmup, reps);
-                            } catch (dev.longconv.LongConvException e) {
+                            } catch (LongConvException e) {
                                 String row = shape + "," + path.name().toLowerCase(Locale.ROOT) + ",skipped: " + e.getMessage();
                                 out.println(row);
                                 continue;
@@ -164,7 +166,7 @@ public final class GpuConvBench {
             var sb = hb.segment();
             double num = 0, den = 0;
             for (long i = 0, n = ha.numel(); i < n; i++) {
-                double x = sa.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i), r = sb.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+                double x = sa.getAtIndex(ValueLayout.JAVA_FLOAT, i), r = sb.getAtIndex(ValueLayout.JAVA_FLOAT, i);
                 num += (x - r) * (x - r);
                 den += r * r;
             }
@@ -184,7 +186,7 @@ public final class GpuConvBench {
         try (Tensor h = Tensor.zeros(DType.FLOAT32, block)) {
             var seg = h.segment();
             SplittableRandom r = new SplittableRandom(seed);
-            for (long i = 0; i < block; i++) seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (2 * r.nextDouble() - 1));
+            for (long i = 0; i < block; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (2 * r.nextDouble() - 1));
             DeviceMemory buf = t.deviceMemory();
             buf.copyFromHost(seg, 0);
             for (long done = block; done < n; ) {

@@ -1,5 +1,7 @@
 package dev.longconv.backend.cuda;
 
+import dev.longconv.LongConvException;
+
 /** FFT lengths cuFFT transforms with its fast radix kernels (2, 3, 5, 7), as the convolutions choose them. */
 final class CufftSizes {
     private CufftSizes() {}
@@ -9,7 +11,7 @@ final class CufftSizes {
         for (long n = Math.max(2, need + (need & 1)); n <= Integer.MAX_VALUE; n += 2) {
             if (smooth(n)) return (int) n;
         }
-        throw new IllegalArgumentException("FFT length for " + need + " points exceeds 2^31-1");
+        throw new LongConvException("cuda", "length", "an FFT of at most 2^31-1 points", need + " points");
     }
 
     static boolean smooth(long n) {

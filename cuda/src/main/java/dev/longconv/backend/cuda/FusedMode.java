@@ -1,5 +1,7 @@
 package dev.longconv.backend.cuda;
 
+import dev.longconv.LongConvException;
+
 import java.util.Locale;
 
 /**
@@ -25,7 +27,7 @@ public enum FusedMode {
             case "auto" -> AUTO;
             case "on" -> ON;
             case "off" -> OFF;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + ": expected auto, on or off, got '" + value + "'");
+            default -> throw new LongConvException("configuration", "-D" + PROPERTY, "auto, on or off", "'" + value + "'");
         };
     }
 }

@@ -7,6 +7,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.cuda.KernelLibrary;
 import dev.longconv.cuda.Kernels;
+import dev.longconv.cuda.gen.kernels.kernels_h;
 import dev.longconv.ops.Compare;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
@@ -227,7 +228,7 @@ class CudaFusedConvTest extends CudaTestGpu {
         }
         assertFalse(Kernels.fusedConvSupported(2L * Kernels.FUSED_MAX_N, Kernels.BDL));
         assertFalse(Kernels.fusedConvSupported(1024, 2), "layout 2 does not exist");
-        assertEquals(dev.longconv.cuda.gen.kernels.kernels_h.LONGCONV_FUSED_MAX_N(), Kernels.FUSED_MAX_N, "Java's copy of the header's limit");
+        assertEquals(kernels_h.LONGCONV_FUSED_MAX_N(), Kernels.FUSED_MAX_N, "Java's copy of the header's limit");
         var e = assertThrows(LongConvException.class,
                 () -> CudaPathChooser.requireFusedSize(Check.CAUSAL_CONV, 16385, 8192, 8194, Layout.BLD));
         assertEquals(Check.CAUSAL_CONV, e.op());

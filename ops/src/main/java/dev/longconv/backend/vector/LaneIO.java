@@ -1,5 +1,6 @@
 package dev.longconv.backend.vector;
 
+import dev.longconv.Tensor;
 import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.simd.LaneKernels;
@@ -96,7 +97,7 @@ final class LaneIO {
     }
 
     /** One value per channel (a bias [D]) for channels d0 .. d0+W into buf[l]. */
-    static void gatherVector(dev.longconv.Tensor v, int d0, float[] buf) {
+    static void gatherVector(Tensor v, int d0, float[] buf) {
         Arrays.fill(buf, 0, W, 0f);
         int lanes = (int) Math.min(W, v.dim(0) - d0);
         for (int l = 0; l < lanes; l++) buf[l] = (float) v.get(d0 + l);

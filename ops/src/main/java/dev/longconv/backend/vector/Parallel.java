@@ -1,5 +1,7 @@
 package dev.longconv.backend.vector;
 
+import dev.longconv.LongConvException;
+
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +23,7 @@ final class Parallel {
         try {
             return Math.max(1, Integer.parseInt(p.strip()));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + p + " is not a positive integer");
+            throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, "a positive integer", "'" + p + "'");
         }
     }
 

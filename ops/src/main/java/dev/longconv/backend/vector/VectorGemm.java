@@ -7,6 +7,9 @@ import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Float32 C = op(A) op(B) with FMA: op(A) and op(B) are packed row-major once (which also resolves
  * the transposes), then 4-row by 2-vector register tiles accumulate over K, rows split across the
@@ -47,7 +50,7 @@ final class VectorGemm {
             }
         });
         Tensor out = Tensor.zeros(DType.FLOAT32, m, n);
-        java.lang.foreign.MemorySegment.copy(c, 0, out.segment(), (java.lang.foreign.ValueLayout.OfFloat) DType.FLOAT32.layout(), 0, c.length);
+        MemorySegment.copy(c, 0, out.segment(), (ValueLayout.OfFloat) DType.FLOAT32.layout(), 0, c.length);
         return out;
     }
 

@@ -14,7 +14,7 @@ final class VectorPlanner {
 
     /**
      * Direct when L * taps <= C * N log2 N. C is measured, not derived: ConvPathBench (B=1, D=64, float32, one
-     * thread) forces both paths and C sits where they cross (README, "Direct or FFT"). The flop count alone (C of
+     * thread) forces both paths, and C sits where they cross (README, Benchmarks, the ConvPathBench tables). The flop count alone (C of
      * about 2.6) switches to the FFT too early.
      */
     static final double DIRECT_COST_RATIO = 4.5;

@@ -7,6 +7,7 @@ import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Argument validation shared by the reference and every backend, so that all of them reject the same
@@ -41,7 +42,7 @@ public final class Check {
     private static final ScopedValue<Boolean> DEVICES = ScopedValue.newInstance();
 
     /** Runs {@code check} accepting tensors on any one device (for the cuda backend). */
-    public static <T> T onDevices(java.util.function.Supplier<T> check) {
+    public static <T> T onDevices(Supplier<T> check) {
         return ScopedValue.where(DEVICES, Boolean.TRUE).call(check::get);
     }
 
