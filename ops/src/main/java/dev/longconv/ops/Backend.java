@@ -1,8 +1,10 @@
 package dev.longconv.ops;
 
 import dev.longconv.Layout;
+import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.Check;
 
 /**
  * One implementation of every op. The definitions are those of {@link dev.longconv.ops.Reference};
@@ -34,6 +36,14 @@ public interface Backend {
     /** toeplitz-conv with kernel k ([D, 2L-1] or [2L-1, D]) prepared once for inputs of length {@code length}. */
     default ConvPlan toeplitzConvPlan(Tensor k, int length, Layout layout) {
         return plan(ConvProblem.of(ConvProblem.Kind.TOEPLITZ, k, length, layout), k);
+    }
+
+    /**
+     * A causal stream of kernel k ([D, Lk] or [Lk, D]) for batches of {@code batch} rows: causal-conv over a sequence
+     * that arrives step by step (see {@link CausalStream}). Backends without streams throw a LongConvException.
+     */
+    default CausalStream causalStream(Tensor k, int batch, Layout layout) {
+        throw new LongConvException(Check.CAUSAL_CONV, "backend", "a backend with causal streams (scalar, vector)", name());
     }
 
     Tensor toeplitzConv(Tensor x, Tensor k, Layout layout);

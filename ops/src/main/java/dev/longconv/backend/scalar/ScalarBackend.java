@@ -4,12 +4,15 @@ import dev.longconv.Layout;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
+import dev.longconv.ops.CausalStream;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.ops.spi.SkiGrid;
+import dev.longconv.ops.spi.StreamBase;
+import dev.longconv.ops.spi.StreamSchedule;
 import dev.longconv.simd.RealFft;
 
 import java.util.Arrays;
@@ -36,6 +39,13 @@ public final class ScalarBackend implements Backend {
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);
         return ScalarConvPlan.of(ConvProblem.toeplitz(s.channels(), s.length(), layout, x.dtype()), k).apply(x);
+    }
+
+    /** float64 arithmetic on the partitioned schedule ({@link ScalarCausalStream}). */
+    @Override
+    public CausalStream causalStream(Tensor k, int batch, Layout layout) {
+        Check.KernelDims kd = StreamBase.checkKernel(k, batch, layout);
+        return new ScalarCausalStream(k, batch, layout, k.dtype(), StreamSchedule.of(kd.taps(), ScalarCausalStream.HEAD, ScalarCausalStream.HEAD));
     }
 
     @Override

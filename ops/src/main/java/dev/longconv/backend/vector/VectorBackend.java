@@ -7,9 +7,13 @@ import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
 import dev.longconv.ops.Backend;
+import dev.longconv.ops.CausalStream;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.Grads;
+import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.StreamBase;
+import dev.longconv.ops.spi.StreamSchedule;
 
 /**
  * The Vector API backend. Float32 runs vector kernels, W channels at a time (one per lane), on the shared
@@ -60,6 +64,14 @@ public final class VectorBackend implements Backend {
         if (problem.dtype() != DType.FLOAT32) throw new LongConvException(problem.op(), "dtype", "float32 (forced paths are the lane kernels')", problem.dtype().toString());
         problem.checkKernel(k);
         return VectorPlanner.plan(problem, k, path);
+    }
+
+    /** float32 on lanes ({@link LaneCausalStream}); float64 on the scalar backend. */
+    @Override
+    public CausalStream causalStream(Tensor k, int batch, Layout layout) {
+        if (k != null && k.dtype() == DType.FLOAT64) return float64.causalStream(k, batch, layout);
+        Check.KernelDims kd = StreamBase.checkKernel(k, batch, layout);
+        return new LaneCausalStream(k, batch, layout, StreamSchedule.of(kd.taps(), LaneCausalStream.HEAD, LaneCausalStream.DIRECT_MAX));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.longconv.backend.vector;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.ops.CausalStream;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,38 @@ class VectorAllocationTest {
             long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
             assertTrue(perCall < 64 * 1024, "a warm causal-conv plan call allocated " + perCall + " bytes (all threads); boxing?");
             System.out.println("vector causal-conv plan call (D=16, L=2048, warm): " + perCall + " bytes allocated on the Java heap");
+        }
+    }
+
+    /**
+     * A warm stream step allocates nothing on the Java heap: it runs on the caller's thread (the pool only takes the
+     * rare steps where a large segment fires) with every buffer made when the stream was. Averaged over many steps,
+     * so that the pool dispatch of those rare steps (a few hundred bytes) and JIT timing cannot make it flaky.
+     */
+    @Test
+    void aWarmStreamStepAllocatesNothing() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
+                "thread allocation counters unsupported on this JVM");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (int lk : new int[] {100, 3000}) {
+            int d = 40;
+            try (Tensor k = Tensor.random(DType.FLOAT32, 3, d, lk); Tensor x = Tensor.random(DType.FLOAT32, 4, 2, d);
+                 Tensor y = Tensor.zeros(DType.FLOAT32, 2, d); Tensor pre = Tensor.random(DType.FLOAT32, 5, 2, d);
+                 Tensor skip = Tensor.random(DType.FLOAT32, 6, d); CausalStream s = new VectorBackend().causalStream(k, 2, Layout.BDL)) {
+                long end = System.nanoTime() + 8_000_000_000L;
+                for (int i = 0; i < 30000 && System.nanoTime() < end; i++) {
+                    s.stepInto(x, y);
+                    s.stepGatedInto(x, pre, null, skip, y);
+                }
+                int steps = 4096;
+                long before = mx.getThreadAllocatedBytes(Thread.currentThread().threadId());
+                for (int i = 0; i < steps; i++) s.stepGatedInto(x, pre, null, skip, y);
+                long perStep = (mx.getThreadAllocatedBytes(Thread.currentThread().threadId()) - before) / steps;
+                System.out.println("vector stream step (B=2, D=40, Lk=" + lk + ", " + s.describe() + ", warm): " + perStep
+                        + " bytes allocated per step on the Java heap");
+                assertTrue(perStep < 16, "a warm stream step allocated " + perStep + " bytes (Lk=" + lk + ")");
+            }
         }
     }
 }
