@@ -26,16 +26,16 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
     private static final int W = Lanes.W;
 
     /**
-     * Lags summed directly every step once the kernel is split into segments. StreamBench (D = 256) measures the
-     * per-step cost against the head: a head of 64 lags costs about what the smallest segments save, and the FFT
-     * segments below it cost more than their direct sums.
+     * Lags summed directly every step once the kernel is split into segments: segments below the head would cost more
+     * in FFT setup than their direct sums (StreamBench, D = 256, compares the schemes).
      */
     static final int HEAD = 64;
     /**
-     * Kernels up to this many taps stream as a plain ring buffer: StreamBench found the direct sum faster than the
-     * partitioned schedule there (its per-step work is one FMA per tap and lane, with no FFT setup).
+     * Kernels up to this many taps stream as a plain ring buffer. StreamBench (D = 256, vector backend, scheme direct
+     * against partitioned) puts the crossover of the mean step time between 128 and 256 taps; the ring buffer also
+     * has the flatter tail (no segment ever fires), so it keeps the taps up to 128.
      */
-    static final int DIRECT_MAX = 256;
+    static final int DIRECT_MAX = 128;
     /** A push of this many steps or more runs as one bulk pass. */
     static final int BULK_MIN = 16;
 

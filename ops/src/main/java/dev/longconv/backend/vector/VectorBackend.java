@@ -66,12 +66,33 @@ public final class VectorBackend implements Backend {
         return VectorPlanner.plan(problem, k, path);
     }
 
+    /** How a float32 stream runs: by the measured rule, or forced (StreamBench compares the schemes with it). */
+    public enum StreamScheme {
+        /** A ring buffer up to {@code LaneCausalStream.DIRECT_MAX} taps, partitioned above. */
+        AUTO,
+        /** A plain ring buffer: O(Lk) per step. */
+        DIRECT,
+        /** Direct head and FFT segments whatever Lk. */
+        PARTITIONED
+    }
+
     /** float32 on lanes ({@link LaneCausalStream}); float64 on the scalar backend. */
     @Override
     public CausalStream causalStream(Tensor k, int batch, Layout layout) {
         if (k != null && k.dtype() == DType.FLOAT64) return float64.causalStream(k, batch, layout);
+        return causalStream(k, batch, layout, StreamScheme.AUTO);
+    }
+
+    /** A float32 stream on a forced scheme. */
+    public CausalStream causalStream(Tensor k, int batch, Layout layout, StreamScheme scheme) {
         Check.KernelDims kd = StreamBase.checkKernel(k, batch, layout);
-        return new LaneCausalStream(k, batch, layout, StreamSchedule.of(kd.taps(), LaneCausalStream.HEAD, LaneCausalStream.DIRECT_MAX));
+        if (k.dtype() != DType.FLOAT32) throw new LongConvException(StreamBase.OP, "k", "dtype float32 (the lane streams)", k.dtype().toString());
+        int directMax = switch (scheme) {
+            case AUTO -> LaneCausalStream.DIRECT_MAX;
+            case DIRECT -> Integer.MAX_VALUE;
+            case PARTITIONED -> 0;
+        };
+        return new LaneCausalStream(k, batch, layout, StreamSchedule.of(kd.taps(), LaneCausalStream.HEAD, directMax));
     }
 
     @Override
