@@ -17,7 +17,7 @@ import java.util.Optional;
 /** The {@code longconv} command-line tool. */
 @Command(name = "longconv", mixinStandardHelpOptions = true, version = "longconv 0.1.0",
         description = "Long-convolution kernels (STU, TNN) on the JVM: inspect the machine, run ops on .npy files, demo every op.",
-        subcommands = {InfoCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class})
+        subcommands = {InfoCommand.class, RunCommand.class, StreamCommand.class, DemoCommand.class, BenchCommand.class})
 public final class Main {
     /** Exit code for bad input (files, shapes, dtypes, arguments). */
     public static final int EXIT_BAD_INPUT = 2;

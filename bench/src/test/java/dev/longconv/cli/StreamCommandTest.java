@@ -1,0 +1,61 @@
+package dev.longconv.cli;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.Tensor;
+import dev.longconv.io.Npy;
+import dev.longconv.ops.Reference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code longconv stream causal-conv}: the streamed outputs equal the one-shot reference; bad arguments are one line, exit 2. */
+class StreamCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void streamedOutputsEqualTheReferenceAndTheCheckPasses() throws IOException {
+        Path x = dir.resolve("x.npy"), k = dir.resolve("k.npy");
+        try (Tensor xt = Tensor.random(DType.FLOAT32, 1, 2, 5, 401); Tensor kt = Tensor.random(DType.FLOAT32, 2, 5, 173)) {
+            Npy.save(xt, x);
+            Npy.save(kt, k);
+            for (String[] split : new String[][] {{"--prefill", "0"}, {"--prefill", "173", "--chunk", "29"}, {"--prefill", "400"}}) {
+                Path out = dir.resolve("y.npy");
+                RunCommandTest.Result r = RunCommandTest.run(concat(new String[] {"stream", "causal-conv", "--x", x.toString(), "--k", k.toString(),
+                        "--out", out.toString(), "--check"}, split));
+                assertEquals(0, r.code(), r.err());
+                assertTrue(r.out().contains("tokens/s") && r.out().contains("check: relative L2"), r.out());
+                try (Tensor y = Npy.load(out); Tensor ref = Reference.causalConv(xt, kt, Layout.BDL)) {
+                    assertTrue(StreamCommand.relL2(y, ref) < 1e-5, String.join(" ", split));
+                }
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreOneLine() throws IOException {
+        Path x = dir.resolve("x.npy"), k = dir.resolve("k.npy");
+        try (Tensor xt = Tensor.random(DType.FLOAT32, 1, 1, 3, 20); Tensor kt = Tensor.random(DType.FLOAT32, 2, 3, 4)) {
+            Npy.save(xt, x);
+            Npy.save(kt, k);
+        }
+        RunCommandTest.Result r = RunCommandTest.run("stream", "causal-conv", "--x", x.toString(), "--k", k.toString(), "--out",
+                dir.resolve("y.npy").toString(), "--prefill", "21");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("--prefill") && r.err().contains("L=20"), r.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = new String[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
