@@ -82,7 +82,7 @@ final class LaneBackend implements Backend {
             LaneIO.gather(in, b, bl * W, buf[0], len);
             LaneKernels.shortConv(buf[0], len, packed[bl], width, shift, biases[bl], buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * W);
-        }, len);
+        }, len, 2.0 * len * width);
     }
 
     /**
@@ -197,7 +197,7 @@ final class LaneBackend implements Backend {
             LaneIO.gather(in, b, bl * W, buf[0], len);
             LaneKernels.ski(buf[0], len, grid.seg(), frac, packed[bl], r, buf[2], buf[3], buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * W);
-        }, span);
+        }, span, 8.0 * len + 2.0 * r * r);
     }
 
     /**
@@ -227,7 +227,7 @@ final class LaneBackend implements Backend {
             fft.convolve(buf[2], 0, r, kRe[bl], kIm[bl], buf[2], 0, taps, buf[3]);
             LaneKernels.skiExpand(buf[2], (r - 1) * W, len, grid.seg(), frac, buf[1]);
             LaneIO.scatter(buf[1], 0, out, b, bl * W);
-        }, span);
+        }, span, 8.0 * len + 5.0 * n * (Math.log(n) / Math.log(2)));
     }
 
     @Override
@@ -353,13 +353,16 @@ final class LaneBackend implements Backend {
         return b;
     }
 
-    /** Runs op on every (batch row, channel block) with four lane buffers of {@code span} elements. */
-    private Tensor perBlock(Tensor x, Layout layout, Check.SeqDims s, BlockOp op, int span) {
+    /**
+     * Runs op on every (batch row, channel block) with four lane buffers of {@code span} elements; {@code flopsPerLane}
+     * estimates one task's work per lane (for the choice between the pool and the caller's thread).
+     */
+    private Tensor perBlock(Tensor x, Layout layout, Check.SeqDims s, BlockOp op, int span, double flopsPerLane) {
         Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
         try {
             Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
             int blocks = (s.channels() + W - 1) / W;
-            Parallel.forEach(s.batch() * blocks, task -> op.run(in, out, task / blocks, task % blocks, buffers(span * W)));
+            Parallel.forEach(s.batch() * blocks, flopsPerLane * W, task -> op.run(in, out, task / blocks, task % blocks, buffers(span * W)));
             return y;
         } catch (RuntimeException | Error e) {
             y.close();

@@ -28,9 +28,13 @@ final class LaneDirectPlan extends LanePlan {
     }
 
     @Override
-    float[][] newScratch() {
-        int span = (first + length) * Lanes.W;
-        return new float[][] {new float[span], new float[span]};
+    int scratchFloats(int buffer) {
+        return (first + length) * Lanes.W;
+    }
+
+    @Override
+    double flopsPerTask() {
+        return 2.0 * (first + length) * taps * Lanes.W;
     }
 
     @Override

@@ -34,8 +34,15 @@ final class LaneFftPlan extends LanePlan {
     }
 
     @Override
-    float[][] newScratch() {
-        return new float[][] {new float[(first + length) * Lanes.W], new float[fft.scratchFloats()]};
+    int scratchFloats(int buffer) {
+        return buffer == 0 ? (first + length) * Lanes.W : fft.scratchFloats();
+    }
+
+    /** A forward and an inverse real FFT (about 5 n log2 n flops together per lane) and the spectrum product. */
+    @Override
+    double flopsPerTask() {
+        int n = fft.size();
+        return (5.0 * n * (Math.log(n) / Math.log(2)) + 6.0 * n) * Lanes.W;
     }
 
     /** Only the L inputs are gathered: convolve reads the padding as zeros without it being written. */

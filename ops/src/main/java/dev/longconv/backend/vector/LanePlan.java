@@ -21,10 +21,12 @@ import dev.longconv.simd.Lanes;
 abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneFftPlan {
     final ConvProblem problem;
     final int channels, length, taps, first;
-    /** Per thread: the path's buffers (its {@link #newScratch()}). */
-    private final ThreadLocal<float[][]> scratch;
-    /** Per thread, for the gated form: x lanes (for skip), a gate's lanes, skip lanes. */
-    private final ThreadLocal<float[][]> gateScratch;
+    /**
+     * Per thread, shared by every plan and grown to the largest seen: the path's two buffers, then for the gated form
+     * x lanes (for skip), a gate's lanes and skip lanes. Shared so that a plan made per op call allocates no scratch;
+     * a thread runs one plan's task at a time.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
 
     LanePlan(ConvProblem problem) {
         this.problem = problem;
@@ -32,13 +34,29 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         this.length = problem.length();
         this.taps = problem.effectiveTaps();
         this.first = problem.firstOutput();
-        int w = Lanes.W;
-        this.scratch = ThreadLocal.withInitial(this::newScratch);
-        this.gateScratch = ThreadLocal.withInitial(() -> new float[][] {new float[length * w], new float[length * w], new float[w]});
     }
 
-    /** This path's per-thread buffers; buffer 0 receives the gathered input. */
-    abstract float[][] newScratch();
+    /** Floats of this path's two buffers; buffer 0 receives the gathered input. */
+    abstract int scratchFloats(int buffer);
+
+    /** This thread's buffers, grown for this plan: [0] and [1] the path's, [2..4] the gated form's. */
+    private float[][] scratch() {
+        float[][] s = SCRATCH.get();
+        int w = Lanes.W;
+        grow(s, 0, scratchFloats(0));
+        grow(s, 1, scratchFloats(1));
+        grow(s, 2, length * w);
+        grow(s, 3, length * w);
+        grow(s, 4, w);
+        return s;
+    }
+
+    private static void grow(float[][] s, int i, int floats) {
+        if (s[i].length < floats) s[i] = new float[floats];
+    }
+
+    /** Estimated flops of one (batch row, channel block) task, for the choice between the pool and the caller's thread. */
+    abstract double flopsPerTask();
 
     /** How many time steps of input to gather into buffer 0 (the rest of it reads as zeros). */
     abstract int gatherCount();
@@ -65,11 +83,11 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         Plans.checkOutput(op, x, y);
         Seq in = Seq.of(x, problem.layout()), out = Seq.of(y, problem.layout());
         int blocks = blocks();
-        Parallel.forEach(in.batch() * blocks, task -> run(in, out, task / blocks, task % blocks));
+        Parallel.forEach(in.batch() * blocks, flopsPerTask(), task -> run(in, out, task / blocks, task % blocks));
     }
 
     private void run(Seq in, Seq out, int b, int block) {
-        float[][] s = scratch.get();
+        float[][] s = scratch();
         int d0 = block * Lanes.W;
         LaneIO.gather(in, b, d0, s[0], gatherCount());
         LaneIO.scatter(convolve(s, block), first, out, b, d0);
@@ -86,13 +104,13 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
         Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
         int blocks = blocks();
-        Parallel.forEach(in.batch() * blocks, task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
+        Parallel.forEach(in.batch() * blocks, flopsPerTask(), task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
     }
 
     private void runGated(Seq in, Seq out, Seq pre, Seq post, Tensor skip, int b, int block) {
-        float[][] s = scratch.get(), g = gateScratch.get();
+        float[][] s = scratch();
         int d0 = block * Lanes.W, n = length * Lanes.W;
-        float[] xl = g[0], gl = g[1], sk = g[2];
+        float[] xl = s[2], gl = s[3], sk = s[4];
         LaneIO.gather(in, b, d0, s[0], gatherCount());
         System.arraycopy(s[0], 0, xl, 0, n);
         if (pre != null) {
