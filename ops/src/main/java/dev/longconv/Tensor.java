@@ -3,17 +3,21 @@ package dev.longconv;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An n-dimensional array of {@link DType} elements in off-heap memory.
  *
  * <p>Ownership: every tensor made by a factory without an {@link Arena} argument owns its storage
- * and frees it on {@link #close()}. Views ({@link #reshape}, {@link #transpose}, {@link #slice},
+ * and releases it on {@link #close()} (large tensors' memory is freed at once, small ones' by the collector soon
+ * after: see {@link #zeros(DType, long...)}). Views ({@link #reshape}, {@link #transpose}, {@link #slice},
  * {@link #contiguous()} of an already contiguous tensor) share the storage and do not own it:
  * closing a view does nothing, and a view of a closed tensor throws {@link IllegalStateException}.
  * Factories that take an Arena allocate in it; the arena's owner frees the memory.
@@ -44,8 +48,15 @@ public final class Tensor implements AutoCloseable {
         boolean alive();
     }
 
-    /** Host memory and the arena that frees it (null when someone else's arena owns it). */
-    private record Host(MemorySegment segment, Arena arena) implements Storage {
+    /**
+     * Host memory and the arena that frees it (null when someone else's arena owns it, or when the garbage collector
+     * frees it: see {@link #zeros(DType, long...)}). {@code closed} is set once by close().
+     */
+    private record Host(MemorySegment segment, Arena arena, AtomicBoolean closed) implements Storage {
+        Host(MemorySegment segment, Arena arena) {
+            this(segment, arena, new AtomicBoolean());
+        }
+
         @Override
         public Device device() {
             return Device.CPU;
@@ -53,7 +64,7 @@ public final class Tensor implements AutoCloseable {
 
         @Override
         public boolean alive() {
-            return segment.scope().isAlive();
+            return !closed.get() && segment.scope().isAlive();
         }
     }
 
@@ -81,11 +92,40 @@ public final class Tensor implements AutoCloseable {
 
     // ---------------------------------------------------------------- factories
 
-    /** A new zero-filled tensor that owns its memory. */
+    /**
+     * Tensors of at most this many bytes get memory that the garbage collector frees ({@link Arena#ofAuto()}), and
+     * close() only marks them closed: closing a shared arena costs a handshake with every thread (tens of
+     * microseconds, OpsBench's small shapes), far more than a small op's arithmetic, while an automatic arena costs
+     * an allocation and a cleaner. Larger tensors get a shared arena that close() frees at once.
+     */
+    static final long SMALL_BYTES = 1 << 18;
+    /**
+     * At most this many bytes of small tensors wait for the collector at a time (live, or closed and not yet
+     * collected); past it new small tensors get shared arenas too, so native memory stays bounded whatever the
+     * collector does.
+     */
+    static final long SMALL_BUDGET = 1L << 28;
+    private static final AtomicLong SMALL_OUTSTANDING = new AtomicLong();
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /**
+     * A new zero-filled tensor that owns its memory. Close it when done: a large tensor's memory is freed then; a
+     * small one's (up to 256 KiB) when the collector finds it unreachable after close (at most 256 MiB of such
+     * memory waits at any time). Either way a closed tensor throws on use.
+     */
     public static Tensor zeros(DType dtype, long... shape) {
+        long[] s = checkShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        if (bytes <= SMALL_BYTES && SMALL_OUTSTANDING.addAndGet(bytes) <= SMALL_BUDGET) {
+            MemorySegment seg = Arena.ofAuto().allocate(Math.max(bytes, 1), ALIGNMENT);
+            Host host = new Host(seg, null);
+            CLEANER.register(host, () -> SMALL_OUTSTANDING.addAndGet(-bytes));
+            return new Tensor(dtype, s, contiguousStrides(s), 0, host, true);
+        }
+        if (bytes <= SMALL_BYTES) SMALL_OUTSTANDING.addAndGet(-bytes);
         Arena arena = Arena.ofShared();
         try {
-            return allocate(arena, true, dtype, shape);
+            return allocate(arena, true, dtype, s);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -252,7 +292,7 @@ public final class Tensor implements AutoCloseable {
         return numel(shape);
     }
 
-    /** True when this tensor owns its storage (closing it frees the memory). */
+    /** True when this tensor owns its storage (closing it releases the memory). */
     public boolean isOwner() {
         return owner;
     }
@@ -527,14 +567,14 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Frees the storage if this tensor owns it; a no-op for views and arena-allocated tensors. Idempotent. */
+    /** Releases the storage if this tensor owns it; a no-op for views and arena-allocated tensors. Idempotent and safe from several threads. */
     @Override
     public void close() {
         if (!owner) return;
         switch (storage) {
             case OnDevice d -> d.memory().close();
             case Host h -> {
-                if (h.arena() != null && h.segment().scope().isAlive()) h.arena().close();
+                if (h.closed().compareAndSet(false, true) && h.arena() != null) h.arena().close();
             }
         }
     }
