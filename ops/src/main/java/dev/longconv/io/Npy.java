@@ -14,15 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * NumPy .npy files (format versions 1.0, 2.0 and 3.0) holding little-endian float32 ({@code '<f4'}) or
@@ -34,13 +30,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * whose message also names the file.
  */
 public final class Npy {
-    /**
-     * Arrays with at least this many bytes of data are memory-mapped read-only instead of copied. The
-     * threshold applies to the data, not the file, since the header (at most a few KiB as numpy writes it)
-     * is never part of the mapping.
-     */
-    public static final long MAP_THRESHOLD = 1 << 20;
-
     /** numpy writes headers of a few hundred bytes; far more means damage, and must not cost a huge allocation. */
     static final int MAX_HEADER = 1 << 20;
 
@@ -55,16 +44,31 @@ public final class Npy {
     private Npy() {}
 
     /**
-     * Reads a .npy file into a tensor that owns its memory (closing it frees the memory or mapping); see
-     * {@link #read(Path, Arena)} for the mapping rule. The convenience form of {@code read}.
+     * Reads a .npy file into a tensor that owns a copy of its data (closing it frees the memory). The convenience
+     * form of {@link #read(Path, Arena)}: the file may change or vanish afterwards without affecting the tensor.
      *
      * @throws NpyFormatException if the file is not a .npy file longconv reads (see {@link #read(Path, Arena)})
      * @throws IOException        if the file cannot be opened or read (the message names the file)
      */
     public static Tensor load(Path file) throws IOException {
+        return toTensor(file, false);
+    }
+
+    /**
+     * Maps a .npy file read-only into a tensor that owns the mapping (closing it unmaps): no copy, for large
+     * read-only inputs. <b>Risk:</b> the tensor reads the file itself, so a file truncated or rewritten in place
+     * while the tensor is in use (numpy.save does exactly that: it opens the same path with "wb") makes the next
+     * read fault, which can abort the whole JVM once the reading code is compiled. Map only files nobody rewrites;
+     * {@link #load} is the safe default.
+     */
+    public static Tensor loadMapped(Path file) throws IOException {
+        return toTensor(file, true);
+    }
+
+    private static Tensor toTensor(Path file, boolean mapped) throws IOException {
         Arena arena = Arena.ofShared();
         try {
-            NpyArray a = read(file, arena);
+            NpyArray a = mapped ? map(file, arena) : read(file, arena);
             return Tensor.owning(arena, a.data(), a.dtype(), a.shape());
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
@@ -81,23 +85,35 @@ public final class Npy {
     }
 
     /**
-     * Reads {@code file}. Data of at least {@link #MAP_THRESHOLD} bytes is mapped read-only into
-     * {@code arena} ({@code FileChannel.map(READ_ONLY, offset, length, arena)}), so a large file costs no
-     * copy and cannot be changed through the array; smaller data is copied into {@code arena.allocate}.
-     * Either way the data lives until the arena is closed.
+     * Reads {@code file}: its data is copied into {@code arena.allocate}, so later changes to the file do not reach
+     * the array. The data lives until the arena is closed.
      *
      * @param file  the .npy file
-     * @param arena owns the returned data (a mapping must be used from the arena's threads only)
+     * @param arena owns the returned data
      * @return the array, its data exactly {@code elementCount * dtype.byteSize()} bytes
      * @throws NpyFormatException if the file is not a version 1.0, 2.0 or 3.0 .npy file holding a C-order
      *                            '&lt;f4' or '&lt;f8' array whose size matches the file exactly
      * @throws IOException        if the file cannot be opened or read (the message names the file)
      */
     public static NpyArray read(Path file, Arena arena) throws IOException {
+        return open(file, arena, false);
+    }
+
+    /**
+     * Maps {@code file}'s data read-only into {@code arena} ({@code FileChannel.map(READ_ONLY, offset, length,
+     * arena)}): no copy, and the array cannot be changed through it. The same checks as {@link #read}; the same
+     * risk as {@link #loadMapped}: a file truncated or rewritten in place while mapped faults the reader.
+     */
+    public static NpyArray map(Path file, Arena arena) throws IOException {
+        return open(file, arena, true);
+    }
+
+    private static NpyArray open(Path file, Arena arena, boolean mapped) throws IOException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(arena, "arena");
+        FileReplacement.requireRegularForRead(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return read(file, ch, arena);
+            return read(file, ch, arena, mapped);
         } catch (NpyFormatException e) {
             throw e;
         } catch (IOException e) {
@@ -105,7 +121,7 @@ public final class Npy {
         }
     }
 
-    private static NpyArray read(Path file, FileChannel ch, Arena arena) throws IOException {
+    private static NpyArray read(Path file, FileChannel ch, Arena arena, boolean mapped) throws IOException {
         long size = ch.size();
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         int got = readFully(ch, pre, 0);
@@ -167,11 +183,11 @@ public final class Npy {
                     + bytes + " bytes of data (" + dtype + " " + tuple(shape) + "), file has " + available);
         }
         MemorySegment data;
-        if (bytes >= MAP_THRESHOLD) {
+        if (mapped && bytes > 0) {
             data = ch.map(FileChannel.MapMode.READ_ONLY, dataOff, bytes, arena);
         } else {
             data = arena.allocate(Math.max(bytes, 1), ALIGN).asSlice(0, bytes);
-            if (readFully(ch, data.asByteBuffer(), dataOff) < bytes) {
+            if (readAll(ch, data, dataOff) < bytes) {
                 throw new NpyFormatException(file, "truncated: header promises " + bytes
                         + " bytes of data, file shrank while being read");
             }
@@ -249,6 +265,18 @@ public final class Npy {
         return b.append(shape.length == 1 ? ",)" : ")").toString();
     }
 
+    /** Reads from {@code position} until {@code data} is full or the file ends, in slices a ByteBuffer can view; returns the bytes read. */
+    static long readAll(FileChannel ch, MemorySegment data, long position) throws IOException {
+        long done = 0, total = data.byteSize();
+        while (done < total) {
+            long n = Math.min(total - done, WRITE_CHUNK);
+            int got = readFully(ch, data.asSlice(done, n).asByteBuffer(), position + done);
+            done += got;
+            if (got < n) break;
+        }
+        return done;
+    }
+
     /** Reads from {@code position} until {@code buf} is full or the file ends; returns the bytes read. */
     private static int readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
         int start = buf.position();
@@ -266,9 +294,9 @@ public final class Npy {
      * '&lt;f4' or '&lt;f8', fortran_order False and {@code shape}, the data 64-byte aligned. The header is
      * byte for byte what {@code numpy.save} writes for the same array.
      *
-     * <p>The file is written beside {@code file} under a temporary name and then renamed over it, so a
-     * failed write leaves no partial file and a process that has {@code file} mapped keeps its old contents
-     * (truncating a mapped file in place would fault the reader).
+     * <p>An existing regular file is replaced atomically (written beside it, then renamed over it: a failed write
+     * leaves the old file, a reader that has it mapped keeps its contents) and keeps its permissions and owner; a
+     * symbolic link's target is replaced; directories, device nodes and FIFOs are refused.
      *
      * @param file  where to write; replaced if it exists
      * @param dtype element type, written as descr '&lt;f4' or '&lt;f8'
@@ -293,27 +321,10 @@ public final class Npy {
             throw new LongConvException("npy", "data", bytes + " bytes for " + dtype + Arrays.toString(s), data.byteSize() + " bytes");
         }
         ByteBuffer head = ByteBuffer.wrap(header(dtype, s));
-        Path name = file.getFileName();
-        if (name == null) throw new LongConvException("npy", "file", "a file path", String.valueOf(file));
-        Path tmp = file.resolveSibling("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                while (head.hasRemaining()) ch.write(head);
-                writeData(ch, data);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw IoFailure.of(file, "write", e);
-        }
+        FileReplacement.write(file, ch -> {
+            FileReplacement.writeAll(ch, head);
+            writeData(ch, data);
+        });
     }
 
     private static void writeData(FileChannel ch, MemorySegment data) throws IOException {

@@ -14,10 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,18 +25,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A safetensors file (the format PyTorch weights are exported in by {@code safetensors.torch.save_file}),
- * memory-mapped read-only.
+ * read into memory ({@link #open}, the safe default) or memory-mapped read-only ({@link #map}).
  *
- * <p>{@link #open} maps the whole file into a shared arena this object owns and checks the header
+ * <p>{@link #open} reads the whole file into a shared arena this object owns ({@link #map} maps it there) and checks the header
  * completely before returning, so every later query is about a well-formed file: a file that is not one
  * fails with a {@link SafetensorsFormatException} naming the file and, where one is at fault, the tensor.
  * No byte content makes this class read outside the file or fail in any other way.
  *
- * <p>{@link #tensor} returns F32 and F64 tensors as zero-copy views of the mapping (read-only: writing
+ * <p>{@link #tensor} returns F32 and F64 tensors as zero-copy views of that memory (read-only: writing
  * to one throws {@link IllegalStateException}; {@link Tensor#copy()} it first), and F16 and BF16 tensors
  * widened exactly to float32 in memory this object owns. Other stored types are listed by
  * {@link #names()} and described by {@link #storedDtype} and {@link #shape}, but not loaded.
@@ -49,9 +45,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * throws {@link IllegalStateException}. Tensors may be read from any thread; this object's methods are
  * thread-safe.
  *
- * <p>The mapping reflects the file: a file truncated or rewritten in place by another process while it
- * is open can fault the reader. {@link #write} (and numpy, and the Python library's {@code save_file}
- * under Linux) replace files by rename, which leaves a mapped old file intact.
+ * <p>A mapping reflects the file: a file truncated or rewritten in place by another process while it is mapped
+ * faults the next read, which can abort the whole JVM once the reading code is compiled. {@link #write} replaces
+ * files by rename, which leaves a mapped old file intact, but other writers rewrite in place (numpy.save opens the
+ * path with "wb"). So {@link #open} copies, and {@link #map} is for large weights that nobody rewrites.
  */
 public final class Safetensors implements AutoCloseable {
     /** The reference implementation refuses headers larger than this; so does longconv. */
@@ -82,22 +79,35 @@ public final class Safetensors implements AutoCloseable {
     }
 
     /**
-     * Maps {@code file} read-only and checks its header: at most {@link #MAX_HEADER} bytes of UTF-8 JSON
+     * Reads {@code file} into memory this object owns and checks its header: at most {@link #MAX_HEADER} bytes of UTF-8 JSON
      * (read strictly: no duplicate keys, nothing before the opening brace or after the closing one but
      * spaces), every tensor's dtype known, shape and data_offsets non-negative integers, each byte range
      * exactly as long as dtype and shape say, the ranges tiling the data section with no overlap, gap or
      * trailing byte, and {@code __metadata__} (if present) an object of strings.
      *
      * @param file a .safetensors file
-     * @return the open file; close it to unmap it and free widened tensors
+     * @return the open file; close it to free its memory and widened tensors
      * @throws SafetensorsFormatException if the file is not a valid safetensors file
-     * @throws IOException                if it cannot be opened or mapped (the message names the file)
+     * @throws IOException                if it cannot be opened or read (the message names the file)
      */
     public static Safetensors open(Path file) throws IOException {
+        return open(file, false);
+    }
+
+    /**
+     * {@link #open} without the copy: the file is mapped read-only, so opening costs no memory for the data. Only for
+     * files nobody truncates or rewrites in place while this object is open (see the class comment: the JVM may abort).
+     */
+    public static Safetensors map(Path file) throws IOException {
+        return open(file, true);
+    }
+
+    private static Safetensors open(Path file, boolean mapped) throws IOException {
         Objects.requireNonNull(file, "file");
+        FileReplacement.requireRegularForRead(file);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return open(file, ch, arena);
+            return open(file, ch, arena, mapped);
         } catch (SafetensorsFormatException e) {
             arena.close();
             throw e;
@@ -110,7 +120,7 @@ public final class Safetensors implements AutoCloseable {
         }
     }
 
-    private static Safetensors open(Path file, FileChannel ch, Arena arena) throws IOException {
+    private static Safetensors open(Path file, FileChannel ch, Arena arena, boolean mapped) throws IOException {
         long size = ch.size();
         if (size < Long.BYTES) {
             throw new SafetensorsFormatException(file, "file has " + size + " bytes, fewer than the 8 of the header length");
@@ -130,7 +140,16 @@ public final class Safetensors implements AutoCloseable {
             throw new SafetensorsFormatException(file, "header length " + n + " runs past the end of the file ("
                     + size + " bytes)");
         }
-        MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        MemorySegment map;
+        if (mapped) {
+            map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        } else {
+            map = arena.allocate(size, ALIGN);
+            if (Npy.readAll(ch, map, 0) < size) {
+                throw new SafetensorsFormatException(file, "file shrank while being read (" + size + " bytes expected)");
+            }
+            map = map.asReadOnly();
+        }
         byte[] headerBytes = map.asSlice(Long.BYTES, n).toArray(ValueLayout.JAVA_BYTE);
         String json;
         try {
@@ -320,34 +339,16 @@ public final class Safetensors implements AutoCloseable {
             return byType != 0 ? byType : Arrays.compareUnsigned(utf8(a.getKey()), utf8(b.getKey()));
         });
         byte[] head = header(order, metadata);
-        Path name = file.getFileName();
-        if (name == null) throw new LongConvException("safetensors", "file", "a file path", String.valueOf(file));
-        Path tmp = file.resolveSibling("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer hb = ByteBuffer.wrap(head);
-                while (hb.hasRemaining()) ch.write(hb);
-                for (Map.Entry<String, Tensor> kv : order) {
-                    // An empty tensor has no bytes to write (and Tensor.segment() refuses some empty shapes, such as [2, 0]).
-                    if (kv.getValue().numel() == 0) continue;
-                    try (Tensor c = kv.getValue().contiguous()) {
-                        writeData(ch, c.segment());
-                    }
+        FileReplacement.write(file, ch -> {
+            FileReplacement.writeAll(ch, ByteBuffer.wrap(head));
+            for (Map.Entry<String, Tensor> kv : order) {
+                // An empty tensor has no bytes to write (and Tensor.segment() refuses some empty shapes, such as [2, 0]).
+                if (kv.getValue().numel() == 0) continue;
+                try (Tensor c = kv.getValue().contiguous()) {
+                    writeData(ch, c.segment());
                 }
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw IoFailure.of(file, "write", e);
-        }
+        });
     }
 
     /** The length prefix and the padded JSON header for tensors in file order. */

@@ -121,11 +121,20 @@ class SafetensorsTest {
     }
 
     @Test
-    void float32AndFloat64AreReadOnlyViewsOfTheMapping() throws IOException {
-        try (Safetensors st = Safetensors.open(resource("reference.safetensors"))) {
+    void float32AndFloat64AreReadOnlyViewsOfTheFilesMemory() throws IOException {
+        Path file = resource("reference.safetensors");
+        for (boolean mapped : new boolean[] {false, true}) {
+            try (Safetensors st = mapped ? Safetensors.map(file) : Safetensors.open(file)) {
+                views(st, mapped);
+            }
+        }
+    }
+
+    private static void views(Safetensors st, boolean mapped) {
+        {
             for (String name : new String[] {"layer.weight", "filters"}) {
                 Tensor a = st.tensor(name), b = st.tensor(name);
-                assertTrue(a.segment().isMapped() && a.segment().isReadOnly(), name);
+                assertTrue(a.segment().isMapped() == mapped && a.segment().isReadOnly(), name);
                 assertEquals(a.segment().address(), b.segment().address(), "no copy per call: " + name);
                 assertFalse(a.isOwner());
                 var e = assertThrows(IllegalStateException.class, () -> a.set(1.0, 0, 0));
