@@ -2,14 +2,20 @@ package dev.longconv.ops;
 
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.Aliasing;
 import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.Elementwise;
+import dev.longconv.ops.spi.Plans;
 
 /**
  * A long convolution with its kernel prepared once for a {@link ConvProblem} (on the vector backend: the
  * kernel spectra, or the packed taps for the direct path) and applied to any number of inputs of the planned
  * shape. Plans are immutable and safe to use from several threads. A plan may hold native memory (the cuda
  * backend keeps the kernel spectra on the GPU): close it when done.
+ *
+ * <p>Aliasing: the output y may be exactly x, the pregate or the postgate (the same view of the same memory); every
+ * backend then reads what it needs before writing. Any other overlap of y with an input, and any overlap with skip,
+ * is refused with a LongConvException.
  */
 public interface ConvPlan extends AutoCloseable {
     /**
@@ -59,13 +65,14 @@ public interface ConvPlan extends AutoCloseable {
      */
     default void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
         Check.gates(problem().op(), x, pre, post, skip, layout);
-        Tensor xin = pre == null ? x : Elementwise.product(x, pre);
-        try {
-            applyInto(xin, y);
-        } finally {
-            if (xin != x) xin.close();
+        Plans.checkAliasing(problem().op(), y, x, pre, post, skip);
+        // y may be x or post: keep what the epilogue still reads before the convolution overwrites it
+        try (Tensor keepX = skip != null && Aliasing.same(y, x) ? x.copy() : null;
+             Tensor keepPost = post != null && Aliasing.same(y, post) ? post.copy() : null;
+             Tensor xin = pre == null ? null : Elementwise.product(x, pre)) {
+            applyInto(xin == null ? x : xin, y);
+            Elementwise.gateAndSkip(y, keepPost == null ? post : keepPost, skip, keepX == null ? x : keepX, layout);
         }
-        Elementwise.gateAndSkip(y, post, skip, x, layout);
     }
 
     /** Frees what the plan holds (a no-op for plans on the Java heap). Idempotent. */

@@ -83,6 +83,7 @@ final class ScalarConvPlan implements ConvPlan {
         String op = problem.op();
         Plans.checkInput(op, x, problem.layout(), problem.channels(), problem.length(), problem.dtype());
         Plans.checkOutput(op, x, y);
+        Plans.checkAliasing(op, y, x, null, null, null);
         Seq in = Seq.of(x, problem.layout()), out = Seq.of(y, problem.layout());
         double[][] s = scratch.get();
         double[] row = s[0], res = s[1];

@@ -81,6 +81,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         String op = problem.op();
         Plans.checkInput(op, x, problem.layout(), channels, length, problem.dtype());
         Plans.checkOutput(op, x, y);
+        Plans.checkAliasing(op, y, x, null, null, null);
         Seq in = Seq.of(x, problem.layout()), out = Seq.of(y, problem.layout());
         int blocks = blocks();
         Parallel.forEach(in.batch() * blocks, flopsPerTask(), task -> run(in, out, task / blocks, task % blocks));
@@ -101,6 +102,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         Plans.checkInput(op, x, layout, channels, length, problem.dtype());
         Plans.checkOutput(op, x, y);
         Check.gates(op, x, pre, post, skip, layout);
+        Plans.checkAliasing(op, y, x, pre, post, skip);
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
         Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
         int blocks = blocks();

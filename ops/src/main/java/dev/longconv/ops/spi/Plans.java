@@ -30,6 +30,17 @@ public final class Plans {
         return names + " with D=" + channels + ", L=" + length + " (" + layout + ", as planned), dtype " + dtype;
     }
 
+    /**
+     * The output of a gated plan call against its inputs (see {@link Aliasing}): exactly one of them, or no shared
+     * memory. Skip is read per channel and may not be y.
+     */
+    public static void checkAliasing(String op, Tensor y, Tensor x, Tensor pre, Tensor post, Tensor skip) {
+        Aliasing.check(op, y, "x", x);
+        Aliasing.check(op, y, "pregate", pre);
+        Aliasing.check(op, y, "postgate", post);
+        if (skip != null && Aliasing.overlaps(y, skip)) throw new LongConvException(op, "y", "an output that shares no memory with skip", "an overlap with skip");
+    }
+
     /** y must be a live, writable CPU tensor of x's shape and dtype. */
     public static void checkOutput(String op, Tensor x, Tensor y) {
         if (y == null) throw new LongConvException(op, "y", expectedOutput(x), "null");

@@ -104,6 +104,9 @@ public abstract class StreamBase {
         if (skip != null) checkSkip(skip);
         checkStep("y", y);
         if (y.storageSegment().isReadOnly()) throw new LongConvException(OP, "y", "a writable tensor", "a read-only mapping");
+        Aliasing.check(OP, y, "x", x);
+        Aliasing.check(OP, y, "pregate", pre);
+        Aliasing.check(OP, y, "postgate", post);
         int d = channels;
         for (int b = 0; b < batch; b++) {
             for (int c = 0; c < d; c++) {
@@ -131,17 +134,21 @@ public abstract class StreamBase {
         if (skip != null) checkSkip(skip);
         checkBlock("y", y, count);
         if (y.storageSegment().isReadOnly()) throw new LongConvException(OP, "y", "a writable tensor", "a read-only mapping");
+        Aliasing.check(OP, y, "x", x);
+        Aliasing.check(OP, y, "pregate", pre);
+        Aliasing.check(OP, y, "postgate", post);
         if (count == 0) return;
         if (count < bulkThreshold()) {
             pushBySteps(x, pre, post, skip, y, count);
             return;
         }
-        // y may be x: keep x for skip before y is written
+        // y may be x or post: keep what the epilogue reads before the convolution writes y
         try (Tensor xin = pre == null ? null : Elementwise.product(x, pre);
-             Tensor keep = skip != null && overlaps(x, y) ? x.copy() : null) {
+             Tensor keepX = skip != null && Aliasing.same(x, y) ? x.copy() : null;
+             Tensor keepPost = post != null && Aliasing.same(post, y) ? post.copy() : null) {
             bulk(Seq.of(xin == null ? x : xin, layout), Seq.of(y, layout));
             position += count;
-            Elementwise.gateAndSkip(y, post, skip, keep == null ? x : keep, layout);
+            Elementwise.gateAndSkip(y, keepPost == null ? post : keepPost, skip, keepX == null ? x : keepX, layout);
         }
     }
 
@@ -176,23 +183,6 @@ public abstract class StreamBase {
 
     private static double at3(Seq s, int b, int c, int t) {
         return s.tensor().getAt(s.tensor().offset() + b * s.strideB() + c * s.strideD() + t * s.strideL());
-    }
-
-    /** Whether two host tensors share any storage bytes (conservatively: the spans their elements cover). */
-    private static boolean overlaps(Tensor a, Tensor b) {
-        if (a.storageSegment().address() != b.storageSegment().address()) return false;
-        long[] sa = span(a), sb = span(b);
-        return sa[0] <= sb[1] && sb[0] <= sa[1];
-    }
-
-    private static long[] span(Tensor t) {
-        long lo = t.offset(), hi = t.offset();
-        for (int i = 0; i < t.rank(); i++) {
-            long extent = (t.dim(i) - 1) * t.stride(i);
-            if (extent < 0) lo += extent;
-            else hi += extent;
-        }
-        return new long[] {lo, hi};
     }
 
     // ---------------------------------------------------------------- checks

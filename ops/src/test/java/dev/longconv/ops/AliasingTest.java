@@ -1,0 +1,98 @@
+package dev.longconv.ops;
+
+import dev.longconv.DType;
+import dev.longconv.Layout;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The aliasing contract of plans and streams, as a matrix over backends, dtypes, layouts, the direct and FFT paths
+ * and the gates: y may be exactly x, the pregate or the postgate, and the result is then the same as into a fresh
+ * output; a partial overlap (y = x shifted by one channel) is a one-line LongConvException.
+ */
+class AliasingTest {
+    static final long SEED = 7;
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Backend be : CausalStreamTest.backends()) {
+            for (DType dt : DType.values()) {
+                for (Layout lay : Layout.values()) {
+                    for (int taps : new int[] {3, 200}) { // direct and FFT paths
+                        for (String alias : new String[] {"x", "pregate", "postgate"}) out.add(Arguments.of(be, dt, lay, taps, alias));
+                    }
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} taps={3} y={4}")
+    @MethodSource("cases")
+    void anOutputThatIsExactlyAnInputGivesTheSameResult(Backend be, DType dt, Layout lay, int taps, String alias) {
+        int b = 2, d = 11, len = 230;
+        long[] shape = lay.seqShape(b, d, len);
+        try (Tensor x = Tensor.random(dt, SEED, shape); Tensor pre = Tensor.random(dt, SEED + 1, shape); Tensor post = Tensor.random(dt, SEED + 2, shape);
+             Tensor skip = Tensor.random(dt, SEED + 3, d); Tensor k = Tensor.random(dt, SEED + 4, lay.kernelShape(d, taps));
+             ConvPlan plan = be.causalConvPlan(k, len, lay); Tensor fresh = Tensor.zeros(dt, shape)) {
+            plan.applyGatedInto(x, pre, post, skip, fresh, lay);
+            Tensor target = switch (alias) {
+                case "x" -> x;
+                case "pregate" -> pre;
+                default -> post;
+            };
+            plan.applyGatedInto(x, pre, post, skip, target, lay);
+            assertEquals(0.0, Compare.relL2(target, fresh), plan.describe() + ": y = " + alias + " in place");
+            // ungated: y = x
+            try (Tensor x2 = Tensor.random(dt, SEED + 5, shape); Tensor fresh2 = plan.apply(x2)) {
+                plan.applyInto(x2, x2);
+                assertEquals(0.0, Compare.relL2(x2, fresh2), plan.describe() + ": y = x in place");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} taps={3} partial overlap with {4}")
+    @MethodSource("cases")
+    void aPartialOverlapIsRefused(Backend be, DType dt, Layout lay, int taps, String alias) {
+        int b = 2, d = 11, len = 230, dAxis = lay == Layout.BDL ? 1 : 2;
+        long[] big = lay.seqShape(b, d + 1, len);
+        try (Tensor k = Tensor.random(dt, SEED, lay.kernelShape(d, taps)); ConvPlan plan = be.causalConvPlan(k, len, lay);
+             Tensor bigT = Tensor.random(dt, SEED + 1, big); Tensor other = Tensor.random(dt, SEED + 2, lay.seqShape(b, d, len))) {
+            Tensor in = bigT.slice(dAxis, 0, d), y = bigT.slice(dAxis, 1, d + 1);
+            Tensor x = alias.equals("x") ? in : other, pre = alias.equals("pregate") ? in : null, post = alias.equals("postgate") ? in : null;
+            var e = assertThrows(LongConvException.class, () -> plan.applyGatedInto(x, pre, post, null, y, lay));
+            assertEquals("y", e.argument());
+            assertTrue(e.getMessage().contains("partial overlap with " + alias) && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} taps={3} stream y={4}")
+    @MethodSource("cases")
+    void streamsTakeTheSameContract(Backend be, DType dt, Layout lay, int taps, String alias) {
+        int b = 2, d = 5, len = 40;
+        long[] shape = lay.seqShape(b, d, len);
+        try (Tensor k = Tensor.random(dt, SEED, lay.kernelShape(d, taps)); Tensor x = Tensor.random(dt, SEED + 1, shape);
+             Tensor pre = Tensor.random(dt, SEED + 2, shape); Tensor post = Tensor.random(dt, SEED + 3, shape); Tensor skip = Tensor.random(dt, SEED + 4, d);
+             CausalStream s1 = be.causalStream(k, b, lay); CausalStream s2 = be.causalStream(k, b, lay); Tensor fresh = Tensor.zeros(dt, shape)) {
+            s1.pushGatedInto(x, pre, post, skip, fresh);
+            Tensor target = switch (alias) {
+                case "x" -> x;
+                case "pregate" -> pre;
+                default -> post;
+            };
+            s2.pushGatedInto(x, pre, post, skip, target);
+            assertEquals(0.0, Compare.relL2(target, fresh), s2.describe() + ": y = " + alias + " in place");
+        }
+    }
+}
