@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -50,7 +51,21 @@ public final class Main {
             cmd.getErr().flush();
             return badInput ? EXIT_BAD_INPUT : 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("longconv: too large for this machine: the JVM ran out of memory (" + e.getMessage() + "; max heap "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): use smaller inputs or raise -Xmx");
+            err.flush();
+            return EXIT_BAD_INPUT;
+        } catch (Error e) {
+            String msg = e.getMessage() == null ? "" : ": " + e.getMessage().replace('\n', ' ');
+            err.println("longconv: internal error: " + e.getClass().getName() + msg
+                    + (Arrays.asList(args).contains("--verbose") ? "" : " (--verbose prints the stack trace)"));
+            if (Arrays.asList(args).contains("--verbose")) e.printStackTrace(err);
+            err.flush();
+            return 1;
+        }
     }
 
     /**

@@ -86,4 +86,14 @@ class ForcedBackendTest {
         assertTrue(line.contains("backend 'cuda' is not available"), r.err);
         assertFalse(r.err.contains("\tat "), "no stack trace without --verbose: " + r.err);
     }
+
+    /** An invalid -Dlongconv.threads is one line naming the property, on every op (not an ExceptionInInitializerError, then NoClassDefFoundError). */
+    @Test
+    void anInvalidThreadCountIsAOneLineErrorNamingTheProperty() throws Exception {
+        Proc r = java("-Dlongconv.threads=abc", Main.class.getName(), "demo", "--repeats", "1", "--time-ms", "1", "--warm-ms", "1");
+        assertEquals(2, r.code, r.out + r.err);
+        String line = r.err.lines().filter(l -> l.startsWith("longconv: ")).findFirst().orElse("");
+        assertTrue(line.contains("-Dlongconv.threads") && line.contains("'abc'"), r.err);
+        assertFalse(r.err.contains("\tat ") || r.err.contains("NoClassDefFoundError") || r.err.contains("ExceptionInInitializerError"), r.err);
+    }
 }

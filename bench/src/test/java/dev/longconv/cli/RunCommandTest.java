@@ -180,6 +180,16 @@ class RunCommandTest {
         assertTrue(r.err.contains("\tat dev.longconv"), r.err);
     }
 
+    /** A size too large for the machine is bad input: one line naming the argument, exit 2, never an Error's stack trace. */
+    @Test
+    void hugeSizesAreOneLineErrors() {
+        Result r = run("run", "rfft", "--x", dir.resolve("x_fft.npy").toString(), "--n", "1000000000", "--backend", "vector",
+                "--out", dir.resolve("never.npy").toString());
+        org.junit.jupiter.api.Assumptions.assumeTrue(!r.err.contains("not available"), "no vector backend here");
+        assertEquals(2, r.code, r.err);
+        assertOneLine(r.err, "rfft", "argument n");
+    }
+
     @Test
     void unknownBackendAndBadOptions() {
         Result r = run("run", "rfft", "--x", dir.resolve("x_fft.npy").toString(), "--backend", "tpu", "--out", dir.resolve("never.npy").toString());

@@ -69,6 +69,7 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor shortConv(Tensor x, Tensor wt, Tensor bias, ShortConvMode mode, Layout layout) {
         Check.SeqDims s = Check.shortConv(x, wt, bias, mode, layout);
+        LaneIO.requireSteps(Check.SHORT_CONV, "x", (long) s.length() + s.taps());
         int len = s.length(), width = s.taps(), blocks = (s.channels() + W - 1) / W;
         int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
         ChannelKernel ck = ChannelKernel.of(wt, layout);
@@ -94,6 +95,7 @@ final class LaneBackend implements Backend {
     public Grads shortConvBackward(Tensor x, Tensor wt, Tensor bias, ShortConvMode mode, Tensor gy, Layout layout) {
         Check.SeqDims s = Check.shortConv(x, wt, bias, mode, layout);
         Check.gradient(Check.SHORT_CONV, gy, x);
+        LaneIO.requireSteps(Check.SHORT_CONV, "x", (long) s.length() + s.taps());
         int len = s.length(), width = s.taps(), blocks = (s.channels() + W - 1) / W;
         int shift = mode == ShortConvMode.CAUSAL ? width - 1 : (width - 1) / 2;
         ChannelKernel ck = ChannelKernel.of(wt, layout);
@@ -133,6 +135,7 @@ final class LaneBackend implements Backend {
     public Grads skiBackward(Tensor x, Tensor kr, Tensor gy, Layout layout) {
         Check.SeqDims s = Check.ski(x, kr, layout);
         Check.gradient(Check.SKI, gy, x);
+        LaneIO.requireSteps(Check.SKI, "x", 2L * s.length() + 2L * s.taps());
         int len = s.length(), n = s.taps(), r = (n + 1) / 2, blocks = (s.channels() + W - 1) / W;
         Tensor dx;
         try (Tensor rev = reversedKernel(kr, layout, s.channels(), n)) {
@@ -184,6 +187,7 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor ski(Tensor x, Tensor kr, Layout layout) {
         Check.SeqDims s = Check.ski(x, kr, layout);
+        LaneIO.requireSteps(Check.SKI, "x", 2L * s.length() + 2L * s.taps());
         int len = s.length(), r = (s.taps() + 1) / 2, blocks = (s.channels() + W - 1) / W;
         SkiGrid grid = SkiGrid.of(len, r);
         float[] frac = new float[len];
@@ -234,6 +238,7 @@ final class LaneBackend implements Backend {
     public Tensor causalSpectrum(Tensor re, int n) {
         int d = Check.causalSpectrum(re, n);
         if (!FftSizes.isFast(n / 2)) return otherSizes.causalSpectrum(re, n);
+        LaneIO.requireSteps(Check.CAUSAL_SPECTRUM, "n", n);
         int bins = n / 2 + 1;
         LaneFft fft = LaneFft.of(n);
         return overRowBlocks(re, new long[] {d, bins, 2}, d, (src, dst, bl, lanes) -> {
@@ -255,6 +260,7 @@ final class LaneBackend implements Backend {
     public Tensor rfft(Tensor x, int n) {
         Check.rfft(x, n);
         if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return otherSizes.rfft(x, n);
+        LaneIO.requireSteps(Check.RFFT, "n", n);
         int m = Math.toIntExact(x.dim(-1)), bins = n / 2 + 1, copy = Math.min(m, n);
         long[] shape = x.shape();
         long[] outShape = Arrays.copyOf(shape, shape.length + 1);
@@ -278,6 +284,7 @@ final class LaneBackend implements Backend {
     public Tensor irfft(Tensor x, int n) {
         Check.irfft(x, n);
         if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return otherSizes.irfft(x, n);
+        LaneIO.requireSteps(Check.IRFFT, "n", n);
         int m = Math.toIntExact(x.dim(-2)), bins = n / 2 + 1, copy = Math.min(m, bins);
         long[] shape = x.shape();
         long[] outShape = Arrays.copyOf(shape, shape.length - 1);

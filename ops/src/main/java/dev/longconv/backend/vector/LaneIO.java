@@ -1,5 +1,6 @@
 package dev.longconv.backend.vector;
 
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Seq;
@@ -24,6 +25,20 @@ final class LaneIO {
     private static final int W = Lanes.W;
 
     private LaneIO() {}
+
+    /** Java arrays stop short of 2^31 elements; lane buffers hold W floats per step. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 64;
+
+    /**
+     * Refuses, before anything is allocated, work whose lane buffers would not fit Java arrays: {@code steps} time
+     * steps (or FFT points) of W lanes, twice over for an FFT's data and scratch.
+     */
+    static void requireSteps(String op, String arg, long steps) {
+        if (steps < 0 || steps > MAX_ARRAY / (2L * W)) {
+            throw new LongConvException(op, arg, "at most " + MAX_ARRAY / (2L * W) + " steps or FFT points on the vector backend (" + W
+                    + " lanes per step in Java arrays); use the scalar backend", steps + " steps");
+        }
+    }
 
     /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
     static void gather(Seq s, int b, int d0, float[] buf, int padTo) {

@@ -10,21 +10,50 @@ import java.util.function.IntConsumer;
 /** The one thread pool longconv's CPU kernels share; its size is {@code -Dlongconv.threads} (default: all processors). */
 final class Parallel {
     static final String THREADS_PROPERTY = "longconv.threads";
-    private static final int THREADS = threads();
+    /** The thread count, or 0 when the property is invalid ({@link #CONFIG_ERROR} says why, on every call). */
+    private static final int THREADS;
+    private static final String CONFIG_ERROR;
     /** One worker fewer than the thread count: the calling thread works too (see forEach). */
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS - 1));
+    private static final ForkJoinPool POOL;
+
+    static {
+        int threads = 0;
+        String error = null;
+        try {
+            threads = threads(System.getProperty(THREADS_PROPERTY), Runtime.getRuntime().availableProcessors());
+        } catch (LongConvException e) {
+            error = e.problem();
+        }
+        THREADS = threads;
+        CONFIG_ERROR = error;
+        POOL = new ForkJoinPool(Math.max(1, threads - 1));
+    }
 
     private Parallel() {}
 
-    static int threads() {
-        int def = Runtime.getRuntime().availableProcessors();
-        String p = System.getProperty(THREADS_PROPERTY);
-        if (p == null || p.isBlank()) return def;
+    /**
+     * The thread count a property value asks for: blank is {@code def}; otherwise an integer from 1 to 4096, or a
+     * LongConvException naming the property. Checked once, at class initialization, and reported on every call that
+     * needs the pool (a failing static initializer would report it once, then leave NoClassDefFoundError).
+     */
+    static int threads(String value, int def) {
+        if (value == null || value.isBlank()) return def;
+        int n;
         try {
-            return Math.max(1, Integer.parseInt(p.strip()));
+            n = Integer.parseInt(value.strip());
         } catch (NumberFormatException e) {
-            throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, "a positive integer", "'" + p + "'");
+            n = -1;
         }
+        if (n < 1 || n > 4096) {
+            throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, "an integer from 1 to 4096", "'" + value + "'");
+        }
+        return n;
+    }
+
+    /** The configured thread count; the property's one-line error when it is invalid. */
+    static int threads() {
+        if (CONFIG_ERROR != null) throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, CONFIG_ERROR);
+        return THREADS;
     }
 
     /**
@@ -37,6 +66,7 @@ final class Parallel {
     /** {@link #forEach(int, IntConsumer)} when the tasks' estimated work is worth the pool, else a plain loop on this thread. */
     static void forEach(int tasks, double flopsPerTask, IntConsumer body) {
         if (tasks * flopsPerTask < MIN_PARALLEL_FLOPS) {
+            threads();
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
@@ -50,7 +80,7 @@ final class Parallel {
      * a third of the second core's gain. Task order is not fixed, so bodies must write disjoint outputs.
      */
     static void forEach(int tasks, IntConsumer body) {
-        int helpers = Math.min(tasks, THREADS) - 1;
+        int helpers = Math.min(tasks, threads()) - 1;
         if (tasks <= 1 || helpers < 1) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;

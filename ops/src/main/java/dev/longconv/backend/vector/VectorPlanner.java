@@ -25,7 +25,8 @@ final class VectorPlanner {
 
     /** The FFT size a plan for {@code problem} would transform at: the smallest fast size free of wrap-around. */
     static int fftSize(ConvProblem problem) {
-        return LaneFft.sizeFor(Math.toIntExact(problem.aliasFreeSize()));
+        LaneIO.requireSteps(problem.op(), "x", 2 * problem.aliasFreeSize());
+        return LaneFft.sizeFor((int) problem.aliasFreeSize());
     }
 
     /** The plan of float32 kernel k (already checked against {@code problem}) on {@code path}. */

@@ -110,7 +110,7 @@ public final class Check {
         cpu(CAUSAL_SPECTRUM, "re", re);
         if (n < 2 || n % 2 != 0) throw new LongConvException(CAUSAL_SPECTRUM, "n", "an even N >= 2", "N=" + n);
         int bins = n / 2 + 1;
-        if (re.rank() != 2 || re.dim(1) != bins) {
+        if (re.rank() != 2 || re.dim(1) != bins || re.dim(0) > Integer.MAX_VALUE) {
             throw new LongConvException(CAUSAL_SPECTRUM, "re", "shape [D, N/2+1=" + bins + "]", shape(re));
         }
         return Math.toIntExact(re.dim(0));
@@ -121,7 +121,7 @@ public final class Check {
         if (x.rank() < 1) throw new LongConvException(RFFT, "x", "rank >= 1 ([..., L])", shape(x));
         if (n < 1) throw new LongConvException(RFFT, "n", "N >= 1", "N=" + n);
         if (x.dim(-1) < 1) throw new LongConvException(RFFT, "x", "a last dimension >= 1", shape(x));
-        Math.toIntExact(x.dim(-1));
+        intDims(RFFT, "x", x);
     }
 
     public static void irfft(Tensor x, int n) {
@@ -130,6 +130,7 @@ public final class Check {
             throw new LongConvException(IRFFT, "x", "shape [..., bins>=1, 2] (re, im as the last axis)", shape(x));
         }
         if (n < 1) throw new LongConvException(IRFFT, "n", "N >= 1", "N=" + n);
+        intDims(IRFFT, "x", x);
     }
 
     public static GemmDims gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
@@ -137,6 +138,8 @@ public final class Check {
         if (a.rank() != 2) throw new LongConvException(GEMM, "a", transA ? "shape [K, M]" : "shape [M, K]", shape(a));
         common(GEMM, "b", b, a);
         if (b.rank() != 2) throw new LongConvException(GEMM, "b", transB ? "shape [N, K]" : "shape [K, N]", shape(b));
+        intDims(GEMM, "a", a);
+        intDims(GEMM, "b", b);
         int m = Math.toIntExact(a.dim(transA ? 1 : 0)), k = Math.toIntExact(a.dim(transA ? 0 : 1));
         int kb = Math.toIntExact(b.dim(transB ? 1 : 0)), n = Math.toIntExact(b.dim(transB ? 0 : 1));
         if (k != kb) {
@@ -161,6 +164,7 @@ public final class Check {
         if (layout == null) throw new LongConvException(op, "layout", "BDL or BLD", "null");
         String exp = (layout == Layout.BDL ? "shape [D, " + tapsName + "]" : "shape [" + tapsName + ", D]") + " (" + layout + ")";
         if (k.rank() != 2) throw new LongConvException(op, arg, exp, shape(k));
+        intDims(op, arg, k);
         ChannelKernel ck = ChannelKernel.of(k, layout);
         if (ck.taps() < 1 || (taps >= 0 && ck.taps() != taps)) throw new LongConvException(op, arg, exp, shape(k));
         return new KernelDims(ck.channels(), ck.taps());
@@ -172,6 +176,7 @@ public final class Check {
         cpu(op, "x", x);
         String names = layout == Layout.BDL ? "[B, D, L]" : "[B, L, D]";
         if (x.rank() != 3) throw new LongConvException(op, "x", "rank 3 " + names + " (" + layout + ")", shape(x));
+        intDims(op, "x", x);
         Seq s = Seq.of(x, layout);
         if (s.length() < 1) throw new LongConvException(op, "x", names + " with L >= 1", shape(x));
         return new SeqDims(s.batch(), s.channels(), s.length(), 0);
@@ -188,6 +193,13 @@ public final class Check {
             throw new LongConvException(op, arg, exp, shape(k));
         }
         return ck.taps();
+    }
+
+    /** Every dimension below 2^31 (ops index along one dimension with ints; whole tensors may be larger). */
+    public static void intDims(String op, String arg, Tensor t) {
+        for (int i = 0; i < t.rank(); i++) {
+            if (t.dim(i) > Integer.MAX_VALUE) throw new LongConvException(op, arg, "dimensions below 2^31", shape(t));
+        }
     }
 
     private static void common(String op, String arg, Tensor t, Tensor x) {

@@ -58,4 +58,15 @@ class CheckTest {
             rejects("causal-conv", "x", new String[] {"a live tensor"}, () -> B.causalConv(x, k, Layout.BDL));
         }
     }
+
+    /** A zero-size tensor may have a dimension of 2^31 or more; ops index with ints and say so instead of overflowing. */
+    @org.junit.jupiter.api.Test
+    void dimensionsFromTwoToTheThirtyOneAreRefusedWithTheOpsName() {
+        try (Tensor x = Tensor.zeros(DType.FLOAT32, 0, 1L << 31, 5);
+             Tensor k = Tensor.zeros(DType.FLOAT32, 3, 2)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(LongConvException.class,
+                    () -> Check.causalConv(x, k, Layout.BDL));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("below 2^31"), e.getMessage());
+        }
+    }
 }
