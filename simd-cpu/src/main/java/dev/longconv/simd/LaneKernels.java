@@ -64,6 +64,22 @@ public final class LaneKernels {
         for (int i = 0; i < n; i += W) FloatVector.fromArray(SPECIES, a, i).mul(FloatVector.fromArray(SPECIES, b, i)).intoArray(a, i);
     }
 
+    /**
+     * Per lane, the largest |x[t]| for t < count into {@code out[0..W)}: NaN where the lane holds a NaN, infinity
+     * where it holds an infinity and no NaN. One pass, for the FFT paths' range and finiteness checks.
+     */
+    public static void maxAbs(float[] x, int count, float[] out) {
+        FloatVector m = FloatVector.zero(SPECIES);
+        for (int i = 0, n = count * W; i < n; i += W) m = m.max(FloatVector.fromArray(SPECIES, x, i).abs());
+        m.intoArray(out, 0);
+    }
+
+    /** x[t] *= s (one factor per lane) for t < count. */
+    public static void scaleLanes(float[] x, int count, float[] s) {
+        FloatVector sv = FloatVector.fromArray(SPECIES, s, 0);
+        for (int i = 0, n = count * W; i < n; i += W) FloatVector.fromArray(SPECIES, x, i).mul(sv).intoArray(x, i);
+    }
+
     /** y[t] += s * x[t] per lane for t < len; s holds one factor per lane. */
     public static void addScaled(float[] y, float[] x, float[] s, int len) {
         FloatVector sv = FloatVector.fromArray(SPECIES, s, 0);
@@ -77,11 +93,16 @@ public final class LaneKernels {
      * x, k and y are lane-interleaved; y must not alias x.
      */
     public static void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
+        causalDirect(x, k, 0, taps, y, len);
+    }
+
+    /** {@link #causalDirect(float[], float[], int, float[], int)} with the taps starting at tap {@code kFrom} of {@code k}. */
+    public static void causalDirect(float[] x, float[] k, int kFrom, int taps, float[] y, int len) {
         for (int t = 0; t < len; t++) {
             FloatVector acc = FloatVector.zero(SPECIES);
             int jMax = Math.min(t, taps - 1);
             for (int j = 0; j <= jMax; j++) {
-                acc = FloatVector.fromArray(SPECIES, k, j * W).fma(FloatVector.fromArray(SPECIES, x, (t - j) * W), acc);
+                acc = FloatVector.fromArray(SPECIES, k, (kFrom + j) * W).fma(FloatVector.fromArray(SPECIES, x, (t - j) * W), acc);
             }
             acc.intoArray(y, t * W);
         }

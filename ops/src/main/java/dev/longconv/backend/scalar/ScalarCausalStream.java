@@ -32,6 +32,8 @@ final class ScalarCausalStream extends StreamBase implements CausalStream {
         final StreamSchedule schedule;
         /** [D][head]: lags 0..head-1. */
         final double[][] headTaps;
+        /** [D][Lk]: every tap, for blocks holding a non-finite input (an FFT would spread it to every output). */
+        final double[][] rows;
         /** [j]: the FFT of size 2 S_j; [j][D]: segment j's taps at that size, transformed. */
         final RealFft[] segFft;
         final double[][][] segSpectra;
@@ -46,6 +48,7 @@ final class ScalarCausalStream extends StreamBase implements CausalStream {
             ChannelKernel ck = ChannelKernel.of(k, layout);
             int d = ck.channels(), lk = ck.taps();
             double[][] rows = ck.readAll();
+            this.rows = rows;
             this.headTaps = new double[d][];
             for (int c = 0; c < d; c++) headTaps[c] = Arrays.copyOf(rows[c], s.head());
             int segs = s.segmentCount();
@@ -158,13 +161,29 @@ final class ScalarCausalStream extends StreamBase implements CausalStream {
         int hb = r * s.historySize(), ab = r * s.pendingSize();
         Arrays.fill(buf, 0, n, 0);
         for (int i = 0; i < count; i++) buf[i] = history[hb + (int) ((from + i) & hm)];
+        long first = from + size; // input from + i meets lag size + e at output from + size + i + e
+        int outputs = count + s.segmentTaps(j) - 1;
+        if (!finite(buf, count)) {
+            directInto(buf, count, kernel.rows[r % channels()], size, s.segmentTaps(j), pending, ab, first, am);
+            return;
+        }
         RealFft fft = kernel.segFft[j];
         fft.forward(buf, 0, spec, 0);
         multiply(spec, kernel.segSpectra[j][r % channels()], n / 2 + 1);
         fft.inverse(spec, 0, buf, 0);
-        long first = from + size; // input from + i meets lag size + e at output from + size + i + e
-        int outputs = count + s.segmentTaps(j) - 1;
         for (int i = 0; i < outputs; i++) pending[ab + (int) ((first + i) & am)] += buf[i];
+    }
+
+    private static boolean finite(double[] x, int count) {
+        for (int i = 0; i < count; i++) if (!Double.isFinite(x[i])) return false;
+        return true;
+    }
+
+    /** pend[(at + i + e) mod A] += x[i] k[from + e] for i < count, e < taps: the direct sum, as the definition has it. */
+    private static void directInto(double[] x, int count, double[] k, int from, int taps, double[] pend, int base, long at, int am) {
+        for (int i = 0; i < count; i++) {
+            for (int e = 0; e < taps; e++) pend[base + (int) ((at + i + e) & am)] += x[i] * k[from + e];
+        }
     }
 
     private static void multiply(double[] x, double[] k, int bins) {
@@ -211,9 +230,15 @@ final class ScalarCausalStream extends StreamBase implements CausalStream {
                     long p = position() + t0;
                     Arrays.fill(buf, 0, n, 0);
                     System.arraycopy(row, t0, buf, 0, count);
-                    kernel.bulkFft.forward(buf, 0, spec, 0);
-                    multiply(spec, kernel.bulkSpectra[c], n / 2 + 1);
-                    kernel.bulkFft.inverse(spec, 0, buf, 0);
+                    if (finite(buf, count)) {
+                        kernel.bulkFft.forward(buf, 0, spec, 0);
+                        multiply(spec, kernel.bulkSpectra[c], n / 2 + 1);
+                        kernel.bulkFft.inverse(spec, 0, buf, 0);
+                    } else {
+                        double[] x = Arrays.copyOf(buf, count);
+                        Arrays.fill(buf, 0, count + taps() - 1, 0);
+                        for (int i = 0; i < count; i++) for (int e = 0; e < taps(); e++) buf[i + e] += x[i] * kernel.rows[c][e];
+                    }
                     for (int i = 0; i < count; i++) {
                         int slot = ab + (int) ((p + i) & am);
                         res[t0 + i] = pending[slot] + buf[i];

@@ -20,7 +20,7 @@ import java.util.Arrays;
 final class ScalarConvPlan implements ConvPlan {
     private final ConvProblem problem;
     private final int taps, first, fftSize;
-    /** [D][taps]: the kernel rows (direct path). */
+    /** [D][taps]: the kernel rows (the direct path, and FFT-path rows holding a non-finite input). */
     private final double[][] kernel;
     /** [D][2 (N/2+1)]: the kernel spectra (FFT path). */
     private final double[][] spectra;
@@ -39,14 +39,13 @@ final class ScalarConvPlan implements ConvPlan {
         this.fft = direct ? null : RealFft.of(n);
         ChannelKernel ck = ChannelKernel.of(k, problem.layout());
         double[] row = new double[ck.taps()];
-        this.kernel = direct ? new double[problem.channels()][] : null;
+        this.kernel = new double[problem.channels()][];
         this.spectra = direct ? null : new double[problem.channels()][];
         double[] buf = new double[Math.max(n, 1)];
         for (int d = 0; d < problem.channels(); d++) {
             ck.read(d, row);
-            if (direct) {
-                kernel[d] = Arrays.copyOf(row, taps);
-            } else {
+            kernel[d] = Arrays.copyOf(row, taps);
+            if (!direct) {
                 Arrays.fill(buf, 0);
                 System.arraycopy(row, 0, buf, 0, taps);
                 spectra[d] = new double[2 * (n / 2 + 1)];
@@ -90,11 +89,17 @@ final class ScalarConvPlan implements ConvPlan {
         for (int d = 0; d < problem.channels(); d++) {
             for (int b = 0; b < in.batch(); b++) {
                 in.read(b, d, row);
-                if (fftSize == 0) direct(kernel[d], row, res);
+                // An FFT spreads a non-finite input to every output; the direct sum keeps the definition's.
+                if (fftSize == 0 || !allFinite(row)) direct(kernel[d], row, res);
                 else convolve(spectra[d], row, res, s[2], s[3]);
                 out.write(b, d, res);
             }
         }
+    }
+
+    private static boolean allFinite(double[] row) {
+        for (double v : row) if (!Double.isFinite(v)) return false;
+        return true;
     }
 
     /** res[t] = sum_j k[j] in[first + t - j] over the taps that land inside [0, L). */

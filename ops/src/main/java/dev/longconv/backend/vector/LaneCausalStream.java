@@ -45,12 +45,11 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
         final int blocks;
         /** [block][lag * W + lane]: lags 0..head-1. */
         final float[][] headTaps;
-        final LaneFft[] segFft;
-        /** [j][block]: segment j's taps at FFT size 2 S_j, as convolve takes them. */
-        final float[][][] segRe, segIm;
+        /** [j][block]: segment j's taps (lags [S_j, 2 S_j)) at FFT size 2 S_j. */
+        final GuardedSpectrum[][] segments;
         final int bulkMax;
-        final LaneFft bulkFft;
-        final float[][] bulkRe, bulkIm;
+        /** [block]: the whole kernel at the bulk FFT size. */
+        final GuardedSpectrum[] bulk;
         /** Floats a thread's buffers need: the largest FFT's data and scratch. */
         final int bufFloats, scratchFloats;
 
@@ -60,43 +59,31 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
             int d = ck.channels(), lk = ck.taps();
             this.blocks = (d + W - 1) / W;
             this.headTaps = new float[blocks][];
+            float[][] taps = new float[blocks][];
             for (int bl = 0; bl < blocks; bl++) {
                 headTaps[bl] = new float[s.head() * W];
                 LaneIO.gatherKernel(ck, bl * W, Math.min(s.head(), lk), headTaps[bl], s.head());
+                taps[bl] = new float[lk * W];
+                LaneIO.gatherKernel(ck, bl * W, lk, taps[bl], lk);
             }
             int segs = s.segmentCount();
-            this.segFft = new LaneFft[segs];
-            this.segRe = new float[segs][blocks][];
-            this.segIm = new float[segs][blocks][];
+            this.segments = new GuardedSpectrum[segs][blocks];
             int maxN = 0, maxScratch = 0;
-            float[] taps = new float[Math.max(lk, 1) * W];
             for (int j = 0; j < segs; j++) {
                 int size = s.segmentSize(j), n = 2 * size;
-                LaneFft fft = segFft[j] = LaneFft.of(n);
+                LaneFft fft = LaneFft.of(n);
                 float[] padded = new float[n * W], scratch = new float[fft.scratchFloats()];
-                for (int bl = 0; bl < blocks; bl++) {
-                    LaneIO.gatherKernel(ck, bl * W, lk, taps, lk);
-                    Arrays.fill(padded, 0f);
-                    System.arraycopy(taps, size * W, padded, 0, s.segmentTaps(j) * W);
-                    segRe[j][bl] = new float[fft.spectrumFloats()];
-                    segIm[j][bl] = new float[fft.spectrumFloats()];
-                    fft.convolutionSpectrum(padded, 0, segRe[j][bl], segIm[j][bl], scratch);
-                }
+                for (int bl = 0; bl < blocks; bl++) segments[j][bl] = new GuardedSpectrum(fft, taps[bl], size, s.segmentTaps(j), padded, scratch);
                 maxN = Math.max(maxN, n);
                 maxScratch = Math.max(maxScratch, fft.scratchFloats());
             }
             this.bulkMax = Math.max(lk, 256);
-            this.bulkFft = LaneFft.of(LaneFft.sizeFor(bulkMax + lk - 1));
+            LaneIO.requireSteps(StreamBase.OP, "k", 2L * bulkMax + lk);
+            LaneFft bulkFft = LaneFft.of(LaneFft.sizeFor(bulkMax + lk - 1));
             int n = bulkFft.size();
-            this.bulkRe = new float[blocks][];
-            this.bulkIm = new float[blocks][];
+            this.bulk = new GuardedSpectrum[blocks];
             float[] padded = new float[n * W], scratch = new float[bulkFft.scratchFloats()];
-            for (int bl = 0; bl < blocks; bl++) {
-                LaneIO.gatherKernel(ck, bl * W, lk, padded, n);
-                bulkRe[bl] = new float[bulkFft.spectrumFloats()];
-                bulkIm[bl] = new float[bulkFft.spectrumFloats()];
-                bulkFft.convolutionSpectrum(padded, 0, bulkRe[bl], bulkIm[bl], scratch);
-            }
+            for (int bl = 0; bl < blocks; bl++) bulk[bl] = new GuardedSpectrum(bulkFft, taps[bl], 0, lk, padded, scratch);
             this.bufFloats = Math.max(maxN, n) * W;
             this.scratchFloats = Math.max(maxScratch, bulkFft.scratchFloats());
         }
@@ -134,8 +121,10 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
         this.buffers = buffers(kernel);
     }
 
+    /** Per thread: [0] FFT data, [1] FFT scratch, [2] a direct sum's output, [3..5] W floats for the range check. */
     private static ThreadLocal<float[][]> buffers(Kernel k) {
-        return ThreadLocal.withInitial(() -> new float[][] {new float[k.bufFloats], new float[k.scratchFloats]});
+        return ThreadLocal.withInitial(() -> new float[][] {new float[k.bufFloats], new float[k.scratchFloats], new float[k.bufFloats],
+                new float[W], new float[W], new float[W]});
     }
 
     @Override
@@ -207,8 +196,8 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
         System.arraycopy(hist, start * W, buf, 0, first * W);
         if (first < count) System.arraycopy(hist, 0, buf, first * W, (count - first) * W);
         int outputs = count + s.segmentTaps(j) - 1;
-        kernel.segFft[j].convolve(buf, 0, count, kernel.segRe[j][block], kernel.segIm[j][block], buf, 0, outputs, bufs[1]);
-        addPending(pend, buf, from + size, outputs, am, 0);
+        float[] res = kernel.segments[j][block].convolve(buf, count, outputs, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]);
+        addPending(pend, res, from + size, outputs, am, 0);
     }
 
     /** Adds what the schedule still owes (incomplete segment blocks, recent inputs' head lags) to pending, per task. */
@@ -251,15 +240,15 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
             int count = Math.min(kernel.bulkMax, total - t0);
             Seq src = window(in, t0, count), dst = window(out, t0, count);
             LaneIO.gather(src, b, block * W, buf, count);
-            kernel.bulkFft.convolve(buf, 0, count, kernel.bulkRe[block], kernel.bulkIm[block], buf, 0, count + lk - 1, bufs[1]);
+            float[] res = kernel.bulk[block].convolve(buf, count, count + lk - 1, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]);
             long p = p0 + t0;
             for (int i = 0; i < count; i++) {
                 int o = (int) ((p + i) & am) * W;
-                FloatVector.fromArray(SPECIES, buf, i * W).add(FloatVector.fromArray(SPECIES, pend, o)).intoArray(buf, i * W);
+                FloatVector.fromArray(SPECIES, res, i * W).add(FloatVector.fromArray(SPECIES, pend, o)).intoArray(res, i * W);
                 FloatVector.zero(SPECIES).intoArray(pend, o);
             }
-            addPending(pend, buf, p + count, lk - 1, am, count);
-            LaneIO.scatter(buf, 0, dst, b, block * W);
+            addPending(pend, res, p + count, lk - 1, am, count);
+            LaneIO.scatter(res, 0, dst, b, block * W);
         }
     }
 

@@ -6,25 +6,27 @@ import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.simd.LaneFft;
 import dev.longconv.simd.Lanes;
 
-/** The FFT path of a {@link LanePlan}: each channel block's kernel spectrum at size N, computed once. */
+/**
+ * The FFT path of a {@link LanePlan}: each channel block's kernel spectrum at size N, computed once. The input's range
+ * is checked per block before each transform ({@link LaneRange}): large inputs are scaled, a non-finite input sends
+ * the block to the direct sum over the kept taps, so results follow the definition.
+ */
 final class LaneFftPlan extends LanePlan {
     private final LaneFft fft;
-    /** Per block of W channels: the kernel spectrum in the transform's order. */
-    private final float[][] kRe, kIm;
+    /** Per block of W channels: the kernel's guarded spectrum. */
+    private final GuardedSpectrum[] spectra;
 
     LaneFftPlan(ConvProblem problem, Tensor k, int n) {
         super(problem);
         int w = Lanes.W, blocks = (channels + w - 1) / w;
         this.fft = LaneFft.of(n);
         ChannelKernel ck = ChannelKernel.of(k, problem.layout());
-        this.kRe = new float[blocks][];
-        this.kIm = new float[blocks][];
-        float[] buf = new float[n * w], fs = new float[fft.scratchFloats()];
+        this.spectra = new GuardedSpectrum[blocks];
+        float[] padded = new float[n * w], fs = new float[fft.scratchFloats()];
         for (int bl = 0; bl < blocks; bl++) {
-            LaneIO.gatherKernel(ck, bl * w, taps, buf, n);
-            kRe[bl] = new float[fft.spectrumFloats()];
-            kIm[bl] = new float[fft.spectrumFloats()];
-            fft.convolutionSpectrum(buf, 0, kRe[bl], kIm[bl], fs);
+            float[] taps = new float[this.taps * w];
+            LaneIO.gatherKernel(ck, bl * w, this.taps, taps, this.taps);
+            spectra[bl] = new GuardedSpectrum(fft, taps, 0, this.taps, padded, fs);
         }
     }
 
@@ -35,7 +37,7 @@ final class LaneFftPlan extends LanePlan {
 
     @Override
     int scratchFloats(int buffer) {
-        return buffer == 0 ? (first + length) * Lanes.W : fft.scratchFloats();
+        return buffer == 0 ? (first + length) * Lanes.W : Math.max(fft.scratchFloats(), (first + length) * Lanes.W);
     }
 
     /** A forward and an inverse real FFT (about 5 n log2 n flops together per lane) and the spectrum product. */
@@ -51,9 +53,9 @@ final class LaneFftPlan extends LanePlan {
         return length;
     }
 
+    /** The FFT's scratch is buffer 1; a block sent to the direct sum writes there too (the FFT then does not run). */
     @Override
     float[] convolve(float[][] s, int block) {
-        fft.convolve(s[0], 0, length, kRe[block], kIm[block], s[0], 0, first + length, s[1]);
-        return s[0];
+        return spectra[block].convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7]);
     }
 }

@@ -23,10 +23,10 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
     final int channels, length, taps, first;
     /**
      * Per thread, shared by every plan and grown to the largest seen: the path's two buffers, then for the gated form
-     * x lanes (for skip), a gate's lanes and skip lanes. Shared so that a plan made per op call allocates no scratch;
+     * x lanes (for skip), a gate's lanes and skip lanes, then three lane vectors for the FFT's range check. Shared so that a plan made per op call allocates no scratch;
      * a thread runs one plan's task at a time.
      */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[8][0]);
 
     LanePlan(ConvProblem problem) {
         this.problem = problem;
@@ -39,7 +39,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
     /** Floats of this path's two buffers; buffer 0 receives the gathered input. */
     abstract int scratchFloats(int buffer);
 
-    /** This thread's buffers, grown for this plan: [0] and [1] the path's, [2..4] the gated form's. */
+    /** This thread's buffers, grown for this plan: [0] and [1] the path's, [2..4] the gated form's, [5..7] W floats for the FFT's range check. */
     private float[][] scratch() {
         float[][] s = SCRATCH.get();
         int w = Lanes.W;
@@ -48,6 +48,9 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         grow(s, 2, length * w);
         grow(s, 3, length * w);
         grow(s, 4, w);
+        grow(s, 5, w);
+        grow(s, 6, w);
+        grow(s, 7, w);
         return s;
     }
 

@@ -1,0 +1,82 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.simd.LaneFft;
+import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
+
+import java.util.Arrays;
+
+/**
+ * One channel block's kernel prepared for FFT convolution at size n, guarded by {@link LaneRange}: the spectrum of
+ * the (normalized, where needed) taps, the factors that undo the normalization, and the taps as given for the direct
+ * sum of inputs holding a non-finite value. Immutable; shared by threads.
+ */
+final class GuardedSpectrum {
+    private static final int W = Lanes.W;
+
+    private final LaneFft fft;
+    private final float[] re, im;
+    /** The taps as given, [tap][lane], from tap {@code from}, {@code count} of them. */
+    private final float[] taps;
+    private final int from, count;
+    private final double kMax;
+    /** Per lane, the inverse of the kernel's normalization; null when it needed none. */
+    private final float[] kInverse;
+
+    /**
+     * The spectrum of taps [from, from + count) of the lane-packed {@code taps} (kept, not copied) at {@code fft}'s size;
+     * {@code padded} (n W floats) and {@code scratch} are work buffers.
+     */
+    GuardedSpectrum(LaneFft fft, float[] taps, int from, int count, float[] padded, float[] scratch) {
+        this.fft = fft;
+        this.taps = taps;
+        this.from = from;
+        this.count = count;
+        int n = fft.size();
+        Arrays.fill(padded, 0, n * W, 0f);
+        System.arraycopy(taps, from * W, padded, 0, count * W);
+        float[] scale = LaneRange.kernelScale(padded, count, n);
+        if (scale != null) {
+            LaneKernels.scaleLanes(padded, count, scale);
+            kInverse = new float[W];
+            for (int l = 0; l < W; l++) kInverse[l] = 1 / scale[l];
+        } else {
+            kInverse = null;
+        }
+        this.kMax = LaneRange.kernelMax(padded, count, null); // of the taps as transformed
+        this.re = new float[fft.spectrumFloats()];
+        this.im = new float[fft.spectrumFloats()];
+        fft.convolutionSpectrum(padded, 0, re, im, scratch);
+    }
+
+    LaneFft fft() {
+        return fft;
+    }
+
+    /**
+     * Outputs t < outCount of the linear convolution of the {@code inputs} lanes in {@code x} (zero beyond; x must hold
+     * outCount steps of room) with these taps, as the definition gives them whatever x's range. Returns the buffer
+     * holding them: x itself, or {@code direct} when a non-finite input sent the block to the direct sum.
+     * {@code scratch} is the FFT's; {@code m}, {@code factor}, {@code inverse} are W floats each.
+     */
+    float[] convolve(float[] x, int inputs, int outCount, float[] scratch, float[] direct, float[] m, float[] factor, float[] inverse) {
+        switch (LaneRange.choose(x, inputs, kMax, fft.size(), m, factor, inverse)) {
+            case DIRECT -> {
+                Arrays.fill(x, inputs * W, outCount * W, 0f);
+                LaneKernels.causalDirect(x, taps, from, count, direct, outCount);
+                return direct;
+            }
+            case SCALED -> {
+                LaneKernels.scaleLanes(x, inputs, factor);
+                if (kInverse != null) LaneKernels.multiply(inverse, kInverse, W);
+                fft.convolve(x, 0, inputs, re, im, x, 0, outCount, scratch);
+                LaneKernels.scaleLanes(x, outCount, inverse);
+            }
+            case PLAIN -> {
+                fft.convolve(x, 0, inputs, re, im, x, 0, outCount, scratch);
+                if (kInverse != null) LaneKernels.scaleLanes(x, outCount, kInverse);
+            }
+        }
+        return x;
+    }
+}
