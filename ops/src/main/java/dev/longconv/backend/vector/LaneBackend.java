@@ -109,7 +109,7 @@ final class LaneBackend implements Backend {
         Tensor dx = Tensor.zeros(DType.FLOAT32, x.shape());
         try {
             Seq xs = Seq.of(x, layout), gs = Seq.of(gy, layout), os = Seq.of(dx, layout);
-            Parallel.forEach(blocks, bl -> {
+            Parallel.forEach(blocks, 4.0 * s.batch() * len * width * W, Parallel.anyThread(x, gy, null, null, null), bl -> {
                 float[][] buf = buffers(len * W);
                 for (int b = 0; b < s.batch(); b++) {
                     LaneIO.gather(xs, b, bl * W, buf[0], len);
@@ -147,7 +147,7 @@ final class LaneBackend implements Backend {
             for (int t = 0; t < len; t++) frac[t] = (float) grid.frac()[t];
             float[][] dk = new float[blocks][n * W];
             Seq xs = Seq.of(x, layout), gs = Seq.of(gy, layout);
-            Parallel.forEach(blocks, bl -> {
+            Parallel.forEach(blocks, (8.0 * len + 2.0 * r * r) * s.batch() * W, Parallel.anyThread(x, gy, null, null, null), bl -> {
                 float[][] buf = buffers(Math.max(len, r) * W);
                 for (int b = 0; b < s.batch(); b++) {
                     LaneIO.gather(xs, b, bl * W, buf[0], len);
@@ -328,7 +328,7 @@ final class LaneBackend implements Backend {
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
             int blocks = Math.toIntExact((rows + W - 1) / W);
-            Parallel.forEach(blocks, bl -> body.run(src, dst, bl, (int) Math.min(W, rows - (long) bl * W)));
+            Parallel.forEach(blocks, 1e9, Parallel.anyThread(xc), bl -> body.run(src, dst, bl, (int) Math.min(W, rows - (long) bl * W)));
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
@@ -369,7 +369,8 @@ final class LaneBackend implements Backend {
         try {
             Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
             int blocks = (s.channels() + W - 1) / W;
-            Parallel.forEach(s.batch() * blocks, flopsPerLane * W, task -> op.run(in, out, task / blocks, task % blocks, buffers(span * W)));
+            Parallel.forEach(s.batch() * blocks, flopsPerLane * W, Parallel.anyThread(x),
+                    task -> op.run(in, out, task / blocks, task % blocks, buffers(span * W)));
             return y;
         } catch (RuntimeException | Error e) {
             y.close();

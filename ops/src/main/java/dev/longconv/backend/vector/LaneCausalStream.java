@@ -223,7 +223,7 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
     protected void bulk(Seq in, Seq out) {
         int total = in.length(), blocks = kernel.blocks;
         long p0 = position();
-        Parallel.forEach(batch() * blocks, task -> {
+        Parallel.forEach(batch() * blocks, 1e9, Parallel.anyThread(in.tensor(), out.tensor(), null, null, null), task -> {
             int b = task / blocks, block = task % blocks;
             flushTask(task, block);
             bulkTask(in, out, b, block, task, p0, total);

@@ -87,7 +87,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         Plans.checkAliasing(op, y, x, null, null, null);
         Seq in = Seq.of(x, problem.layout()), out = Seq.of(y, problem.layout());
         int blocks = blocks();
-        Parallel.forEach(in.batch() * blocks, flopsPerTask(), task -> run(in, out, task / blocks, task % blocks));
+        Parallel.forEach(in.batch() * blocks, flopsPerTask(), Parallel.anyThread(x, y, null, null, null), task -> run(in, out, task / blocks, task % blocks));
     }
 
     private void run(Seq in, Seq out, int b, int block) {
@@ -109,7 +109,8 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
         Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
         int blocks = blocks();
-        Parallel.forEach(in.batch() * blocks, flopsPerTask(), task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
+        Parallel.forEach(in.batch() * blocks, flopsPerTask(), Parallel.anyThread(x, y, pre, post, skip),
+                task -> runGated(in, out, ps, qs, skip, task / blocks, task % blocks));
     }
 
     private void runGated(Seq in, Seq out, Seq pre, Seq post, Tensor skip, int b, int block) {

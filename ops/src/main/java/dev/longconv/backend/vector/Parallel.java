@@ -1,6 +1,8 @@
 package dev.longconv.backend.vector;
 
+import dev.longconv.Device;
 import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
@@ -65,12 +67,32 @@ final class Parallel {
 
     /** {@link #forEach(int, IntConsumer)} when the tasks' estimated work is worth the pool, else a plain loop on this thread. */
     static void forEach(int tasks, double flopsPerTask, IntConsumer body) {
-        if (tasks * flopsPerTask < MIN_PARALLEL_FLOPS) {
+        forEach(tasks, flopsPerTask, true, body);
+    }
+
+    /**
+     * As {@link #forEach(int, double, IntConsumer)}, on this thread alone unless {@code anyThread}: the tasks touch
+     * memory only its owner thread may (a confined arena's), which a pool worker would get a WrongThreadException for.
+     */
+    static void forEach(int tasks, double flopsPerTask, boolean anyThread, IntConsumer body) {
+        if (!anyThread || tasks * flopsPerTask < MIN_PARALLEL_FLOPS) {
             threads();
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
         forEach(tasks, body);
+    }
+
+    /** A thread that never runs: a segment it may access is one every thread may access (not confined to its owner). */
+    private static final Thread STRANGER = new Thread(() -> {});
+
+    /** Whether pool workers may touch the host memory of every given tensor (nulls and device tensors count as yes). */
+    static boolean anyThread(Tensor a, Tensor b, Tensor c, Tensor d, Tensor e) {
+        return anyThread(a) && anyThread(b) && anyThread(c) && anyThread(d) && anyThread(e);
+    }
+
+    static boolean anyThread(Tensor t) {
+        return t == null || !t.device().equals(Device.CPU) || t.storageSegment().isAccessibleBy(STRANGER);
     }
 
     /**
