@@ -93,43 +93,43 @@ public final class Tensor implements AutoCloseable {
     // ---------------------------------------------------------------- factories
 
     /**
-     * Tensors of at most this many bytes get memory that the garbage collector frees ({@link Arena#ofAuto()}), and
-     * close() only marks them closed: closing a shared arena costs a handshake with every thread (tens of
-     * microseconds, OpsBench's small shapes), far more than a small op's arithmetic, while an automatic arena costs
-     * an allocation and a cleaner. Larger tensors get a shared arena that close() frees at once.
+     * Owned host memory is released by the garbage collector after close ({@link Arena#ofAuto()}), never by closing a
+     * shared arena: that close costs a handshake with every thread (tens of microseconds, more than a small op's
+     * arithmetic), and when it races with an op on the tensor the JVM delivers the failure to the reading thread as an
+     * asynchronous exception that also sets its interrupt flag (a later file write then fails with
+     * ClosedByInterruptException). With the collector, memory stays valid while anything still reads it. Bytes that
+     * were closed but are not yet collected are counted; past this budget, close() asks for a collection (as NIO does
+     * for direct buffers), so closed memory cannot pile up when the Java heap is quiet.
      */
-    static final long SMALL_BYTES = 1 << 18;
-    /**
-     * At most this many bytes of small tensors wait for the collector at a time (live, or closed and not yet
-     * collected); past it new small tensors get shared arenas too, so native memory stays bounded whatever the
-     * collector does.
-     */
-    static final long SMALL_BUDGET = 1L << 28;
-    private static final AtomicLong SMALL_OUTSTANDING = new AtomicLong();
+    static final long RECLAIM_BUDGET = 1L << 29;
+    /** Closed tensors' bytes the collector has not yet freed. */
+    private static final AtomicLong CLOSED_UNRECLAIMED = new AtomicLong();
+    private static final AtomicLong LAST_RECLAIM_NANOS = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();
 
     /**
-     * A new zero-filled tensor that owns its memory. Close it when done: a large tensor's memory is freed then; a
-     * small one's (up to 256 KiB) when the collector finds it unreachable after close (at most 256 MiB of such
-     * memory waits at any time). Either way a closed tensor throws on use.
+     * A new zero-filled tensor that owns its memory. Close it when done: the tensor is then unusable, and its memory
+     * goes back when the collector finds it unreachable (at most {@link #RECLAIM_BUDGET} bytes of closed tensors wait
+     * for that before close() asks for a collection). For memory freed at a point you choose, allocate in your own
+     * arena ({@link #zeros(Arena, DType, long...)}).
      */
     public static Tensor zeros(DType dtype, long... shape) {
         long[] s = checkShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
-        if (bytes <= SMALL_BYTES && SMALL_OUTSTANDING.addAndGet(bytes) <= SMALL_BUDGET) {
-            MemorySegment seg = Arena.ofAuto().allocate(Math.max(bytes, 1), ALIGNMENT);
-            Host host = new Host(seg, null);
-            CLEANER.register(host, () -> SMALL_OUTSTANDING.addAndGet(-bytes));
-            return new Tensor(dtype, s, contiguousStrides(s), 0, host, true);
-        }
-        if (bytes <= SMALL_BYTES) SMALL_OUTSTANDING.addAndGet(-bytes);
-        Arena arena = Arena.ofShared();
-        try {
-            return allocate(arena, true, dtype, s);
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        MemorySegment seg = Arena.ofAuto().allocate(Math.max(bytes, 1), ALIGNMENT);
+        AtomicBoolean closed = new AtomicBoolean();
+        Host host = new Host(seg, null, closed);
+        CLEANER.register(host, () -> {
+            if (closed.get()) CLOSED_UNRECLAIMED.addAndGet(-bytes);
+        });
+        return new Tensor(dtype, s, contiguousStrides(s), 0, host, true);
+    }
+
+    /** Counts a closed tensor's bytes until the collector frees them, and asks for a collection past the budget. */
+    private static void closedUnreclaimed(long bytes) {
+        if (CLOSED_UNRECLAIMED.addAndGet(bytes) <= RECLAIM_BUDGET) return;
+        long now = System.nanoTime(), last = LAST_RECLAIM_NANOS.get();
+        if (now - last > 100_000_000L && LAST_RECLAIM_NANOS.compareAndSet(last, now)) System.gc();
     }
 
     /** A new zero-filled tensor in {@code arena}; the arena's owner frees it. */
@@ -238,8 +238,10 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
-     * A tensor over contiguous little-endian memory (C order) that owns {@code arena}: closing the tensor
-     * closes the arena. For readers that allocate or map a tensor's data themselves (the .npy reader does).
+     * A tensor over contiguous little-endian memory (C order) that owns {@code arena}: closing the tensor closes the
+     * arena. With a null arena the segment must be one the collector frees ({@link Arena#ofAuto()}): closing the
+     * tensor then makes it unusable and leaves the memory to the collector, as {@link #zeros(DType, long...)} does.
+     * For readers that allocate or map a tensor's data themselves (the .npy reader does).
      */
     public static Tensor owning(Arena arena, MemorySegment segment, DType dtype, long... shape) {
         Tensor t = wrap(segment, dtype, shape);
@@ -574,7 +576,9 @@ public final class Tensor implements AutoCloseable {
         switch (storage) {
             case OnDevice d -> d.memory().close();
             case Host h -> {
-                if (h.closed().compareAndSet(false, true) && h.arena() != null) h.arena().close();
+                if (!h.closed().compareAndSet(false, true)) return;
+                if (h.arena() != null) h.arena().close();
+                else closedUnreclaimed(h.segment().byteSize());
             }
         }
     }

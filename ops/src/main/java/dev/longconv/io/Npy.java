@@ -66,9 +66,14 @@ public final class Npy {
     }
 
     private static Tensor toTensor(Path file, boolean mapped) throws IOException {
+        if (!mapped) {
+            // memory the collector frees, like every tensor longconv makes (see Tensor.zeros)
+            NpyArray a = read(file, Arena.ofAuto());
+            return Tensor.owning(null, a.data(), a.dtype(), a.shape());
+        }
         Arena arena = Arena.ofShared();
         try {
-            NpyArray a = mapped ? map(file, arena) : read(file, arena);
+            NpyArray a = map(file, arena);
             return Tensor.owning(arena, a.data(), a.dtype(), a.shape());
         } catch (IOException | RuntimeException | Error e) {
             arena.close();

@@ -26,7 +26,7 @@ class AliasingTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (Backend be : CausalStreamTest.backends()) {
+        for (Backend be : TestBackends.cpu()) {
             for (DType dt : DType.values()) {
                 for (Layout lay : Layout.values()) {
                     for (int taps : new int[] {3, 200}) { // direct and FFT paths

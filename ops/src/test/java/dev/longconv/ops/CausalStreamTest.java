@@ -4,9 +4,6 @@ import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
-import dev.longconv.backend.scalar.ScalarBackend;
-import dev.longconv.backend.vector.VectorBackend;
-import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -29,12 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CausalStreamTest {
     static final long SEED = Long.getLong("longconv.test.seed", 20261206L);
 
-    static List<Backend> backends() {
-        List<Backend> out = new ArrayList<>(List.of(new ScalarBackend()));
-        if (Simd.status().available()) out.add(new VectorBackend());
-        return out;
-    }
-
     record Case(Backend backend, DType dtype, Layout layout, int batch, int channels, int taps, int total, int prefill, boolean gated,
                 long seed) {
         @Override
@@ -48,7 +39,7 @@ class CausalStreamTest {
         SplittableRandom rng = new SplittableRandom(SEED);
         List<Arguments> out = new ArrayList<>();
         int[] taps = {1, 7, 31, 64, 97, 257, 300, 701};
-        for (Backend be : backends()) {
+        for (Backend be : TestBackends.cpu()) {
             for (DType dt : DType.values()) {
                 for (int lk : taps) {
                     for (int pf : new int[] {-1, 0, 1, lk - 1, lk, lk + 1}) {
@@ -85,7 +76,7 @@ class CausalStreamTest {
     /** A forked stream continues on its own: both branches equal the one-shot result of their own sequences. */
     @Test
     void aCopyContinuesIndependently() {
-        for (Backend be : backends()) {
+        for (Backend be : TestBackends.cpu()) {
             for (int lk : new int[] {5, 300}) {
                 SplittableRandom rng = new SplittableRandom(SEED + lk);
                 int d = 20, head = lk + 13, tail = 2 * lk + 3;
@@ -126,7 +117,7 @@ class CausalStreamTest {
 
     @Test
     void badArgumentsAreOneLineErrors() {
-        for (Backend be : backends()) {
+        for (Backend be : TestBackends.cpu()) {
             try (Tensor k = Tensor.random(DType.FLOAT32, 1, 4, 9); CausalStream s = be.causalStream(k, 2, Layout.BDL);
                  Tensor wrong = Tensor.zeros(DType.FLOAT32, 2, 5); Tensor x = Tensor.zeros(DType.FLOAT32, 2, 4);
                  Tensor x64 = Tensor.zeros(DType.FLOAT64, 2, 4); Tensor block = Tensor.zeros(DType.FLOAT32, 2, 4, 3)) {

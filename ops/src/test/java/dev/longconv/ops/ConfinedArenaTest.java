@@ -35,7 +35,7 @@ class ConfinedArenaTest {
 
     @Test
     void everyOpAndPlanRunsOnConfinedTensors() {
-        for (Backend be : CausalStreamTest.backends()) {
+        for (Backend be : TestBackends.cpu()) {
             DType dt = DType.FLOAT32;
             int b = 2, d = 40, len = 2048;
             try (Tensor x = Tensor.random(dt, 1, b, d, len); Tensor k = Tensor.random(dt, 2, d, len); Tensor kt = Tensor.random(dt, 3, d, 2 * len - 1);
