@@ -101,7 +101,7 @@ public final class Tensor implements AutoCloseable {
      * were closed but are not yet collected are counted; past this budget, close() asks for a collection (as NIO does
      * for direct buffers), so closed memory cannot pile up when the Java heap is quiet.
      */
-    static final long RECLAIM_BUDGET = 1L << 29;
+    static final long RECLAIM_BUDGET = 1L << 28;
     /** Closed tensors' bytes the collector has not yet freed. */
     private static final AtomicLong CLOSED_UNRECLAIMED = new AtomicLong();
     private static final AtomicLong LAST_RECLAIM_NANOS = new AtomicLong();
