@@ -1,5 +1,6 @@
 package dev.longconv.backend.scalar;
 
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
@@ -58,6 +59,12 @@ final class ScalarConvPlan implements ConvPlan {
 
     /** The plan of kernel k for {@code problem} (k already checked against it). */
     static ScalarConvPlan of(ConvProblem problem, Tensor k) {
+        if (problem.aliasFreeSize() > 1 << 30) {
+            throw new LongConvException(problem.op(), "x", "L + taps - 1 at most 2^30 (the FFT's Java arrays)", problem.aliasFreeSize() + " points");
+        }
+        long n = FftSizes.nextFast((int) problem.aliasFreeSize());
+        Plans.requireHeap(problem.op(), "the plan's working memory (kernel rows and spectra at N=" + n + ", row buffers)",
+                8L * problem.channels() * (problem.effectiveTaps() + n + 2) + 8L * (2L * problem.length() + 2 * n + 2));
         return new ScalarConvPlan(problem, k);
     }
 

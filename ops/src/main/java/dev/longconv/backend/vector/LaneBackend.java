@@ -29,18 +29,19 @@ import java.util.Arrays;
  * The float32 half of the vector backend ({@link VectorBackend} routes float64 to the scalar backend): vector
  * kernels, W channels at a time (one per lane), on the shared thread pool; long convolutions through
  * {@link VectorPlanner}. rfft, irfft and causal-spectrum of sizes whose half is not 2^a 3^b 5^c go to the
- * scalar backend too (the lane FFT takes only those sizes).
+ * scalar backend too (the lane FFT takes only those sizes), and so do long convolutions with fewer channels than lanes
+ * whose lane buffers would be large ({@link VectorPlanner#lanesTooSparse}).
  */
 final class LaneBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
     private static final int W = Lanes.W;
-    /** For FFT sizes the lane FFT does not take. */
-    private final ScalarBackend otherSizes;
+    /** For FFT sizes the lane FFT does not take, and for long convolutions with sparse lanes. */
+    private final ScalarBackend scalar;
 
-    LaneBackend(ScalarBackend otherSizes) {
-        this.otherSizes = otherSizes;
+    LaneBackend(ScalarBackend scalar) {
+        this.scalar = scalar;
     }
 
     @Override
@@ -51,19 +52,24 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor causalConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.causalConv(x, k, layout);
-        return VectorPlanner.plan(ConvProblem.causal(s.channels(), s.length(), s.taps(), layout, DType.FLOAT32), k, VectorBackend.Path.AUTO).apply(x);
+        ConvProblem p = ConvProblem.causal(s.channels(), s.length(), s.taps(), layout, DType.FLOAT32);
+        if (VectorPlanner.lanesTooSparse(p)) return scalar.causalConv(x, k, layout);
+        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO).apply(x);
     }
 
     @Override
     public ConvPlan plan(ConvProblem problem, Tensor k) {
         problem.checkKernel(k);
+        if (VectorPlanner.lanesTooSparse(problem)) return scalar.plan(problem, k);
         return VectorPlanner.plan(problem, k, VectorBackend.Path.AUTO);
     }
 
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);
-        return VectorPlanner.plan(ConvProblem.toeplitz(s.channels(), s.length(), layout, DType.FLOAT32), k, VectorBackend.Path.AUTO).apply(x);
+        ConvProblem p = ConvProblem.toeplitz(s.channels(), s.length(), layout, DType.FLOAT32);
+        if (VectorPlanner.lanesTooSparse(p)) return scalar.toeplitzConv(x, k, layout);
+        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO).apply(x);
     }
 
     @Override
@@ -237,7 +243,7 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor causalSpectrum(Tensor re, int n) {
         int d = Check.causalSpectrum(re, n);
-        if (!FftSizes.isFast(n / 2)) return otherSizes.causalSpectrum(re, n);
+        if (!FftSizes.isFast(n / 2)) return scalar.causalSpectrum(re, n);
         LaneIO.requireSteps(Check.CAUSAL_SPECTRUM, "n", n);
         int bins = n / 2 + 1;
         LaneFft fft = LaneFft.of(n);
@@ -259,7 +265,7 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor rfft(Tensor x, int n) {
         Check.rfft(x, n);
-        if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return otherSizes.rfft(x, n);
+        if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return scalar.rfft(x, n);
         LaneIO.requireSteps(Check.RFFT, "n", n);
         int m = Math.toIntExact(x.dim(-1)), bins = n / 2 + 1, copy = Math.min(m, n);
         long[] shape = x.shape();
@@ -283,7 +289,7 @@ final class LaneBackend implements Backend {
     @Override
     public Tensor irfft(Tensor x, int n) {
         Check.irfft(x, n);
-        if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return otherSizes.irfft(x, n);
+        if (n % 2 != 0 || !FftSizes.isFast(n / 2)) return scalar.irfft(x, n);
         LaneIO.requireSteps(Check.IRFFT, "n", n);
         int m = Math.toIntExact(x.dim(-2)), bins = n / 2 + 1, copy = Math.min(m, bins);
         long[] shape = x.shape();

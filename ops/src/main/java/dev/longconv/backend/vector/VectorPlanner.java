@@ -2,6 +2,8 @@ package dev.longconv.backend.vector;
 
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvProblem;
+import dev.longconv.ops.spi.Plans;
+import dev.longconv.simd.Lanes;
 import dev.longconv.simd.LaneFft;
 
 /**
@@ -29,6 +31,19 @@ final class VectorPlanner {
         return LaneFft.sizeFor((int) problem.aliasFreeSize());
     }
 
+    /**
+     * A problem with fewer channels than lanes fills only part of each vector, so its lane buffers waste W / D of their
+     * memory: past this many bytes of them such problems run on the scalar backend, whose rows hold one channel each
+     * (float64 arithmetic, about W / (2 D) times the memory less).
+     */
+    static final long SPARSE_LANES_MAX_BYTES = 256L << 20;
+
+    /** Whether {@code problem} leaves lanes empty and would need more than {@link #SPARSE_LANES_MAX_BYTES} of lane buffers. */
+    static boolean lanesTooSparse(ConvProblem problem) {
+        if (problem.channels() >= Lanes.W) return false;
+        return 4L * Lanes.W * (3L * problem.aliasFreeSize()) > SPARSE_LANES_MAX_BYTES;
+    }
+
     /** The plan of float32 kernel k (already checked against {@code problem}) on {@code path}. */
     static LanePlan plan(ConvProblem problem, Tensor k, VectorBackend.Path path) {
         int n = fftSize(problem);
@@ -37,6 +52,11 @@ final class VectorPlanner {
             case DIRECT -> true;
             case FFT -> false;
         };
+        long blocks = (problem.channels() + Lanes.W - 1) / Lanes.W, span = (long) problem.firstOutput() + problem.length();
+        long perThread = 3 * span * Lanes.W * 4L * Parallel.threads();
+        long prepared = direct ? blocks * problem.effectiveTaps() * Lanes.W * 4L : blocks * (n + 2L) * Lanes.W * 4L + blocks * problem.effectiveTaps() * Lanes.W * 4L;
+        Plans.requireHeap(problem.op(), "the plan's working memory (" + (direct ? "packed taps" : "kernel spectra at N=" + n) + " and per-thread buffers)",
+                prepared + perThread + (direct ? 0 : 2L * n * Lanes.W * 4 * Parallel.threads()));
         return direct ? new LaneDirectPlan(problem, k) : new LaneFftPlan(problem, k, n);
     }
 }

@@ -41,6 +41,19 @@ public final class Plans {
         if (skip != null && Aliasing.overlaps(y, skip)) throw new LongConvException(op, "y", "an output that shares no memory with skip", "an overlap with skip");
     }
 
+    /**
+     * Refuses, before allocating, a plan whose working memory (kernel spectra or taps, per-thread buffers) the JVM's
+     * heap cannot hold: one line with the bytes needed, instead of an OutOfMemoryError part way through.
+     */
+    public static void requireHeap(String op, String what, long bytes) {
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > available) {
+            throw new LongConvException(op, "x", what + " within the Java heap (" + (available >> 20) + " MiB free of -Xmx " + (rt.maxMemory() >> 20)
+                    + " MiB): too large for this machine", (bytes >> 20) + " MiB needed");
+        }
+    }
+
     /** y must be a live, writable CPU tensor of x's shape and dtype. */
     public static void checkOutput(String op, Tensor x, Tensor y) {
         if (y == null) throw new LongConvException(op, "y", expectedOutput(x), "null");

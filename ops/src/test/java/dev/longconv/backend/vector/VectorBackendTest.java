@@ -1,5 +1,6 @@
 package dev.longconv.backend.vector;
 
+import dev.longconv.ops.spi.Plans;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
@@ -123,5 +124,20 @@ class VectorBackendTest {
             assertEquals(new ConvPlan.Description("vector", "fft", 8192), vb.causalConvPlan(longK, 4096, Layout.BDL).describe(), "4096 taps: FFT of 8192");
             assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.toeplitzConvPlan(tiny, 3, Layout.BDL).describe(), "L=3: direct");
         }
+    }
+
+    /**
+     * Memory at long lengths: a channel or two over millions of steps would leave W - D lanes of every buffer empty, so
+     * such problems run on the scalar backend (rows of one channel); a plan the heap cannot hold is refused in one line
+     * naming the bytes before anything is allocated.
+     */
+    @Test
+    void longSparseProblemsRunOnTheScalarBackendAndOversizedPlansAreRefused() {
+        int len = 6_000_000;
+        try (Tensor k = Tensor.random(DType.FLOAT32, 1, 1, 1); ConvPlan plan = new VectorBackend().causalConvPlan(k, len, Layout.BDL)) {
+            assertEquals("scalar", plan.describe().backend(), "one channel over 6M steps: " + plan.describe());
+        }
+        var e = assertThrows(LongConvException.class, () -> Plans.requireHeap("causal-conv", "the plan", Long.MAX_VALUE / 2));
+        assertTrue(e.getMessage().contains("too large for this machine") && e.getMessage().contains("MiB needed"), e.getMessage());
     }
 }
