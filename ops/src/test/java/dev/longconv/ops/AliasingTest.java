@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -9,6 +9,7 @@ import dev.longconv.backend.vector.VectorBackend;
 import dev.longconv.simd.FftSizes;
 import dev.longconv.simd.Lanes;
 import dev.longconv.simd.Simd;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

@@ -3,6 +3,7 @@ package dev.longconv.ops;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

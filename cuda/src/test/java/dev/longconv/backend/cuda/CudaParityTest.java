@@ -6,13 +6,13 @@ import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
-import dev.longconv.backend.scalar.ScalarBackend;
 import dev.longconv.cuda.CudaException;
 import dev.longconv.cuda.MemInfo;
-import dev.longconv.ops.Compare;
+import dev.longconv.ops.Backends;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
 import dev.longconv.ops.Reference;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -257,7 +257,7 @@ class CudaParityTest extends CudaTestGpu {
             assertEquals("w", e.argument());
             e = assertThrows(LongConvException.class, () -> cuda.causalConv(x, badK, Layout.BDL));
             assertEquals("k", e.argument());
-            e = assertThrows(LongConvException.class, () -> new ScalarBackend().causalConv(x, kd, Layout.BDL));
+            e = assertThrows(LongConvException.class, () -> Backends.get("scalar").causalConv(x, kd, Layout.BDL));
             assertTrue(e.getMessage().contains("device cpu"), e.getMessage());
             // and the backend still works
             try (Tensor y = cuda.causalConv(x, kd, Layout.BDL)) {

@@ -1,14 +1,14 @@
 package dev.longconv.backend.vector;
 
-import dev.longconv.ops.spi.Plans;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
-import dev.longconv.ops.Compare;
 import dev.longconv.ops.ConvPlan;
+import dev.longconv.ops.spi.Plans;
 import dev.longconv.simd.Simd;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

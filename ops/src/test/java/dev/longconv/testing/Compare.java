@@ -1,4 +1,4 @@
-package dev.longconv.ops;
+package dev.longconv.testing;
 
 import dev.longconv.DType;
 import dev.longconv.Tensor;
