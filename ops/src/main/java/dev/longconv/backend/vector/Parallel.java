@@ -14,6 +14,11 @@ final class Parallel {
 
     private Parallel() {}
 
+    /** Threads a {@link #forEach} may use: the pool's workers and the caller. */
+    static int size() {
+        return THREADS;
+    }
+
     static int threads() {
         int def = Runtime.getRuntime().availableProcessors();
         String p = System.getProperty(THREADS_PROPERTY);
