@@ -2,6 +2,7 @@ package dev.longconv.backend.vector;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
@@ -306,6 +307,13 @@ final class LaneBackend implements Backend {
     public Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB) {
         Check.GemmDims g = Check.gemm(a, b, transA, transB);
         return VectorGemm.multiply(a, b, transA, transB, g);
+    }
+
+    /** float32 gemm over a caller-owned c (see {@link VectorBackend#gemmInto}). */
+    void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        if (a.dtype() != DType.FLOAT32) throw new LongConvException(Check.GEMM, "a", "float32 (gemmInto runs the lane kernels only)", a.dtype().toString());
+        VectorGemm.into(a, b, transA, transB, g, c);
     }
 
     // ---------------------------------------------------------------- plumbing

@@ -97,6 +97,19 @@ public final class VectorBackend implements Backend {
         return by(a).gemm(a, b, transA, transB);
     }
 
+    /**
+     * float32 gemm written over a caller-owned {@code c}: float32 [M, N] on the host, unit stride along its columns
+     * (its rows may be strided, e.g. a column slice of a wider tensor), not overlapping a or b. For loops that multiply
+     * the same shapes again and again: {@link #gemm} allocates and zero-fills a new result per call, which costs page
+     * faults on every call for large outputs (GemmBench's longconvNewTensor1t shows how much).
+     *
+     * @throws LongConvException for float64 operands (this form runs the lane kernels only) or a c of the wrong
+     *                           dtype, shape, device or column stride, naming the argument
+     */
+    public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
+        float32.gemmInto(a, b, transA, transB, c);
+    }
+
     @Override
     public Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
         return by(x).causalConvBackward(x, k, gy, layout);

@@ -1,6 +1,8 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.DType;
+import dev.longconv.Device;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.spi.Check;
 import dev.longconv.simd.LaneGemm;
@@ -12,7 +14,8 @@ import java.lang.foreign.MemorySegment;
  * micro-kernel). This class only turns the tensors into strided views (a transpose or a strided slice is a
  * change of strides, never a copy) and splits C across the {@link Parallel} pool: by blocks of rows when
  * there are enough rows for every thread, else by columns. Each part packs its own panels into its thread's
- * reused workspace, so a warm call allocates only the result tensor and a few small task objects.
+ * reused workspace, so a warm call allocates only the result tensor and a few small task objects ({@link #into}:
+ * not even the result).
  */
 final class VectorGemm {
     /**
@@ -26,39 +29,58 @@ final class VectorGemm {
 
     private VectorGemm() {}
 
+    /** A new [m, n] float32 tensor holding op(A) op(B). */
     static Tensor multiply(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g) {
-        int m = g.m(), n = g.n(), k = g.k();
-        Tensor out = Tensor.zeros(DType.FLOAT32, m, n);
+        Tensor out = Tensor.zeros(DType.FLOAT32, g.m(), g.n());
         try {
-            MemorySegment as = a.storageSegment(), bs = b.storageSegment(), cs = out.segment();
-            // op(A)(i, p) = a[offset + i * aRow + p * aCol]; a transposed operand just swaps its strides
-            long aRow = a.stride(transA ? 1 : 0), aCol = a.stride(transA ? 0 : 1);
-            long bRow = b.stride(transB ? 1 : 0), bCol = b.stride(transB ? 0 : 1);
-            long aOff = a.offset(), bOff = b.offset();
-            int threads = Parallel.size();
-            if (threads == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
-                GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, 0, n);
-                return out;
-            }
-            int mr = GEMM.tile().rows(), nr = GEMM.tile().columns();
-            if (m >= threads * 4 * mr) {
-                // rows: blocks of mc (each part then packs B once, as one thread would), or fewer rows so every thread has work
-                int rows = Math.min(GEMM.rowBlock(), roundUp(ceilDiv(m, threads), mr));
-                Parallel.forEach(ceilDiv(m, rows), t -> {
-                    int i0 = t * rows, mi = Math.min(rows, m - i0);
-                    GEMM.multiply(mi, n, k, as, aOff + i0 * aRow, aRow, aCol, bs, bOff, bRow, bCol, cs, (long) i0 * n, n);
-                });
-            } else {
-                int cols = roundUp(ceilDiv(n, threads), nr);
-                Parallel.forEach(ceilDiv(n, cols), t -> {
-                    int j0 = t * cols, nj = Math.min(cols, n - j0);
-                    GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, cs, j0, n);
-                });
-            }
+            run(a, b, transA, transB, g, out);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
+        }
+    }
+
+    /** op(A) op(B) written over c, a float32 [m, n] host tensor with unit column stride that must not overlap a or b. */
+    static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor c) {
+        if (c == null || !c.isAlive()) throw new LongConvException(Check.GEMM, "c", "a live tensor", c == null ? "null" : "a closed one");
+        if (c.dtype() != DType.FLOAT32 || c.rank() != 2 || c.dim(0) != g.m() || c.dim(1) != g.n()) {
+            throw new LongConvException(Check.GEMM, "c", "float32[" + g.m() + ", " + g.n() + "] (op(a) rows by op(b) columns)",
+                    c.dtype() + java.util.Arrays.toString(c.shape()));
+        }
+        if (!c.device().equals(Device.CPU)) throw new LongConvException(Check.GEMM, "c", "device cpu (this backend runs on the host)", c.device().toString());
+        if (g.n() > 1 && c.stride(1) != 1) {
+            throw new LongConvException(Check.GEMM, "c", "unit stride along columns (rows may be strided)", "column stride " + c.stride(1));
+        }
+        run(a, b, transA, transB, g, c);
+    }
+
+    private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+        int m = g.m(), n = g.n(), k = g.k();
+        MemorySegment as = a.storageSegment(), bs = b.storageSegment(), cs = out.storageSegment();
+        // op(A)(i, p) = a[offset + i * aRow + p * aCol]; a transposed operand just swaps its strides
+        long aRow = a.stride(transA ? 1 : 0), aCol = a.stride(transA ? 0 : 1);
+        long bRow = b.stride(transB ? 1 : 0), bCol = b.stride(transB ? 0 : 1);
+        long aOff = a.offset(), bOff = b.offset(), cOff = out.offset(), ldc = m > 1 ? out.stride(0) : n;
+        int threads = Parallel.size();
+        if (threads == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
+            GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff, ldc);
+            return;
+        }
+        int mr = GEMM.tile().rows(), nr = GEMM.tile().columns();
+        if (m >= threads * 4 * mr) {
+            // rows: blocks of mc (each part then packs B once, as one thread would), or fewer rows so every thread has work
+            int rows = Math.min(GEMM.rowBlock(), roundUp(ceilDiv(m, threads), mr));
+            Parallel.forEach(ceilDiv(m, rows), t -> {
+                int i0 = t * rows, mi = Math.min(rows, m - i0);
+                GEMM.multiply(mi, n, k, as, aOff + i0 * aRow, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff + i0 * ldc, ldc);
+            });
+        } else {
+            int cols = roundUp(ceilDiv(n, threads), nr);
+            Parallel.forEach(ceilDiv(n, cols), t -> {
+                int j0 = t * cols, nj = Math.min(cols, n - j0);
+                GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, cs, cOff + j0, ldc);
+            });
         }
     }
 

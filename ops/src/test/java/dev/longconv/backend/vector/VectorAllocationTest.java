@@ -63,6 +63,14 @@ class VectorAllocationTest {
                     String what = "a warm " + size + "^3 gemm call (transposed operands: " + trans + ")";
                     assertTrue(perCall < 64 * 1024, what + " allocated " + perCall + " bytes (all threads); packing buffers re-allocated, or boxing?");
                     System.out.println(what + ": " + perCall + " bytes allocated on the Java heap");
+                    try (Tensor c = Tensor.zeros(DType.FLOAT32, size, size)) {
+                        for (int i = 0; i < 200; i++) be.gemmInto(a, b, trans, trans, c);
+                        before = mx.getTotalThreadAllocatedBytes();
+                        for (int i = 0; i < calls; i++) be.gemmInto(a, b, trans, trans, c);
+                        perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+                        assertTrue(perCall < 64 * 1024, what + " into a reused c allocated " + perCall + " bytes (all threads)");
+                        System.out.println(what + " into a reused c: " + perCall + " bytes allocated on the Java heap");
+                    }
                 }
             }
         }

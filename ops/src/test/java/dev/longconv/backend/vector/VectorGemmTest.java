@@ -1,6 +1,7 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.DType;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Compare;
 import dev.longconv.simd.Simd;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -101,6 +103,37 @@ class VectorGemmTest {
             check(a.transpose(0, 1), b, true, false, "transpose of a sliced view");
             check(a, bigB.slice(0, 0, 70).slice(1, 10, 80).transpose(0, 1), false, true, "transposed sliced B");
             // (rank-2 views with no unit stride cannot be made through Tensor's API; LaneGemmTest covers them)
+        }
+    }
+
+    @Test
+    void gemmIntoOverwritesAStridedViewAndNothingElse() {
+        try (Tensor a = Tensor.random(DType.FLOAT32, SEED, 37, 29); Tensor b = Tensor.random(DType.FLOAT32, SEED + 1, 41, 29);
+             Tensor wide = Tensor.zeros(DType.FLOAT32, 37, 50)) {
+            for (long i = 0; i < wide.numel(); i++) wide.setFlat(i, Double.NaN);
+            Tensor c = wide.slice(1, 5, 46); // [37, 41], row stride 50: columns 0..4 and 46..49 must stay untouched
+            vector.gemmInto(a, b, false, true, c);
+            try (Tensor ref = vector.gemm(a, b, false, true)) {
+                for (int i = 0; i < 37; i++) {
+                    for (int j = 0; j < 50; j++) {
+                        if (j >= 5 && j < 46) assertEquals(ref.get(i, j - 5), wide.get(i, j), 0, "gemmInto at (" + i + ", " + (j - 5) + ")");
+                        else assertTrue(Double.isNaN(wide.get(i, j)), "gemmInto wrote outside c at (" + i + ", " + j + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmIntoNamesAWrongOutput() {
+        try (Tensor a = Tensor.random(DType.FLOAT32, SEED, 4, 3); Tensor b = Tensor.random(DType.FLOAT32, SEED + 1, 3, 5);
+             Tensor wrongShape = Tensor.zeros(DType.FLOAT32, 5, 4); Tensor wrongType = Tensor.zeros(DType.FLOAT64, 4, 5);
+             Tensor wide = Tensor.zeros(DType.FLOAT32, 5, 4)) {
+            LongConvException e = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wrongShape));
+            assertTrue(e.getMessage().contains("argument c") && e.getMessage().contains("float32[4, 5]"), e.getMessage());
+            assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wrongType));
+            e = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wide.transpose(0, 1)));
+            assertTrue(e.getMessage().contains("unit stride"), e.getMessage());
         }
     }
 }
