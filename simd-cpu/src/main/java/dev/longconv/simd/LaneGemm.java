@@ -1,6 +1,8 @@
 package dev.longconv.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -64,19 +66,47 @@ public final class LaneGemm {
     /**
      * Depth of a packed slice (kc): the A micro-panel (6 x 256 floats, 6 KB) stays in L1 while B micro-panels
      * stream past it, and each pass over the C tile (one load and one store per element) is amortised over 256 FMAs.
-     * Measured with GemmBench at 512^3 and 1024^3 on the Zen 3 AVX2 machine: 128 and 384 were no faster.
+     * On the Zen 3 AVX2 machine (512 KB L2), at 512^3..2048^3 and 8192x1024x1024 against OpenBLAS in the same
+     * process (the GemmBench shapes), kc = 384 (nc = 192) and kc = 512 (nc = 128) were no faster.
      */
     static final int KC = 256;
     /**
      * Columns of a packed B block (nc): 256 x 256 floats = 256 KB, half the 512 KB L2 of Zen 3 (a quarter of
-     * Zen 4's 1 MB), so the block survives while the packed A panel streams through the other half.
+     * Zen 4's 1 MB), so the block survives while the A micro-panels stream through. On the same shapes, nc = 512,
+     * 1024 and 2048 were no faster, and 1024 was 15% slower at 2048^3.
      */
     static final int NC = 256;
     /**
-     * Rows of a packed A block (mc): 1024 x 256 floats = 1 MB, held in L3; B is re-packed once per mc rows,
-     * which at 1024 costs under 1% of the FMAs. Also the unit of work that threads share.
+     * Rows of a packed A block (mc): 1024 x 256 floats = 1 MB, held in L3; B is re-packed once per mc rows, which
+     * at 1024 is under 1% of the work. Also the unit in which threads share rows. mc = 256, 384 and 512 were slower
+     * at 8192x1024x1024 (B packed more often), 2048 no faster.
      */
     static final int MC = 1024;
+
+    // Shuffles and masks of the in-register W x W transpose (as LaneKernels.transposeTile, whose tables are private),
+    // one static final per level so C2 sees constants: at level lv (blocks of b = 2^lv lanes) lane c takes lane c - b
+    // (RIGHT) or c + b (LEFT), and ODD marks the odd blocks. Levels past log2 W are unused (null).
+    private static final VectorShuffle<Float> RIGHT0 = right(0), RIGHT1 = right(1), RIGHT2 = right(2), RIGHT3 = right(3);
+    private static final VectorShuffle<Float> LEFT0 = left(0), LEFT1 = left(1), LEFT2 = left(2), LEFT3 = left(3);
+    private static final VectorMask<Float> ODD0 = odd(0), ODD1 = odd(1), ODD2 = odd(2), ODD3 = odd(3);
+
+    private static VectorShuffle<Float> right(int lv) {
+        int b = 1 << lv;
+        return b >= W ? null : VectorShuffle.fromOp(S, c -> ((c / b) & 1) == 1 ? c - b : c);
+    }
+
+    private static VectorShuffle<Float> left(int lv) {
+        int b = 1 << lv;
+        return b >= W ? null : VectorShuffle.fromOp(S, c -> ((c / b) & 1) == 0 ? c + b : c);
+    }
+
+    private static VectorMask<Float> odd(int lv) {
+        int b = 1 << lv;
+        if (b >= W) return null;
+        boolean[] bits = new boolean[W];
+        for (int c = 0; c < W; c++) bits[c] = ((c / b) & 1) == 1;
+        return VectorMask.fromArray(S, bits, 0);
+    }
 
     private static final LaneGemm DEFAULT = new LaneGemm(Tile.forLanes(W), MC, KC, NC);
 
@@ -135,7 +165,6 @@ public final class LaneGemm {
         int mcUsed = Math.min(mc, roundUp(m, mr)), kcUsed = Math.min(kc, k), ncUsed = Math.min(nc, roundUp(n, nr));
         ws.ensure(mcUsed * kcUsed, kcUsed * ncUsed, mr * nr);
         float[] ap = ws.a, bp = ws.b, edge = ws.edge;
-        long ldcBytes = ldc * Float.BYTES;
         for (int ic = 0; ic < m; ic += mc) {
             int mb = Math.min(mc, m - ic);
             for (int pc = 0; pc < k; pc += kc) {
@@ -146,22 +175,25 @@ public final class LaneGemm {
                 java.util.Arrays.fill(ap, mb * kb, roundUp(mb, mr) * kb, 0f);
                 for (int jc = 0; jc < n; jc += nc) {
                     int nb = Math.min(nc, n - jc);
-                    packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kb, nb, bp);
+                    long bBlock = bOff + pc * bRow + jc * bCol, cBlock = cOff + (long) ic * ldc + jc;
+                    packB(b, bBlock, bRow, bCol, kb, nb, bp);
                     for (int ir = 0; ir < mb; ir += mr) {
-                        int rows = Math.min(mr, mb - ir);
-                        long cRow = cOff + (long) (ic + ir) * ldc + jc;
-                        for (int jr = 0; jr < nb; jr += nr) {
-                            int cols = Math.min(nr, nb - jr);
-                            if (rows == mr && cols == nr) {
-                                kernel(kb, ap, ir * kb, bp, jr * kb, c, (cRow + jr) * Float.BYTES, ldcBytes, accumulate, null);
-                            } else {
-                                kernel(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
-                                mergeEdge(edge, rows, cols, c, cRow + jr, ldc, accumulate);
-                            }
-                        }
+                        for (int jr = 0; jr < nb; jr += nr) tile(ir, jr, mb, nb, kb, ap, bp, c, cBlock, ldc, accumulate, edge);
                     }
                 }
             }
+        }
+    }
+
+    /** The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when clipped. */
+    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate, float[] edge) {
+        int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
+        long cTile = cBlock + ir * ldc + jr;
+        if (rows == mr && cols == nr) {
+            kernel(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, null);
+        } else {
+            kernel(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
+            mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate);
         }
     }
 
@@ -184,11 +216,30 @@ public final class LaneGemm {
 
     /** B block [kb, nb] into micro-panels of nr columns: panel q at q * kb * nr, row p of it at + p * nr; tail columns zero. */
     private void packB(MemorySegment b, long off, long row, long col, int kb, int nb, float[] bp) {
-        for (int j = 0; j < nb; j += nr) {
-            int cols = Math.min(nr, nb - j), base = j * kb;
-            copy(b, off + j * col, row, col, kb, cols, bp, base, nr);
-            if (cols < nr) for (int p = 0; p < kb; p++) java.util.Arrays.fill(bp, base + p * nr + cols, base + (p + 1) * nr, 0f);
+        int full = nb - nb % nr;
+        if (col == 1 && full > 0) {
+            // Row by row: each B row of the block is read front to back (prefetchable) and dealt out to the panels.
+            // Panel by panel instead reads one cache line per B row, 8 KB apart for a 2048-wide B: at 256x2048x2048
+            // (few rows to amortise the packing over) that order cost a fifth of the time, 0.78 of OpenBLAS against 0.90.
+            for (int p = 0; p < kb; p++) {
+                long src = (off + p * row) * Float.BYTES;
+                for (int j = 0; j < full; j += nr) {
+                    int d = j * kb + p * nr;
+                    for (int v = 0; v < nr; v += W) {
+                        FloatVector.fromMemorySegment(S, b, src + (long) (j + v) * Float.BYTES, LE).intoArray(bp, d + v);
+                    }
+                }
+            }
+            if (full < nb) packPanel(b, off + full, row, col, kb, nb - full, bp, full * kb);
+            return;
         }
+        for (int j = 0; j < nb; j += nr) packPanel(b, off + j * col, row, col, kb, Math.min(nr, nb - j), bp, j * kb);
+    }
+
+    /** One micro-panel: B rows p < kb, columns < cols, at bp[base + p * nr + j]; columns cols..nr zero. */
+    private void packPanel(MemorySegment b, long off, long row, long col, int kb, int cols, float[] bp, int base) {
+        copy(b, off, row, col, kb, cols, bp, base, nr);
+        if (cols < nr) for (int p = 0; p < kb; p++) java.util.Arrays.fill(bp, base + p * nr + cols, base + (p + 1) * nr, 0f);
     }
 
     /**
@@ -214,15 +265,15 @@ public final class LaneGemm {
 
     /** dst[dOff + r * dLd + q] = s[off + q * ld + r]: W x W tiles transposed in registers, tails element-wise. */
     private static void transposeCopy(MemorySegment s, long off, long ld, int rows, int cols, float[] dst, int dOff, int dLd) {
-        float[] t = WORKSPACE.get().transpose;
         int rFull = rows - rows % W, qFull = cols - cols % W;
+        long ldBytes = ld * Float.BYTES;
         for (int q0 = 0; q0 < qFull; q0 += W) {
             for (int r0 = 0; r0 < rFull; r0 += W) {
-                for (int i = 0; i < W; i++) {
-                    FloatVector.fromMemorySegment(S, s, (off + (q0 + i) * ld + r0) * Float.BYTES, LE).intoArray(t, i * W);
-                }
-                LaneKernels.transposeTile(t, 0);
-                for (int i = 0; i < W; i++) FloatVector.fromArray(S, t, i * W).intoArray(dst, dOff + (r0 + i) * dLd + q0);
+                long src = (off + q0 * ld + r0) * Float.BYTES;
+                int d = dOff + r0 * dLd + q0;
+                if (W == 16) transpose16(s, src, ldBytes, dst, d, dLd);
+                else if (W == 8) transpose8(s, src, ldBytes, dst, d, dLd);
+                else transpose4(s, src, ldBytes, dst, d, dLd);
             }
             for (int r = rFull; r < rows; r++) {
                 for (int q = q0; q < q0 + W; q++) dst[dOff + r * dLd + q] = s.getAtIndex(F, off + q * ld + r);
@@ -231,6 +282,221 @@ public final class LaneGemm {
         for (int r = 0; r < rows; r++) {
             for (int q = qFull; q < cols; q++) dst[dOff + r * dLd + q] = s.getAtIndex(F, off + q * ld + r);
         }
+    }
+
+    /** W = 4: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose4(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+    }
+
+    /** W = 8: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose8(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector v4 = FloatVector.fromMemorySegment(S, s, src + 4 * ldBytes, LE);
+        FloatVector v5 = FloatVector.fromMemorySegment(S, s, src + 5 * ldBytes, LE);
+        FloatVector v6 = FloatVector.fromMemorySegment(S, s, src + 6 * ldBytes, LE);
+        FloatVector v7 = FloatVector.fromMemorySegment(S, s, src + 7 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v4.rearrange(RIGHT2), ODD2);
+        v4 = v0.rearrange(LEFT2).blend(v4, ODD2);
+        v0 = t;
+        t = v1.blend(v5.rearrange(RIGHT2), ODD2);
+        v5 = v1.rearrange(LEFT2).blend(v5, ODD2);
+        v1 = t;
+        t = v2.blend(v6.rearrange(RIGHT2), ODD2);
+        v6 = v2.rearrange(LEFT2).blend(v6, ODD2);
+        v2 = t;
+        t = v3.blend(v7.rearrange(RIGHT2), ODD2);
+        v7 = v3.rearrange(LEFT2).blend(v7, ODD2);
+        v3 = t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v4.blend(v6.rearrange(RIGHT1), ODD1);
+        v6 = v4.rearrange(LEFT1).blend(v6, ODD1);
+        v4 = t;
+        t = v5.blend(v7.rearrange(RIGHT1), ODD1);
+        v7 = v5.rearrange(LEFT1).blend(v7, ODD1);
+        v5 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        t = v4.blend(v5.rearrange(RIGHT0), ODD0);
+        v5 = v4.rearrange(LEFT0).blend(v5, ODD0);
+        v4 = t;
+        t = v6.blend(v7.rearrange(RIGHT0), ODD0);
+        v7 = v6.rearrange(LEFT0).blend(v7, ODD0);
+        v6 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+        v4.intoArray(dst, d + 4 * dLd);
+        v5.intoArray(dst, d + 5 * dLd);
+        v6.intoArray(dst, d + 6 * dLd);
+        v7.intoArray(dst, d + 7 * dLd);
+    }
+
+    /** W = 16: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose16(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector v4 = FloatVector.fromMemorySegment(S, s, src + 4 * ldBytes, LE);
+        FloatVector v5 = FloatVector.fromMemorySegment(S, s, src + 5 * ldBytes, LE);
+        FloatVector v6 = FloatVector.fromMemorySegment(S, s, src + 6 * ldBytes, LE);
+        FloatVector v7 = FloatVector.fromMemorySegment(S, s, src + 7 * ldBytes, LE);
+        FloatVector v8 = FloatVector.fromMemorySegment(S, s, src + 8 * ldBytes, LE);
+        FloatVector v9 = FloatVector.fromMemorySegment(S, s, src + 9 * ldBytes, LE);
+        FloatVector v10 = FloatVector.fromMemorySegment(S, s, src + 10 * ldBytes, LE);
+        FloatVector v11 = FloatVector.fromMemorySegment(S, s, src + 11 * ldBytes, LE);
+        FloatVector v12 = FloatVector.fromMemorySegment(S, s, src + 12 * ldBytes, LE);
+        FloatVector v13 = FloatVector.fromMemorySegment(S, s, src + 13 * ldBytes, LE);
+        FloatVector v14 = FloatVector.fromMemorySegment(S, s, src + 14 * ldBytes, LE);
+        FloatVector v15 = FloatVector.fromMemorySegment(S, s, src + 15 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v8.rearrange(RIGHT3), ODD3);
+        v8 = v0.rearrange(LEFT3).blend(v8, ODD3);
+        v0 = t;
+        t = v1.blend(v9.rearrange(RIGHT3), ODD3);
+        v9 = v1.rearrange(LEFT3).blend(v9, ODD3);
+        v1 = t;
+        t = v2.blend(v10.rearrange(RIGHT3), ODD3);
+        v10 = v2.rearrange(LEFT3).blend(v10, ODD3);
+        v2 = t;
+        t = v3.blend(v11.rearrange(RIGHT3), ODD3);
+        v11 = v3.rearrange(LEFT3).blend(v11, ODD3);
+        v3 = t;
+        t = v4.blend(v12.rearrange(RIGHT3), ODD3);
+        v12 = v4.rearrange(LEFT3).blend(v12, ODD3);
+        v4 = t;
+        t = v5.blend(v13.rearrange(RIGHT3), ODD3);
+        v13 = v5.rearrange(LEFT3).blend(v13, ODD3);
+        v5 = t;
+        t = v6.blend(v14.rearrange(RIGHT3), ODD3);
+        v14 = v6.rearrange(LEFT3).blend(v14, ODD3);
+        v6 = t;
+        t = v7.blend(v15.rearrange(RIGHT3), ODD3);
+        v15 = v7.rearrange(LEFT3).blend(v15, ODD3);
+        v7 = t;
+        t = v0.blend(v4.rearrange(RIGHT2), ODD2);
+        v4 = v0.rearrange(LEFT2).blend(v4, ODD2);
+        v0 = t;
+        t = v1.blend(v5.rearrange(RIGHT2), ODD2);
+        v5 = v1.rearrange(LEFT2).blend(v5, ODD2);
+        v1 = t;
+        t = v2.blend(v6.rearrange(RIGHT2), ODD2);
+        v6 = v2.rearrange(LEFT2).blend(v6, ODD2);
+        v2 = t;
+        t = v3.blend(v7.rearrange(RIGHT2), ODD2);
+        v7 = v3.rearrange(LEFT2).blend(v7, ODD2);
+        v3 = t;
+        t = v8.blend(v12.rearrange(RIGHT2), ODD2);
+        v12 = v8.rearrange(LEFT2).blend(v12, ODD2);
+        v8 = t;
+        t = v9.blend(v13.rearrange(RIGHT2), ODD2);
+        v13 = v9.rearrange(LEFT2).blend(v13, ODD2);
+        v9 = t;
+        t = v10.blend(v14.rearrange(RIGHT2), ODD2);
+        v14 = v10.rearrange(LEFT2).blend(v14, ODD2);
+        v10 = t;
+        t = v11.blend(v15.rearrange(RIGHT2), ODD2);
+        v15 = v11.rearrange(LEFT2).blend(v15, ODD2);
+        v11 = t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v4.blend(v6.rearrange(RIGHT1), ODD1);
+        v6 = v4.rearrange(LEFT1).blend(v6, ODD1);
+        v4 = t;
+        t = v5.blend(v7.rearrange(RIGHT1), ODD1);
+        v7 = v5.rearrange(LEFT1).blend(v7, ODD1);
+        v5 = t;
+        t = v8.blend(v10.rearrange(RIGHT1), ODD1);
+        v10 = v8.rearrange(LEFT1).blend(v10, ODD1);
+        v8 = t;
+        t = v9.blend(v11.rearrange(RIGHT1), ODD1);
+        v11 = v9.rearrange(LEFT1).blend(v11, ODD1);
+        v9 = t;
+        t = v12.blend(v14.rearrange(RIGHT1), ODD1);
+        v14 = v12.rearrange(LEFT1).blend(v14, ODD1);
+        v12 = t;
+        t = v13.blend(v15.rearrange(RIGHT1), ODD1);
+        v15 = v13.rearrange(LEFT1).blend(v15, ODD1);
+        v13 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        t = v4.blend(v5.rearrange(RIGHT0), ODD0);
+        v5 = v4.rearrange(LEFT0).blend(v5, ODD0);
+        v4 = t;
+        t = v6.blend(v7.rearrange(RIGHT0), ODD0);
+        v7 = v6.rearrange(LEFT0).blend(v7, ODD0);
+        v6 = t;
+        t = v8.blend(v9.rearrange(RIGHT0), ODD0);
+        v9 = v8.rearrange(LEFT0).blend(v9, ODD0);
+        v8 = t;
+        t = v10.blend(v11.rearrange(RIGHT0), ODD0);
+        v11 = v10.rearrange(LEFT0).blend(v11, ODD0);
+        v10 = t;
+        t = v12.blend(v13.rearrange(RIGHT0), ODD0);
+        v13 = v12.rearrange(LEFT0).blend(v13, ODD0);
+        v12 = t;
+        t = v14.blend(v15.rearrange(RIGHT0), ODD0);
+        v15 = v14.rearrange(LEFT0).blend(v15, ODD0);
+        v14 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+        v4.intoArray(dst, d + 4 * dLd);
+        v5.intoArray(dst, d + 5 * dLd);
+        v6.intoArray(dst, d + 6 * dLd);
+        v7.intoArray(dst, d + 7 * dLd);
+        v8.intoArray(dst, d + 8 * dLd);
+        v9.intoArray(dst, d + 9 * dLd);
+        v10.intoArray(dst, d + 10 * dLd);
+        v11.intoArray(dst, d + 11 * dLd);
+        v12.intoArray(dst, d + 12 * dLd);
+        v13.intoArray(dst, d + 13 * dLd);
+        v14.intoArray(dst, d + 14 * dLd);
+        v15.intoArray(dst, d + 15 * dLd);
     }
 
     /**
@@ -444,7 +710,6 @@ public final class LaneGemm {
      */
     static final class Workspace {
         float[] a = new float[0], b = new float[0], edge = new float[0];
-        final float[] transpose = new float[W * W];
 
         void ensure(int aFloats, int bFloats, int edgeFloats) {
             if (a.length < aFloats) a = new float[aFloats];
