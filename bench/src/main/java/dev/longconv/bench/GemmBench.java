@@ -43,7 +43,6 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dlongconv.threads=1"})
 public class GemmBench {
-
     @Param({"256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048", "1024x256x256", "8192x256x256", "4096x768x768", "8192x1024x1024"})
     String shape;
 
@@ -149,7 +148,11 @@ public class GemmBench {
         return openblas();
     }
 
-    /** Per iteration: the fastest call of each side (GFLOP/s) in the interleaved methods, and their ratio. */
+    /**
+     * Per iteration: the fastest call of each side (GFLOP/s) in the interleaved methods, and their ratio. JMH adds
+     * EVENTS counters up over the iterations in its summary line, so read the per-iteration lines (bench/gemm-ratios.py
+     * takes the JMH log and reports their median) or divide the summary by the iteration count.
+     */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
     public static class Best {

@@ -220,7 +220,8 @@ public final class LaneGemm {
         if (col == 1 && full > 0) {
             // Row by row: each B row of the block is read front to back (prefetchable) and dealt out to the panels.
             // Panel by panel instead reads one cache line per B row, 8 KB apart for a 2048-wide B: at 256x2048x2048
-            // (few rows to amortise the packing over) that order cost a fifth of the time, 0.78 of OpenBLAS against 0.90.
+            // (few rows to amortise the packing over) that order cost a fifth of the time, 0.78 of OpenBLAS against
+            // 0.90 (best calls, alternating with OpenBLAS in one process as GemmBench.interleaved1t does).
             for (int p = 0; p < kb; p++) {
                 long src = (off + p * row) * Float.BYTES;
                 for (int j = 0; j < full; j += nr) {
