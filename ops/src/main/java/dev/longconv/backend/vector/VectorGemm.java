@@ -19,9 +19,9 @@ import java.lang.foreign.MemorySegment;
  */
 final class VectorGemm {
     /**
-     * Below this many multiply-adds (m n k) one thread does the whole product: waking a pool thread and joining
-     * it costs tens of microseconds, which a 128^3 product (about 45 us on one Zen 3 core) cannot win back.
-     * GemmBench at 128^3 was no faster on two threads than on one.
+     * Below this many multiply-adds (m n k) one thread does the whole product: a 128^3 product takes about 45 us on
+     * one core (90 GFLOP/s), the same order as waking a pool thread and joining it, so splitting it cannot pay.
+     * An estimate, not a measured crossover: two-thread GemmBench runs so far had no quiet second core.
      */
     static final long PARALLEL_MIN_MACS = 128L * 128 * 128;
 
