@@ -41,7 +41,7 @@ final class VectorGemm {
         }
     }
 
-    /** op(A) op(B) written over c, a float32 [m, n] host tensor with unit column stride that must not overlap a or b. */
+    /** op(A) op(B) written over c, a float32 [m, n] host tensor with unit column stride whose span does not overlap a's or b's. */
     static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor c) {
         if (c == null || !c.isAlive()) throw new LongConvException(Check.GEMM, "c", "a live tensor", c == null ? "null" : "a closed one");
         if (c.dtype() != DType.FLOAT32 || c.rank() != 2 || c.dim(0) != g.m() || c.dim(1) != g.n()) {
@@ -52,7 +52,19 @@ final class VectorGemm {
         if (g.n() > 1 && c.stride(1) != 1) {
             throw new LongConvException(Check.GEMM, "c", "unit stride along columns (rows may be strided)", "column stride " + c.stride(1));
         }
+        if (overlaps(c, a) || overlaps(c, b)) {
+            throw new LongConvException(Check.GEMM, "c", "memory apart from a and b (gemm reads them while it writes c)", "a view overlapping " + (overlaps(c, a) ? "a" : "b"));
+        }
         run(a, b, transA, transB, g, c);
+    }
+
+    /** Whether the address spans of two rank-2 host views (first to last element) intersect. */
+    private static boolean overlaps(Tensor x, Tensor y) {
+        if (x.numel() == 0 || y.numel() == 0) return false;
+        long x0 = x.storageSegment().address() + x.offset() * Float.BYTES, y0 = y.storageSegment().address() + y.offset() * y.dtype().byteSize();
+        long x1 = x0 + ((x.dim(0) - 1) * x.stride(0) + (x.dim(1) - 1) * x.stride(1) + 1) * Float.BYTES;
+        long y1 = y0 + ((y.dim(0) - 1) * y.stride(0) + (y.dim(1) - 1) * y.stride(1) + 1) * y.dtype().byteSize();
+        return x0 < y1 && y0 < x1;
     }
 
     private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {

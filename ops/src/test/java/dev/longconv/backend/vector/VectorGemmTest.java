@@ -134,6 +134,14 @@ class VectorGemmTest {
             assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wrongType));
             e = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wide.transpose(0, 1)));
             assertTrue(e.getMessage().contains("unit stride"), e.getMessage());
+            try (Tensor square = Tensor.random(DType.FLOAT32, SEED + 2, 4, 4)) {
+                e = assertThrows(LongConvException.class, () -> vector.gemmInto(square, square, false, false, square));
+                assertTrue(e.getMessage().contains("overlapping a"), e.getMessage());
+                // column blocks of one tensor interleave in memory: refused too (the check compares spans, not elements)
+                try (Tensor wideA = Tensor.random(DType.FLOAT32, SEED + 3, 4, 8); Tensor id = Tensor.zeros(DType.FLOAT32, 4, 4)) {
+                    assertThrows(LongConvException.class, () -> vector.gemmInto(wideA.slice(1, 0, 4), id, false, false, wideA.slice(1, 4, 8)));
+                }
+            }
         }
     }
 }
