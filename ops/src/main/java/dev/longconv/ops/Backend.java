@@ -61,6 +61,19 @@ public interface Backend {
 
     Tensor gemm(Tensor a, Tensor b, boolean transA, boolean transB);
 
+    /**
+     * gemm written over a caller-owned {@code c}: [M, N] of a's dtype on the host, its memory apart from a's and b's.
+     * For loops that multiply the same shapes again and again (a fresh result per call costs an allocation and its
+     * zero-fill). This default computes {@link #gemm} and copies; the vector backend writes c in place.
+     */
+    default void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        Check.gemmOutput(c, g, a, b);
+        try (Tensor r = gemm(a, b, transA, transB)) {
+            for (long i = 0, n = r.numel(); i < n; i++) c.setFlat(i, r.getFlat(i));
+        }
+    }
+
     // Backward: vector-Jacobian products for an upstream gradient gy of y's shape. Kernel gradients are
     // summed over the batch. The defaults are built from this backend's forward ops.
 

@@ -321,6 +321,13 @@ final class LaneBackend implements Backend {
         return VectorGemm.multiply(a, b, transA, transB, g);
     }
 
+    /** float32 gemm over a caller-owned c (see {@link VectorBackend#gemmInto}). */
+    @Override
+    public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        VectorGemm.into(a, b, transA, transB, g, c);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     /** Work on W rows of a float32 input at a time, rows in C order of its contiguous copy. */

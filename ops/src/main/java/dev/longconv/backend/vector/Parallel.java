@@ -52,6 +52,11 @@ final class Parallel {
         return n;
     }
 
+    /** Threads a {@link #forEach} may use: the pool's workers and the caller. */
+    static int size() {
+        return threads();
+    }
+
     /** The configured thread count; the property's one-line error when it is invalid. */
     static int threads() {
         if (CONFIG_ERROR != null) throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, CONFIG_ERROR);

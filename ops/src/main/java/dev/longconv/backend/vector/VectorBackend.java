@@ -130,6 +130,23 @@ public final class VectorBackend implements Backend {
         return by(a).gemm(a, b, transA, transB);
     }
 
+    /**
+     * float32 gemm written over a caller-owned {@code c}: float32 [M, N] on the host, unit stride along its columns
+     * (its rows may be strided, e.g. a column slice of a wider tensor), its memory span (first to last element) apart
+     * from a's and b's (so two column blocks of one tensor, whose rows interleave, are refused). For loops that multiply
+     * the same shapes again and again: {@link #gemm} allocates, zero-fills and (when the caller closes it) frees a new
+     * result per call, 4-12% of the call's time at GemmBench's shapes (longconvNewTensor1t against longconv1t).
+     *
+     * float64 operands run the scalar backend's gemm and a copy.
+     *
+     * @throws LongConvException for a c of the wrong dtype, shape, device or column stride, or one overlapping a or b,
+     *                           naming the argument
+     */
+    @Override
+    public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
+        by(a).gemmInto(a, b, transA, transB, c);
+    }
+
     @Override
     public Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
         return by(x).causalConvBackward(x, k, gy, layout);

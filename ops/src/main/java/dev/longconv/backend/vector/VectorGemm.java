@@ -1,96 +1,99 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.DType;
+import dev.longconv.Device;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.Aliasing;
 import dev.longconv.ops.spi.Check;
-import dev.longconv.simd.Lanes;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import dev.longconv.simd.LaneGemm;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
- * Float32 C = op(A) op(B) with FMA: op(A) and op(B) are packed row-major once (which also resolves
- * the transposes), then 4-row by 2-vector register tiles accumulate over K, rows split across the
- * pool. Column tails that do not fill a vector go through a scalar loop.
+ * Float32 C = op(A) op(B) through {@link LaneGemm} (packed panels, cache blocking, register-tiled FMA
+ * micro-kernel). This class only turns the tensors into strided views (a transpose or a strided slice is a
+ * change of strides, never a copy) and splits C across the {@link Parallel} pool: by blocks of rows when
+ * there are enough rows for every thread, else by columns. Each part packs its own panels into its thread's
+ * reused workspace, so a warm call allocates only the result tensor and a few small task objects ({@link #into}:
+ * not even the result).
  */
 final class VectorGemm {
-    /** A static final species, so C2 emits vector instructions (a species in a parameter or field boxes). */
-    private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    /**
+     * Below this many multiply-adds (m n k) one thread does the whole product: a 128^3 product takes about 45 us on
+     * one core (90 GFLOP/s), the same order as waking a pool thread and joining it, so splitting it cannot pay.
+     * An estimate, not a measured crossover: two-thread GemmBench runs so far had no quiet second core.
+     */
+    static final long PARALLEL_MIN_MACS = 128L * 128 * 128;
+
+    private static final LaneGemm GEMM = LaneGemm.forLanes();
 
     private VectorGemm() {}
 
+    /** A new [m, n] float32 tensor holding op(A) op(B). */
     static Tensor multiply(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g) {
-        int m = g.m(), n = g.n(), k = g.k(), w = Lanes.W;
-        float[] am = new float[Math.multiplyExact(m, k)], bm = new float[Math.multiplyExact(k, n)];
-        pack(a, transA, m, k, am);
-        pack(b, transB, k, n, bm);
-        float[] c = new float[Math.multiplyExact(m, n)];
-        int rowBlocks = (m + 3) / 4;
-        Parallel.forEach(rowBlocks, rb -> {
-            int i0 = rb * 4, rows = Math.min(4, m - i0);
-            int j = 0;
-            if (rows == 4) {
-                for (; j + 2 * w <= n; j += 2 * w) tile4x2(am, bm, c, i0, j, k, n);
-            }
-            for (; j + w <= n; j += w) {
-                for (int i = i0; i < i0 + rows; i++) {
-                    FloatVector acc = FloatVector.zero(SPECIES);
-                    for (int p = 0; p < k; p++) acc = FloatVector.fromArray(SPECIES, bm, p * n + j).fma(FloatVector.broadcast(SPECIES, am[i * k + p]), acc);
-                    acc.intoArray(c, i * n + j);
-                }
-            }
-            for (; j < n; j++) {
-                for (int i = i0; i < i0 + rows; i++) {
-                    float acc = 0;
-                    for (int p = 0; p < k; p++) acc = Math.fma(am[i * k + p], bm[p * n + j], acc);
-                    c[i * n + j] = acc;
-                }
-            }
-        });
-        Tensor out = Tensor.zeros(DType.FLOAT32, m, n);
-        MemorySegment.copy(c, 0, out.segment(), (ValueLayout.OfFloat) DType.FLOAT32.layout(), 0, c.length);
-        return out;
+        Tensor out = Tensor.zeros(DType.FLOAT32, g.m(), g.n());
+        try {
+            run(a, b, transA, transB, g, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
     }
 
-    private static void tile4x2(float[] am, float[] bm, float[] c, int i0, int j, int k, int n) {
-        int w = Lanes.W;
-        FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        int a0 = i0 * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-        for (int p = 0; p < k; p++) {
-            FloatVector b0 = FloatVector.fromArray(SPECIES, bm, p * n + j), b1 = FloatVector.fromArray(SPECIES, bm, p * n + j + w);
-            FloatVector x0 = FloatVector.broadcast(SPECIES, am[a0 + p]), x1 = FloatVector.broadcast(SPECIES, am[a1 + p]);
-            FloatVector x2 = FloatVector.broadcast(SPECIES, am[a2 + p]), x3 = FloatVector.broadcast(SPECIES, am[a3 + p]);
-            c00 = b0.fma(x0, c00);
-            c01 = b1.fma(x0, c01);
-            c10 = b0.fma(x1, c10);
-            c11 = b1.fma(x1, c11);
-            c20 = b0.fma(x2, c20);
-            c21 = b1.fma(x2, c21);
-            c30 = b0.fma(x3, c30);
-            c31 = b1.fma(x3, c31);
+    /** op(A) op(B) written over c, a float32 [m, n] host tensor with unit column stride whose span does not overlap a's or b's. */
+    static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor c) {
+        if (c == null || !c.isAlive()) throw new LongConvException(Check.GEMM, "c", "a live tensor", c == null ? "null" : "a closed one");
+        if (c.dtype() != DType.FLOAT32 || c.rank() != 2 || c.dim(0) != g.m() || c.dim(1) != g.n()) {
+            throw new LongConvException(Check.GEMM, "c", "float32[" + g.m() + ", " + g.n() + "] (op(a) rows by op(b) columns)",
+                    c.dtype() + java.util.Arrays.toString(c.shape()));
         }
-        int r0 = i0 * n + j;
-        c00.intoArray(c, r0);
-        c01.intoArray(c, r0 + w);
-        c10.intoArray(c, r0 + n);
-        c11.intoArray(c, r0 + n + w);
-        c20.intoArray(c, r0 + 2 * n);
-        c21.intoArray(c, r0 + 2 * n + w);
-        c30.intoArray(c, r0 + 3 * n);
-        c31.intoArray(c, r0 + 3 * n + w);
+        if (!c.device().equals(Device.CPU)) throw new LongConvException(Check.GEMM, "c", "device cpu (this backend runs on the host)", c.device().toString());
+        if (g.n() > 1 && c.stride(1) != 1) {
+            throw new LongConvException(Check.GEMM, "c", "unit stride along columns (rows may be strided)", "column stride " + c.stride(1));
+        }
+        if (Aliasing.overlaps(c, a) || Aliasing.overlaps(c, b)) {
+            throw new LongConvException(Check.GEMM, "c", "memory apart from a and b (gemm reads them while it writes c)",
+                    "a view overlapping " + (Aliasing.overlaps(c, a) ? "a" : "b"));
+        }
+        run(a, b, transA, transB, g, c);
     }
 
-    /** op(t) as a row-major rows x cols float array. */
-    private static void pack(Tensor t, boolean trans, int rows, int cols, float[] dst) {
-        try (Tensor c = t.contiguous()) {
-            float[] src = c.toFloatArray(); // C order of t: [rows, cols], or [cols, rows] when transposed
-            if (!trans) {
-                System.arraycopy(src, 0, dst, 0, src.length);
-                return;
-            }
-            for (int i = 0; i < cols; i++) for (int j = 0; j < rows; j++) dst[j * cols + i] = src[i * rows + j];
+    private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+        int m = g.m(), n = g.n(), k = g.k();
+        MemorySegment as = a.storageSegment(), bs = b.storageSegment(), cs = out.storageSegment();
+        // op(A)(i, p) = a[offset + i * aRow + p * aCol]; a transposed operand just swaps its strides
+        long aRow = a.stride(transA ? 1 : 0), aCol = a.stride(transA ? 0 : 1);
+        long bRow = b.stride(transB ? 1 : 0), bCol = b.stride(transB ? 0 : 1);
+        long aOff = a.offset(), bOff = b.offset(), cOff = out.offset(), ldc = m > 1 ? out.stride(0) : n;
+        int threads = Parallel.size();
+        if (threads == 1 || (long) m * n * k < PARALLEL_MIN_MACS || !Parallel.anyThread(a, b, out, null, null)) {
+            GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff, ldc);
+            return;
         }
+        int mr = GEMM.tile().rows(), nr = GEMM.tile().columns();
+        if (m >= threads * 4 * mr) {
+            // rows: blocks of mc (each part then packs B once, as one thread would), or fewer rows so every thread has work
+            int rows = Math.min(GEMM.rowBlock(), roundUp(ceilDiv(m, threads), mr));
+            Parallel.forEach(ceilDiv(m, rows), t -> {
+                int i0 = t * rows, mi = Math.min(rows, m - i0);
+                GEMM.multiply(mi, n, k, as, aOff + i0 * aRow, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff + i0 * ldc, ldc);
+            });
+        } else {
+            int cols = roundUp(ceilDiv(n, threads), nr);
+            Parallel.forEach(ceilDiv(n, cols), t -> {
+                int j0 = t * cols, nj = Math.min(cols, n - j0);
+                GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, cs, cOff + j0, ldc);
+            });
+        }
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static int roundUp(int x, int to) {
+        return ceilDiv(x, to) * to;
     }
 }

@@ -3,8 +3,8 @@ package dev.longconv.backend.vector;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.spi.Plans;
-import dev.longconv.simd.Lanes;
 import dev.longconv.simd.LaneFft;
+import dev.longconv.simd.Lanes;
 
 /**
  * Turns a float32 {@link ConvProblem} into a {@link LanePlan}: the direct sum where it costs less than the

@@ -149,6 +149,18 @@ public final class Check {
         return new GemmDims(m, n, k);
     }
 
+    /** The output of gemmInto: a live, writable host tensor [M, N] of a's dtype, sharing no memory with a or b. */
+    public static void gemmOutput(Tensor c, GemmDims g, Tensor a, Tensor b) {
+        common(GEMM, "c", c, a);
+        String want = "a writable " + a.dtype() + " [M=" + g.m() + ", N=" + g.n() + "]";
+        if (c.rank() != 2 || c.dim(0) != g.m() || c.dim(1) != g.n() || c.storageSegment().isReadOnly()) {
+            throw new LongConvException(GEMM, "c", want, shape(c));
+        }
+        if (Aliasing.overlaps(c, a) || Aliasing.overlaps(c, b)) {
+            throw new LongConvException(GEMM, "c", "memory apart from a and b (gemm reads them while it writes c)", "a view overlapping " + (Aliasing.overlaps(c, a) ? "a" : "b"));
+        }
+    }
+
     /** The upstream gradient of a sequence op: x's shape and dtype. */
     public static void gradient(String op, Tensor gy, Tensor x) {
         sameAsX(op, "gy", gy, x);

@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * (an instance field instead of a static final), C2 boxes every vector and a plan call allocates megabytes.
  * After warm-up a compiled plan call allocates under 1 KB (JMH -prof gc); this test allows 64 KB per call
  * so JIT timing on a loaded 2-core CI machine cannot make it flaky, and still catches boxing by far.
+ * The same bound holds gemm to its reused per-thread packing buffers: re-allocating them would cost the
+ * packed A and B blocks (over 256 KB per call at 256^3) and boxing far more.
  */
 class VectorAllocationTest {
     @Test
@@ -70,6 +72,39 @@ class VectorAllocationTest {
                 System.out.println("vector stream step (B=2, D=40, Lk=" + lk + ", " + s.describe() + ", warm): " + perStep
                         + " bytes allocated per step on the Java heap");
                 assertTrue(perStep < 16, "a warm stream step allocated " + perStep + " bytes (Lk=" + lk + ")");
+            }
+        }
+    }
+
+    @Test
+    void aWarmGemmCallAllocatesOnlyItsResult() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
+                "thread allocation counters unsupported on this JVM");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        VectorBackend be = new VectorBackend();
+        // 64^3 runs on the calling thread alone; 256^3 (and its transposed operands) is split across the pool
+        for (int size : new int[] {64, 256}) {
+            for (boolean trans : new boolean[] {false, true}) {
+                try (Tensor a = Tensor.random(DType.FLOAT32, 1, size, size); Tensor b = Tensor.random(DType.FLOAT32, 2, size, size)) {
+                    long end = System.nanoTime() + 6_000_000_000L;
+                    for (int i = 0; i < 2000 && System.nanoTime() < end; i++) be.gemm(a, b, trans, trans).close();
+                    int calls = 20;
+                    long before = mx.getTotalThreadAllocatedBytes();
+                    for (int i = 0; i < calls; i++) be.gemm(a, b, trans, trans).close();
+                    long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+                    String what = "a warm " + size + "^3 gemm call (transposed operands: " + trans + ")";
+                    assertTrue(perCall < 64 * 1024, what + " allocated " + perCall + " bytes (all threads); packing buffers re-allocated, or boxing?");
+                    System.out.println(what + ": " + perCall + " bytes allocated on the Java heap");
+                    try (Tensor c = Tensor.zeros(DType.FLOAT32, size, size)) {
+                        for (int i = 0; i < 200; i++) be.gemmInto(a, b, trans, trans, c);
+                        before = mx.getTotalThreadAllocatedBytes();
+                        for (int i = 0; i < calls; i++) be.gemmInto(a, b, trans, trans, c);
+                        perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+                        assertTrue(perCall < 64 * 1024, what + " into a reused c allocated " + perCall + " bytes (all threads)");
+                        System.out.println(what + " into a reused c: " + perCall + " bytes allocated on the Java heap");
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,147 @@
+package dev.longconv.backend.vector;
+
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.simd.Simd;
+import dev.longconv.testing.Compare;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The vector gemm at the edges BackendTest's random shapes rarely reach: m, n or k of 1, primes, tails of
+ * every blocking level (mc = 1024 rows, kc = 256, nc = 256, the register tile), both ways the pool splits C
+ * (rows, or columns when rows are few), transposes, and strided views (slices and transposed slices) that
+ * are read in place. Checked against a float64 product of the same float32 inputs.
+ */
+class VectorGemmTest {
+    static final long SEED = Long.getLong("longconv.test.seed", 18L);
+    static VectorBackend vector;
+
+    @BeforeAll
+    static void needsVectorApi() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        vector = new VectorBackend();
+    }
+
+    /** op(x) as a row-major float64 [rows, cols] array, read element by element through the view. */
+    private static double[] logical(Tensor x, boolean trans) {
+        int r = Math.toIntExact(x.dim(trans ? 1 : 0)), c = Math.toIntExact(x.dim(trans ? 0 : 1));
+        double[] out = new double[r * c];
+        try (Tensor xc = x.contiguous()) {
+            double[] v = xc.toDoubleArray();
+            for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) out[i * c + j] = trans ? v[j * r + i] : v[i * c + j];
+        }
+        return out;
+    }
+
+    private static void check(Tensor a, Tensor b, boolean ta, boolean tb, String what) {
+        int m = Math.toIntExact(a.dim(ta ? 1 : 0)), k = Math.toIntExact(a.dim(ta ? 0 : 1)), n = Math.toIntExact(b.dim(tb ? 0 : 1));
+        double[] x = logical(a, ta), y = logical(b, tb), ref = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                double s = x[i * k + p];
+                for (int j = 0; j < n; j++) ref[i * n + j] += s * y[p * n + j];
+            }
+        }
+        String label = what + " m=" + m + " n=" + n + " k=" + k + " ta=" + ta + " tb=" + tb + " seed=" + SEED;
+        try (Tensor c = vector.gemm(a, b, ta, tb)) {
+            assertEquals(m, c.dim(0), label);
+            assertEquals(n, c.dim(1), label);
+            double[] got = c.toDoubleArray();
+            double num = 0, den = 0;
+            for (int i = 0; i < ref.length; i++) {
+                num += (got[i] - ref[i]) * (got[i] - ref[i]);
+                den += ref[i] * ref[i];
+            }
+            double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+            assertTrue(err <= Compare.TOL_F32, label + ": relative L2 error " + err);
+        }
+    }
+
+    private static void allTransposes(int m, int n, int k, String what) {
+        long seed = SEED;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                try (Tensor a = Tensor.random(DType.FLOAT32, seed++, ta ? k : m, ta ? m : k);
+                     Tensor b = Tensor.random(DType.FLOAT32, seed++, tb ? n : k, tb ? k : n)) {
+                    check(a, b, ta, tb, what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dimensionsOfOneAndPrimes() {
+        int[][] shapes = {{1, 1, 1}, {1, 97, 1}, {97, 1, 1}, {1, 1, 97}, {1, 300, 300}, {300, 1, 300}, {2, 3, 5}, {7, 11, 13},
+                {17, 19, 23}, {61, 67, 71}, {127, 131, 3}};
+        for (int[] s : shapes) allTransposes(s[0], s[1], s[2], "small/prime");
+    }
+
+    @Test
+    void tailsOfEveryBlockingLevel() {
+        // k = 257 and 513: one and two kc slices plus one; n = 263: an nc block plus a partial tile; m = 1031: an mc block plus a tail
+        allTransposes(1031, 263, 257, "past mc, nc and kc");
+        allTransposes(53, 513, 513, "two kc slices plus one, columns split");
+        allTransposes(47, 40, 300, "rows too few to split: columns split across threads");
+    }
+
+    @Test
+    void stridedViewsAreReadInPlace() {
+        try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 90, 80); Tensor bigB = Tensor.random(DType.FLOAT32, SEED + 1, 70, 110)) {
+            // A: rows 3..60, columns 5..75 of a [90, 80] tensor (row stride 80); B: a slice of a [70, 110] tensor
+            Tensor a = big.slice(0, 3, 60).slice(1, 5, 75);
+            Tensor b = bigB.slice(1, 20, 101);
+            assertTrue(!a.isContiguous() && !b.isContiguous());
+            check(a, b, false, false, "sliced views");
+            // transposed views of slices: a stride-1 column and a non-unit row stride
+            check(a.transpose(0, 1), b, true, false, "transpose of a sliced view");
+            check(a, bigB.slice(0, 0, 70).slice(1, 10, 80).transpose(0, 1), false, true, "transposed sliced B");
+            // (rank-2 views with no unit stride cannot be made through Tensor's API; LaneGemmTest covers them)
+        }
+    }
+
+    @Test
+    void gemmIntoOverwritesAStridedViewAndNothingElse() {
+        try (Tensor a = Tensor.random(DType.FLOAT32, SEED, 37, 29); Tensor b = Tensor.random(DType.FLOAT32, SEED + 1, 41, 29);
+             Tensor wide = Tensor.zeros(DType.FLOAT32, 37, 50)) {
+            for (long i = 0; i < wide.numel(); i++) wide.setFlat(i, Double.NaN);
+            Tensor c = wide.slice(1, 5, 46); // [37, 41], row stride 50: columns 0..4 and 46..49 must stay untouched
+            vector.gemmInto(a, b, false, true, c);
+            try (Tensor ref = vector.gemm(a, b, false, true)) {
+                for (int i = 0; i < 37; i++) {
+                    for (int j = 0; j < 50; j++) {
+                        if (j >= 5 && j < 46) assertEquals(ref.get(i, j - 5), wide.get(i, j), 0, "gemmInto at (" + i + ", " + (j - 5) + ")");
+                        else assertTrue(Double.isNaN(wide.get(i, j)), "gemmInto wrote outside c at (" + i + ", " + j + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmIntoNamesAWrongOutput() {
+        try (Tensor a = Tensor.random(DType.FLOAT32, SEED, 4, 3); Tensor b = Tensor.random(DType.FLOAT32, SEED + 1, 3, 5);
+             Tensor wrongShape = Tensor.zeros(DType.FLOAT32, 5, 4); Tensor wrongType = Tensor.zeros(DType.FLOAT64, 4, 5);
+             Tensor wide = Tensor.zeros(DType.FLOAT32, 5, 4)) {
+            LongConvException e = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wrongShape));
+            assertTrue(e.getMessage().contains("argument c") && e.getMessage().contains("float32[4, 5]"), e.getMessage());
+            assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wrongType));
+            e = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, false, wide.transpose(0, 1)));
+            assertTrue(e.getMessage().contains("unit stride"), e.getMessage());
+            try (Tensor square = Tensor.random(DType.FLOAT32, SEED + 2, 4, 4)) {
+                e = assertThrows(LongConvException.class, () -> vector.gemmInto(square, square, false, false, square));
+                assertTrue(e.getMessage().contains("overlapping a"), e.getMessage());
+                // column blocks of one tensor interleave in memory: refused too (the check compares spans, not elements)
+                try (Tensor wideA = Tensor.random(DType.FLOAT32, SEED + 3, 4, 8); Tensor id = Tensor.zeros(DType.FLOAT32, 4, 4)) {
+                    assertThrows(LongConvException.class, () -> vector.gemmInto(wideA.slice(1, 0, 4), id, false, false, wideA.slice(1, 4, 8)));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,721 @@
+package dev.longconv.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Float32 GEMM on lanes, C = A B with A [m, k], B [k, n] and C [m, n] given as strided views of memory
+ * segments (a transposed operand is a view with its strides swapped, so no transpose is materialised).
+ *
+ * <p>Structure (after BLIS and OpenBLAS, with the roles of A and B swapped because C is row-major and the
+ * vectors run along its rows): for each block of {@code mc} rows and each slice of {@code kc} along k, the
+ * A block is packed row-major ({@code mc x kc}, resident in L2/L3); for each block of {@code nc} columns
+ * the B block is packed into micro-panels of {@code kc x nr} ({@code kc x nc} resident in L2); then every
+ * {@code mr}-row micro-panel of A (L1 resident) meets every micro-panel of B (streamed from L2) in the
+ * register-tiled micro-kernel, which keeps the {@code mr x nr} tile of C in vector registers for the whole
+ * kc loop: one broadcast of A and {@code nr / W} vector loads of B feed {@code nr / W} FMAs per row.
+ *
+ * <p>Packing buffers live in a per-thread {@link Workspace}, grown once to the largest block a thread has
+ * needed and then reused, so a warm call allocates nothing on the heap.
+ */
+public final class LaneGemm {
+    private static final VectorSpecies<Float> S = Lanes.FLOAT;
+    private static final int W = Lanes.W;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /**
+     * Register tile of the micro-kernel: {@code rows} rows of C by {@code vectors} vectors of W lanes.
+     * The accumulators take rows x vectors registers, plus {@code vectors} for B and one broadcast.
+     */
+    public enum Tile {
+        /** 12 accumulators + 2 B + 1 broadcast = 15 of the 16 registers of AVX2 (and of 128-bit SSE). */
+        ROWS6_VECS2(6, 2),
+        /** 24 accumulators + 4 B + 1 broadcast = 29 of the 32 registers of AVX-512. */
+        ROWS6_VECS4(6, 4);
+
+        final int rows, vectors;
+
+        Tile(int rows, int vectors) {
+            this.rows = rows;
+            this.vectors = vectors;
+        }
+
+        /** Rows of C per micro-kernel call. */
+        public int rows() {
+            return rows;
+        }
+
+        /** Columns of C per micro-kernel call: vectors x W. */
+        public int columns() {
+            return vectors * W;
+        }
+
+        /** The tile for this JVM's species: the widest one whose accumulators fit the register file. */
+        static Tile forLanes(int w) {
+            return w >= 16 ? ROWS6_VECS4 : ROWS6_VECS2;
+        }
+    }
+
+    /**
+     * Depth of a packed slice (kc): the A micro-panel (6 x 256 floats, 6 KB) stays in L1 while B micro-panels
+     * stream past it, and each pass over the C tile (one load and one store per element) is amortised over 256 FMAs.
+     * On the Zen 3 AVX2 machine (512 KB L2), at 512^3..2048^3 and 8192x1024x1024 against OpenBLAS in the same
+     * process (the GemmBench shapes), kc = 384 (nc = 192) and kc = 512 (nc = 128) were no faster.
+     */
+    static final int KC = 256;
+    /**
+     * Columns of a packed B block (nc): 256 x 256 floats = 256 KB, half the 512 KB L2 of Zen 3 (a quarter of
+     * Zen 4's 1 MB), so the block survives while the A micro-panels stream through. On the same shapes, nc = 512,
+     * 1024 and 2048 were no faster, and 1024 was 15% slower at 2048^3.
+     */
+    static final int NC = 256;
+    /**
+     * Rows of a packed A block (mc): 1024 x 256 floats = 1 MB, held in L3; B is re-packed once per mc rows, which
+     * at 1024 is under 1% of the work. Also the unit in which threads share rows. mc = 256, 384 and 512 were slower
+     * at 8192x1024x1024 (B packed more often), 2048 no faster.
+     */
+    static final int MC = 1024;
+
+    // Shuffles and masks of the in-register W x W transpose (as LaneKernels.transposeTile, whose tables are private),
+    // one static final per level so C2 sees constants: at level lv (blocks of b = 2^lv lanes) lane c takes lane c - b
+    // (RIGHT) or c + b (LEFT), and ODD marks the odd blocks. Levels past log2 W are unused (null).
+    private static final VectorShuffle<Float> RIGHT0 = right(0), RIGHT1 = right(1), RIGHT2 = right(2), RIGHT3 = right(3);
+    private static final VectorShuffle<Float> LEFT0 = left(0), LEFT1 = left(1), LEFT2 = left(2), LEFT3 = left(3);
+    private static final VectorMask<Float> ODD0 = odd(0), ODD1 = odd(1), ODD2 = odd(2), ODD3 = odd(3);
+
+    private static VectorShuffle<Float> right(int lv) {
+        int b = 1 << lv;
+        return b >= W ? null : VectorShuffle.fromOp(S, c -> ((c / b) & 1) == 1 ? c - b : c);
+    }
+
+    private static VectorShuffle<Float> left(int lv) {
+        int b = 1 << lv;
+        return b >= W ? null : VectorShuffle.fromOp(S, c -> ((c / b) & 1) == 0 ? c + b : c);
+    }
+
+    private static VectorMask<Float> odd(int lv) {
+        int b = 1 << lv;
+        if (b >= W) return null;
+        boolean[] bits = new boolean[W];
+        for (int c = 0; c < W; c++) bits[c] = ((c / b) & 1) == 1;
+        return VectorMask.fromArray(S, bits, 0);
+    }
+
+    private static final LaneGemm DEFAULT = new LaneGemm(Tile.forLanes(W), MC, KC, NC);
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private final Tile tile;
+    private final int mr, nr, mc, kc, nc;
+
+    private LaneGemm(Tile tile, int mc, int kc, int nc) {
+        if (mc < 1 || kc < 1 || nc < 1) throw new IllegalArgumentException("block sizes must be positive: mc=" + mc + " kc=" + kc + " nc=" + nc);
+        this.tile = tile;
+        this.mr = tile.rows;
+        this.nr = tile.vectors * W;
+        // blocks are whole micro-panels
+        this.mc = roundUp(mc, mr);
+        this.kc = kc;
+        this.nc = roundUp(nc, nr);
+    }
+
+    /** The kernel tuned for this JVM's lane width. */
+    public static LaneGemm forLanes() {
+        return DEFAULT;
+    }
+
+    /** A kernel with a chosen tile and block sizes (rounded up to whole micro-panels): for tests of every tail. */
+    public static LaneGemm of(Tile tile, int mc, int kc, int nc) {
+        return new LaneGemm(tile, mc, kc, nc);
+    }
+
+    /** The register tile this kernel uses. */
+    public Tile tile() {
+        return tile;
+    }
+
+    /** Rows per block of A: the unit in which callers should split rows across threads. */
+    public int rowBlock() {
+        return mc;
+    }
+
+    /**
+     * C = A B, overwriting C. Element (i, p) of A is {@code a[aOff + i * aRow + p * aCol]}, element (p, j) of B is
+     * {@code b[bOff + p * bRow + j * bCol]} and element (i, j) of C is {@code c[cOff + i * ldc + j]}; offsets and
+     * strides count floats (little-endian). Strides of 1 along a row (or along a column, for transposed views) take
+     * the vector packing paths; any other strides work too, element by element. C must not overlap A or B.
+     * Callable from several threads at once on disjoint parts of C (each thread packs into its own workspace).
+     */
+    public void multiply(int m, int n, int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff, long bRow, long bCol,
+                         MemorySegment c, long cOff, long ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F, cOff + (long) i * ldc + j, 0f);
+            return;
+        }
+        Workspace ws = WORKSPACE.get();
+        int mcUsed = Math.min(mc, roundUp(m, mr)), kcUsed = Math.min(kc, k), ncUsed = Math.min(nc, roundUp(n, nr));
+        ws.ensure(mcUsed * kcUsed, kcUsed * ncUsed, mr * nr);
+        float[] ap = ws.a, bp = ws.b, edge = ws.edge;
+        for (int ic = 0; ic < m; ic += mc) {
+            int mb = Math.min(mc, m - ic);
+            for (int pc = 0; pc < k; pc += kc) {
+                int kb = Math.min(kc, k - pc);
+                boolean accumulate = pc > 0;
+                // A block row-major [mb rounded up to mr][kb]: micro-panel r starts at r * kb, row stride kb
+                copy(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mb, kb, ap, 0, kb);
+                java.util.Arrays.fill(ap, mb * kb, roundUp(mb, mr) * kb, 0f);
+                for (int jc = 0; jc < n; jc += nc) {
+                    int nb = Math.min(nc, n - jc);
+                    long bBlock = bOff + pc * bRow + jc * bCol, cBlock = cOff + (long) ic * ldc + jc;
+                    packB(b, bBlock, bRow, bCol, kb, nb, bp);
+                    for (int ir = 0; ir < mb; ir += mr) {
+                        for (int jr = 0; jr < nb; jr += nr) tile(ir, jr, mb, nb, kb, ap, bp, c, cBlock, ldc, accumulate, edge);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when clipped. */
+    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate, float[] edge) {
+        int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
+        long cTile = cBlock + ir * ldc + jr;
+        if (rows == mr && cols == nr) {
+            kernel(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, null);
+        } else {
+            kernel(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
+            mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate);
+        }
+    }
+
+    private void kernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
+        if (tile == Tile.ROWS6_VECS4) kernel6x4(kc, ap, ao, bp, bo, c, cb, ldcb, acc, edge);
+        else kernel6x2(kc, ap, ao, bp, bo, c, cb, ldcb, acc, edge);
+    }
+
+    /** Adds (or writes) the valid rows x cols corner of an edge tile computed into {@code edge} (row stride nr). */
+    private void mergeEdge(float[] edge, int rows, int cols, MemorySegment c, long cElem, long ldc, boolean acc) {
+        for (int r = 0; r < rows; r++) {
+            long row = cElem + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float v = edge[r * nr + j];
+                if (acc) v += c.getAtIndex(F, row + j);
+                c.setAtIndex(F, row + j, v);
+            }
+        }
+    }
+
+    /** B block [kb, nb] into micro-panels of nr columns: panel q at q * kb * nr, row p of it at + p * nr; tail columns zero. */
+    private void packB(MemorySegment b, long off, long row, long col, int kb, int nb, float[] bp) {
+        int full = nb - nb % nr;
+        if (col == 1 && full > 0) {
+            // Row by row: each B row of the block is read front to back (prefetchable) and dealt out to the panels.
+            // Panel by panel instead reads one cache line per B row, 8 KB apart for a 2048-wide B: at 256x2048x2048
+            // (few rows to amortise the packing over) that order cost a fifth of the time, 0.78 of OpenBLAS against
+            // 0.90 (best calls, alternating with OpenBLAS in one process as GemmBench.interleaved1t does).
+            for (int p = 0; p < kb; p++) {
+                long src = (off + p * row) * Float.BYTES;
+                for (int j = 0; j < full; j += nr) {
+                    int d = j * kb + p * nr;
+                    for (int v = 0; v < nr; v += W) {
+                        FloatVector.fromMemorySegment(S, b, src + (long) (j + v) * Float.BYTES, LE).intoArray(bp, d + v);
+                    }
+                }
+            }
+            if (full < nb) packPanel(b, off + full, row, col, kb, nb - full, bp, full * kb);
+            return;
+        }
+        for (int j = 0; j < nb; j += nr) packPanel(b, off + j * col, row, col, kb, Math.min(nr, nb - j), bp, j * kb);
+    }
+
+    /** One micro-panel: B rows p < kb, columns < cols, at bp[base + p * nr + j]; columns cols..nr zero. */
+    private void packPanel(MemorySegment b, long off, long row, long col, int kb, int cols, float[] bp, int base) {
+        copy(b, off, row, col, kb, cols, bp, base, nr);
+        if (cols < nr) for (int p = 0; p < kb; p++) java.util.Arrays.fill(bp, base + p * nr + cols, base + (p + 1) * nr, 0f);
+    }
+
+    /**
+     * dst[dOff + r * dLd + q] = s[off + r * rs + q * cs] for r < rows, q < cols. A unit column stride copies rows with
+     * vector loads; a unit row stride (a transposed view) goes through W x W tile transposes; anything else element-wise.
+     */
+    static void copy(MemorySegment s, long off, long rs, long cs, int rows, int cols, float[] dst, int dOff, int dLd) {
+        if (cs == 1) {
+            for (int r = 0; r < rows; r++) {
+                long src = (off + r * rs) * Float.BYTES;
+                int d = dOff + r * dLd, q = 0;
+                for (; q <= cols - W; q += W) FloatVector.fromMemorySegment(S, s, src + (long) q * Float.BYTES, LE).intoArray(dst, d + q);
+                for (; q < cols; q++) dst[d + q] = s.get(F, src + (long) q * Float.BYTES);
+            }
+        } else if (rs == 1 && rows >= W && cols >= W) {
+            transposeCopy(s, off, cs, rows, cols, dst, dOff, dLd);
+        } else {
+            for (int r = 0; r < rows; r++) {
+                for (int q = 0; q < cols; q++) dst[dOff + r * dLd + q] = s.getAtIndex(F, off + r * rs + q * cs);
+            }
+        }
+    }
+
+    /** dst[dOff + r * dLd + q] = s[off + q * ld + r]: W x W tiles transposed in registers, tails element-wise. */
+    private static void transposeCopy(MemorySegment s, long off, long ld, int rows, int cols, float[] dst, int dOff, int dLd) {
+        int rFull = rows - rows % W, qFull = cols - cols % W;
+        long ldBytes = ld * Float.BYTES;
+        for (int q0 = 0; q0 < qFull; q0 += W) {
+            for (int r0 = 0; r0 < rFull; r0 += W) {
+                long src = (off + q0 * ld + r0) * Float.BYTES;
+                int d = dOff + r0 * dLd + q0;
+                if (W == 16) transpose16(s, src, ldBytes, dst, d, dLd);
+                else if (W == 8) transpose8(s, src, ldBytes, dst, d, dLd);
+                else transpose4(s, src, ldBytes, dst, d, dLd);
+            }
+            for (int r = rFull; r < rows; r++) {
+                for (int q = q0; q < q0 + W; q++) dst[dOff + r * dLd + q] = s.getAtIndex(F, off + q * ld + r);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int q = qFull; q < cols; q++) dst[dOff + r * dLd + q] = s.getAtIndex(F, off + q * ld + r);
+        }
+    }
+
+    /** W = 4: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose4(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+    }
+
+    /** W = 8: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose8(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector v4 = FloatVector.fromMemorySegment(S, s, src + 4 * ldBytes, LE);
+        FloatVector v5 = FloatVector.fromMemorySegment(S, s, src + 5 * ldBytes, LE);
+        FloatVector v6 = FloatVector.fromMemorySegment(S, s, src + 6 * ldBytes, LE);
+        FloatVector v7 = FloatVector.fromMemorySegment(S, s, src + 7 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v4.rearrange(RIGHT2), ODD2);
+        v4 = v0.rearrange(LEFT2).blend(v4, ODD2);
+        v0 = t;
+        t = v1.blend(v5.rearrange(RIGHT2), ODD2);
+        v5 = v1.rearrange(LEFT2).blend(v5, ODD2);
+        v1 = t;
+        t = v2.blend(v6.rearrange(RIGHT2), ODD2);
+        v6 = v2.rearrange(LEFT2).blend(v6, ODD2);
+        v2 = t;
+        t = v3.blend(v7.rearrange(RIGHT2), ODD2);
+        v7 = v3.rearrange(LEFT2).blend(v7, ODD2);
+        v3 = t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v4.blend(v6.rearrange(RIGHT1), ODD1);
+        v6 = v4.rearrange(LEFT1).blend(v6, ODD1);
+        v4 = t;
+        t = v5.blend(v7.rearrange(RIGHT1), ODD1);
+        v7 = v5.rearrange(LEFT1).blend(v7, ODD1);
+        v5 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        t = v4.blend(v5.rearrange(RIGHT0), ODD0);
+        v5 = v4.rearrange(LEFT0).blend(v5, ODD0);
+        v4 = t;
+        t = v6.blend(v7.rearrange(RIGHT0), ODD0);
+        v7 = v6.rearrange(LEFT0).blend(v7, ODD0);
+        v6 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+        v4.intoArray(dst, d + 4 * dLd);
+        v5.intoArray(dst, d + 5 * dLd);
+        v6.intoArray(dst, d + 6 * dLd);
+        v7.intoArray(dst, d + 7 * dLd);
+    }
+
+    /** W = 16: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
+    private static void transpose16(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
+        FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
+        FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
+        FloatVector v3 = FloatVector.fromMemorySegment(S, s, src + 3 * ldBytes, LE);
+        FloatVector v4 = FloatVector.fromMemorySegment(S, s, src + 4 * ldBytes, LE);
+        FloatVector v5 = FloatVector.fromMemorySegment(S, s, src + 5 * ldBytes, LE);
+        FloatVector v6 = FloatVector.fromMemorySegment(S, s, src + 6 * ldBytes, LE);
+        FloatVector v7 = FloatVector.fromMemorySegment(S, s, src + 7 * ldBytes, LE);
+        FloatVector v8 = FloatVector.fromMemorySegment(S, s, src + 8 * ldBytes, LE);
+        FloatVector v9 = FloatVector.fromMemorySegment(S, s, src + 9 * ldBytes, LE);
+        FloatVector v10 = FloatVector.fromMemorySegment(S, s, src + 10 * ldBytes, LE);
+        FloatVector v11 = FloatVector.fromMemorySegment(S, s, src + 11 * ldBytes, LE);
+        FloatVector v12 = FloatVector.fromMemorySegment(S, s, src + 12 * ldBytes, LE);
+        FloatVector v13 = FloatVector.fromMemorySegment(S, s, src + 13 * ldBytes, LE);
+        FloatVector v14 = FloatVector.fromMemorySegment(S, s, src + 14 * ldBytes, LE);
+        FloatVector v15 = FloatVector.fromMemorySegment(S, s, src + 15 * ldBytes, LE);
+        FloatVector t;
+        t = v0.blend(v8.rearrange(RIGHT3), ODD3);
+        v8 = v0.rearrange(LEFT3).blend(v8, ODD3);
+        v0 = t;
+        t = v1.blend(v9.rearrange(RIGHT3), ODD3);
+        v9 = v1.rearrange(LEFT3).blend(v9, ODD3);
+        v1 = t;
+        t = v2.blend(v10.rearrange(RIGHT3), ODD3);
+        v10 = v2.rearrange(LEFT3).blend(v10, ODD3);
+        v2 = t;
+        t = v3.blend(v11.rearrange(RIGHT3), ODD3);
+        v11 = v3.rearrange(LEFT3).blend(v11, ODD3);
+        v3 = t;
+        t = v4.blend(v12.rearrange(RIGHT3), ODD3);
+        v12 = v4.rearrange(LEFT3).blend(v12, ODD3);
+        v4 = t;
+        t = v5.blend(v13.rearrange(RIGHT3), ODD3);
+        v13 = v5.rearrange(LEFT3).blend(v13, ODD3);
+        v5 = t;
+        t = v6.blend(v14.rearrange(RIGHT3), ODD3);
+        v14 = v6.rearrange(LEFT3).blend(v14, ODD3);
+        v6 = t;
+        t = v7.blend(v15.rearrange(RIGHT3), ODD3);
+        v15 = v7.rearrange(LEFT3).blend(v15, ODD3);
+        v7 = t;
+        t = v0.blend(v4.rearrange(RIGHT2), ODD2);
+        v4 = v0.rearrange(LEFT2).blend(v4, ODD2);
+        v0 = t;
+        t = v1.blend(v5.rearrange(RIGHT2), ODD2);
+        v5 = v1.rearrange(LEFT2).blend(v5, ODD2);
+        v1 = t;
+        t = v2.blend(v6.rearrange(RIGHT2), ODD2);
+        v6 = v2.rearrange(LEFT2).blend(v6, ODD2);
+        v2 = t;
+        t = v3.blend(v7.rearrange(RIGHT2), ODD2);
+        v7 = v3.rearrange(LEFT2).blend(v7, ODD2);
+        v3 = t;
+        t = v8.blend(v12.rearrange(RIGHT2), ODD2);
+        v12 = v8.rearrange(LEFT2).blend(v12, ODD2);
+        v8 = t;
+        t = v9.blend(v13.rearrange(RIGHT2), ODD2);
+        v13 = v9.rearrange(LEFT2).blend(v13, ODD2);
+        v9 = t;
+        t = v10.blend(v14.rearrange(RIGHT2), ODD2);
+        v14 = v10.rearrange(LEFT2).blend(v14, ODD2);
+        v10 = t;
+        t = v11.blend(v15.rearrange(RIGHT2), ODD2);
+        v15 = v11.rearrange(LEFT2).blend(v15, ODD2);
+        v11 = t;
+        t = v0.blend(v2.rearrange(RIGHT1), ODD1);
+        v2 = v0.rearrange(LEFT1).blend(v2, ODD1);
+        v0 = t;
+        t = v1.blend(v3.rearrange(RIGHT1), ODD1);
+        v3 = v1.rearrange(LEFT1).blend(v3, ODD1);
+        v1 = t;
+        t = v4.blend(v6.rearrange(RIGHT1), ODD1);
+        v6 = v4.rearrange(LEFT1).blend(v6, ODD1);
+        v4 = t;
+        t = v5.blend(v7.rearrange(RIGHT1), ODD1);
+        v7 = v5.rearrange(LEFT1).blend(v7, ODD1);
+        v5 = t;
+        t = v8.blend(v10.rearrange(RIGHT1), ODD1);
+        v10 = v8.rearrange(LEFT1).blend(v10, ODD1);
+        v8 = t;
+        t = v9.blend(v11.rearrange(RIGHT1), ODD1);
+        v11 = v9.rearrange(LEFT1).blend(v11, ODD1);
+        v9 = t;
+        t = v12.blend(v14.rearrange(RIGHT1), ODD1);
+        v14 = v12.rearrange(LEFT1).blend(v14, ODD1);
+        v12 = t;
+        t = v13.blend(v15.rearrange(RIGHT1), ODD1);
+        v15 = v13.rearrange(LEFT1).blend(v15, ODD1);
+        v13 = t;
+        t = v0.blend(v1.rearrange(RIGHT0), ODD0);
+        v1 = v0.rearrange(LEFT0).blend(v1, ODD0);
+        v0 = t;
+        t = v2.blend(v3.rearrange(RIGHT0), ODD0);
+        v3 = v2.rearrange(LEFT0).blend(v3, ODD0);
+        v2 = t;
+        t = v4.blend(v5.rearrange(RIGHT0), ODD0);
+        v5 = v4.rearrange(LEFT0).blend(v5, ODD0);
+        v4 = t;
+        t = v6.blend(v7.rearrange(RIGHT0), ODD0);
+        v7 = v6.rearrange(LEFT0).blend(v7, ODD0);
+        v6 = t;
+        t = v8.blend(v9.rearrange(RIGHT0), ODD0);
+        v9 = v8.rearrange(LEFT0).blend(v9, ODD0);
+        v8 = t;
+        t = v10.blend(v11.rearrange(RIGHT0), ODD0);
+        v11 = v10.rearrange(LEFT0).blend(v11, ODD0);
+        v10 = t;
+        t = v12.blend(v13.rearrange(RIGHT0), ODD0);
+        v13 = v12.rearrange(LEFT0).blend(v13, ODD0);
+        v12 = t;
+        t = v14.blend(v15.rearrange(RIGHT0), ODD0);
+        v15 = v14.rearrange(LEFT0).blend(v15, ODD0);
+        v14 = t;
+        v0.intoArray(dst, d);
+        v1.intoArray(dst, d + 1 * dLd);
+        v2.intoArray(dst, d + 2 * dLd);
+        v3.intoArray(dst, d + 3 * dLd);
+        v4.intoArray(dst, d + 4 * dLd);
+        v5.intoArray(dst, d + 5 * dLd);
+        v6.intoArray(dst, d + 6 * dLd);
+        v7.intoArray(dst, d + 7 * dLd);
+        v8.intoArray(dst, d + 8 * dLd);
+        v9.intoArray(dst, d + 9 * dLd);
+        v10.intoArray(dst, d + 10 * dLd);
+        v11.intoArray(dst, d + 11 * dLd);
+        v12.intoArray(dst, d + 12 * dLd);
+        v13.intoArray(dst, d + 13 * dLd);
+        v14.intoArray(dst, d + 14 * dLd);
+        v15.intoArray(dst, d + 15 * dLd);
+    }
+
+    /**
+     * 6 rows x 2 vectors: C[0..6, 0..2W) (+)= sum over p < kc of A(r, p) B(p, .). A row r at ap[ao + r * kc + p], B
+     * row p at bp[bo + p * 2W]. The tile goes to C at byte cb (rows ldcb bytes apart), or when edge is not null, to
+     * edge (row stride 2W) for the caller to clip.
+     */
+    private static void kernel6x2(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
+        final int nr = 2 * W;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a0 = ao, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * nr;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + W);
+            FloatVector x = FloatVector.broadcast(S, ap[a0 + p]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[a4 + p]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[a5 + p]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        if (edge != null) {
+            c00.intoArray(edge, 0);
+            c01.intoArray(edge, W);
+            c10.intoArray(edge, nr);
+            c11.intoArray(edge, nr + W);
+            c20.intoArray(edge, 2 * nr);
+            c21.intoArray(edge, 2 * nr + W);
+            c30.intoArray(edge, 3 * nr);
+            c31.intoArray(edge, 3 * nr + W);
+            c40.intoArray(edge, 4 * nr);
+            c41.intoArray(edge, 4 * nr + W);
+            c50.intoArray(edge, 5 * nr);
+            c51.intoArray(edge, 5 * nr + W);
+            return;
+        }
+        final long vb = (long) W * Float.BYTES;
+        long r0 = cb, r1 = r0 + ldcb, r2 = r1 + ldcb, r3 = r2 + ldcb, r4 = r3 + ldcb, r5 = r4 + ldcb;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r0, LE));
+            c01 = c01.add(FloatVector.fromMemorySegment(S, c, r0 + vb, LE));
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r1, LE));
+            c11 = c11.add(FloatVector.fromMemorySegment(S, c, r1 + vb, LE));
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r2, LE));
+            c21 = c21.add(FloatVector.fromMemorySegment(S, c, r2 + vb, LE));
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r3, LE));
+            c31 = c31.add(FloatVector.fromMemorySegment(S, c, r3 + vb, LE));
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r4, LE));
+            c41 = c41.add(FloatVector.fromMemorySegment(S, c, r4 + vb, LE));
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r5, LE));
+            c51 = c51.add(FloatVector.fromMemorySegment(S, c, r5 + vb, LE));
+        }
+        c00.intoMemorySegment(c, r0, LE);
+        c01.intoMemorySegment(c, r0 + vb, LE);
+        c10.intoMemorySegment(c, r1, LE);
+        c11.intoMemorySegment(c, r1 + vb, LE);
+        c20.intoMemorySegment(c, r2, LE);
+        c21.intoMemorySegment(c, r2 + vb, LE);
+        c30.intoMemorySegment(c, r3, LE);
+        c31.intoMemorySegment(c, r3 + vb, LE);
+        c40.intoMemorySegment(c, r4, LE);
+        c41.intoMemorySegment(c, r4 + vb, LE);
+        c50.intoMemorySegment(c, r5, LE);
+        c51.intoMemorySegment(c, r5 + vb, LE);
+    }
+
+    /** 6 rows x 4 vectors, otherwise as {@link #kernel6x2}: the AVX-512 tile (24 of 32 registers accumulate). */
+    private static void kernel6x4(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
+        final int nr = 4 * W;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        int a0 = ao, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * nr;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + W);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * W), b3 = FloatVector.fromArray(S, bp, bi + 3 * W);
+            FloatVector x = FloatVector.broadcast(S, ap[a0 + p]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, ap[a4 + p]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42);
+            c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, ap[a5 + p]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52);
+            c53 = x.fma(b3, c53);
+        }
+        if (edge != null) {
+            int w = W;
+            c00.intoArray(edge, 0);
+            c01.intoArray(edge, w);
+            c02.intoArray(edge, 2 * w);
+            c03.intoArray(edge, 3 * w);
+            c10.intoArray(edge, nr);
+            c11.intoArray(edge, nr + w);
+            c12.intoArray(edge, nr + 2 * w);
+            c13.intoArray(edge, nr + 3 * w);
+            c20.intoArray(edge, 2 * nr);
+            c21.intoArray(edge, 2 * nr + w);
+            c22.intoArray(edge, 2 * nr + 2 * w);
+            c23.intoArray(edge, 2 * nr + 3 * w);
+            c30.intoArray(edge, 3 * nr);
+            c31.intoArray(edge, 3 * nr + w);
+            c32.intoArray(edge, 3 * nr + 2 * w);
+            c33.intoArray(edge, 3 * nr + 3 * w);
+            c40.intoArray(edge, 4 * nr);
+            c41.intoArray(edge, 4 * nr + w);
+            c42.intoArray(edge, 4 * nr + 2 * w);
+            c43.intoArray(edge, 4 * nr + 3 * w);
+            c50.intoArray(edge, 5 * nr);
+            c51.intoArray(edge, 5 * nr + w);
+            c52.intoArray(edge, 5 * nr + 2 * w);
+            c53.intoArray(edge, 5 * nr + 3 * w);
+            return;
+        }
+        final long v1 = (long) W * Float.BYTES, v2 = 2 * v1, v3 = 3 * v1;
+        long r0 = cb, r1 = r0 + ldcb, r2 = r1 + ldcb, r3 = r2 + ldcb, r4 = r3 + ldcb, r5 = r4 + ldcb;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r0, LE));
+            c01 = c01.add(FloatVector.fromMemorySegment(S, c, r0 + v1, LE));
+            c02 = c02.add(FloatVector.fromMemorySegment(S, c, r0 + v2, LE));
+            c03 = c03.add(FloatVector.fromMemorySegment(S, c, r0 + v3, LE));
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r1, LE));
+            c11 = c11.add(FloatVector.fromMemorySegment(S, c, r1 + v1, LE));
+            c12 = c12.add(FloatVector.fromMemorySegment(S, c, r1 + v2, LE));
+            c13 = c13.add(FloatVector.fromMemorySegment(S, c, r1 + v3, LE));
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r2, LE));
+            c21 = c21.add(FloatVector.fromMemorySegment(S, c, r2 + v1, LE));
+            c22 = c22.add(FloatVector.fromMemorySegment(S, c, r2 + v2, LE));
+            c23 = c23.add(FloatVector.fromMemorySegment(S, c, r2 + v3, LE));
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r3, LE));
+            c31 = c31.add(FloatVector.fromMemorySegment(S, c, r3 + v1, LE));
+            c32 = c32.add(FloatVector.fromMemorySegment(S, c, r3 + v2, LE));
+            c33 = c33.add(FloatVector.fromMemorySegment(S, c, r3 + v3, LE));
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r4, LE));
+            c41 = c41.add(FloatVector.fromMemorySegment(S, c, r4 + v1, LE));
+            c42 = c42.add(FloatVector.fromMemorySegment(S, c, r4 + v2, LE));
+            c43 = c43.add(FloatVector.fromMemorySegment(S, c, r4 + v3, LE));
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r5, LE));
+            c51 = c51.add(FloatVector.fromMemorySegment(S, c, r5 + v1, LE));
+            c52 = c52.add(FloatVector.fromMemorySegment(S, c, r5 + v2, LE));
+            c53 = c53.add(FloatVector.fromMemorySegment(S, c, r5 + v3, LE));
+        }
+        c00.intoMemorySegment(c, r0, LE);
+        c01.intoMemorySegment(c, r0 + v1, LE);
+        c02.intoMemorySegment(c, r0 + v2, LE);
+        c03.intoMemorySegment(c, r0 + v3, LE);
+        c10.intoMemorySegment(c, r1, LE);
+        c11.intoMemorySegment(c, r1 + v1, LE);
+        c12.intoMemorySegment(c, r1 + v2, LE);
+        c13.intoMemorySegment(c, r1 + v3, LE);
+        c20.intoMemorySegment(c, r2, LE);
+        c21.intoMemorySegment(c, r2 + v1, LE);
+        c22.intoMemorySegment(c, r2 + v2, LE);
+        c23.intoMemorySegment(c, r2 + v3, LE);
+        c30.intoMemorySegment(c, r3, LE);
+        c31.intoMemorySegment(c, r3 + v1, LE);
+        c32.intoMemorySegment(c, r3 + v2, LE);
+        c33.intoMemorySegment(c, r3 + v3, LE);
+        c40.intoMemorySegment(c, r4, LE);
+        c41.intoMemorySegment(c, r4 + v1, LE);
+        c42.intoMemorySegment(c, r4 + v2, LE);
+        c43.intoMemorySegment(c, r4 + v3, LE);
+        c50.intoMemorySegment(c, r5, LE);
+        c51.intoMemorySegment(c, r5 + v1, LE);
+        c52.intoMemorySegment(c, r5 + v2, LE);
+        c53.intoMemorySegment(c, r5 + v3, LE);
+    }
+
+    private static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+
+    /**
+     * One thread's packing buffers. They only grow (to the largest block the thread has packed, bounded by
+     * mc x kc and kc x nc), so after the first call of a given size nothing is allocated.
+     */
+    static final class Workspace {
+        float[] a = new float[0], b = new float[0], edge = new float[0];
+
+        void ensure(int aFloats, int bFloats, int edgeFloats) {
+            if (a.length < aFloats) a = new float[aFloats];
+            if (b.length < bFloats) b = new float[bFloats];
+            if (edge.length < edgeFloats) edge = new float[edgeFloats];
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.longconv.simd;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * LaneGemm against a float64 triple loop, at this JVM's lane width (the build also runs 128 and 256 bits): both
+ * register tiles, block sizes small enough that every blocking level (mc, kc, nc, the tile's rows and columns)
+ * has full blocks and a tail, and operands laid out row-major, transposed, with padded rows, and with no unit stride.
+ */
+class LaneGemmTest {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final long SEED = 20260118L;
+
+    @BeforeAll
+    static void needsVectorApi() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+    }
+
+    /** How a logical [rows, cols] operand sits in memory. */
+    enum Layout {
+        ROW_MAJOR, TRANSPOSED, PADDED_ROWS, NO_UNIT_STRIDE;
+
+        long rowStride(int rows, int cols) {
+            return switch (this) {
+                case ROW_MAJOR -> cols;
+                case TRANSPOSED -> 1;
+                case PADDED_ROWS -> cols + 3;
+                case NO_UNIT_STRIDE -> 2L * cols + 1;
+            };
+        }
+
+        long colStride(int rows, int cols) {
+            return switch (this) {
+                case ROW_MAJOR, PADDED_ROWS -> 1;
+                case TRANSPOSED -> rows + 1; // a transposed view of a [cols, rows + 1] slice
+                case NO_UNIT_STRIDE -> 2;
+            };
+        }
+    }
+
+    /** A logical [rows, cols] matrix at offset 7 of its segment, filled through the layout, with its float64 copy. */
+    record Operand(MemorySegment seg, long off, long rs, long cs, double[] values) {
+        static Operand random(Arena arena, Layout layout, int rows, int cols, SplittableRandom rnd) {
+            long rs = layout.rowStride(rows, cols), cs = layout.colStride(rows, cols), off = 7;
+            long span = off + (rows - 1L) * rs + (cols - 1L) * cs + 1;
+            MemorySegment seg = arena.allocate(4 * Math.max(span, 1));
+            for (long i = 0; i < Math.max(span, 1); i++) seg.setAtIndex(F, i, Float.NaN); // gaps must never be read
+            double[] v = new double[rows * cols];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    float x = (float) (rnd.nextDouble() * 2 - 1);
+                    v[i * cols + j] = x;
+                    seg.setAtIndex(F, off + i * rs + j * cs, x);
+                }
+            }
+            return new Operand(seg, off, rs, cs, v);
+        }
+    }
+
+    private static void check(LaneGemm g, int m, int n, int k, Layout la, Layout lb, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            Operand a = Operand.random(arena, la, m, k, rnd), b = Operand.random(arena, lb, k, n, rnd);
+            long ldc = n + 2, cOff = 3;
+            MemorySegment c = arena.allocate(4 * (cOff + Math.max(1, m) * ldc));
+            for (long i = 0; i < c.byteSize() / 4; i++) c.setAtIndex(F, i, Float.NaN); // C is overwritten, never read first
+            g.multiply(m, n, k, a.seg, a.off, a.rs, a.cs, b.seg, b.off, b.rs, b.cs, c, cOff, ldc);
+            String what = g.tile() + " m=" + m + " n=" + n + " k=" + k + " A " + la + " B " + lb + " seed=" + seed;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double ref = 0, mag = 0;
+                    for (int p = 0; p < k; p++) {
+                        ref += a.values[i * k + p] * b.values[p * n + j];
+                        mag += Math.abs(a.values[i * k + p] * b.values[p * n + j]);
+                    }
+                    float got = c.getAtIndex(F, cOff + i * ldc + j);
+                    assertEquals(ref, got, 1e-6 * mag + 1e-30, what + " at (" + i + ", " + j + ")");
+                }
+                for (int j = n; j < ldc && i < m - 1; j++) {
+                    assertTrue(Float.isNaN(c.getAtIndex(F, cOff + i * ldc + j)), what + ": wrote outside C at row " + i + " column " + j);
+                }
+            }
+            assertTrue(Float.isNaN(c.getAtIndex(F, 0)), what + ": wrote before C");
+        }
+    }
+
+    @Test
+    void everyTileEveryBlockTailEveryLayout() {
+        int w = Lanes.W;
+        for (LaneGemm.Tile tile : LaneGemm.Tile.values()) {
+            int mr = tile.rows(), nr = tile.columns();
+            // blocks of two micro-panels (mc, nc) and kc = 5: m, n, k below cross every level with a remainder
+            LaneGemm small = LaneGemm.of(tile, 2 * mr, 5, 2 * nr);
+            int[][] shapes = {{1, 1, 1}, {1, nr, 1}, {mr, 1, 3}, {mr, nr, 5}, {mr + 1, nr + 1, 6}, {2 * mr + 1, 2 * nr + w + 1, 11},
+                    {5 * mr - 1, 3 * nr - 1, 17}, {13, 7, 2}, {31, 37, 23}};
+            long seed = SEED;
+            for (int[] s : shapes) {
+                for (Layout la : Layout.values()) {
+                    for (Layout lb : Layout.values()) check(small, s[0], s[1], s[2], la, lb, seed++);
+                }
+            }
+        }
+    }
+
+    @Test
+    void defaultBlocksWithTails() {
+        LaneGemm g = LaneGemm.forLanes();
+        // k crosses kc = 256, n crosses nc = 256, m is a prime past several tiles
+        check(g, 53, 263, 263, Layout.ROW_MAJOR, Layout.ROW_MAJOR, SEED);
+        check(g, 53, 263, 263, Layout.TRANSPOSED, Layout.TRANSPOSED, SEED + 1);
+        check(g, 53, 263, 263, Layout.PADDED_ROWS, Layout.NO_UNIT_STRIDE, SEED + 2);
+    }
+
+    @Test
+    void emptyDimensions() {
+        LaneGemm g = LaneGemm.forLanes();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(64), b = arena.allocate(64), c = arena.allocate(4 * 6);
+            for (int i = 0; i < 6; i++) c.setAtIndex(F, i, Float.NaN);
+            g.multiply(2, 3, 0, a, 0, 0, 1, b, 0, 3, 1, c, 0, 3); // k = 0: C = 0
+            for (int i = 0; i < 6; i++) assertEquals(0f, c.getAtIndex(F, i), "k=0 writes zeros, element " + i);
+            g.multiply(0, 3, 4, a, 0, 4, 1, b, 0, 3, 1, c, 0, 3); // m = 0: nothing to do
+            g.multiply(2, 0, 4, a, 0, 4, 1, b, 0, 0, 1, c, 0, 0); // n = 0: nothing to do
+        }
+    }
+}
