@@ -237,7 +237,7 @@ public final class Gtu implements Layer {
         for (int i = 0; i < v.length; i++) v[i] = config.actFun.apply(f.v0[i]);
         double[] gv0;
         try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor gtt = TnoTensors.write(gt, dt, b, len, d1)) {
-            Tno.MixGrads mg = toep.mixBackward(backend, vt, gtt);
+            TokenMixer.MixGrads mg = toep.mixBackward(backend, vt, gtt);
             try (Tensor dv = mg.dv()) {
                 gv0 = TnoTensors.read(dv);
             }
