@@ -18,10 +18,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * `longconv run LAYER` on weights exported from PyTorch: the fixtures are written by
- * bench/anchors/stu_anchor.py --fixtures and tnn_anchor.py --fixtures (torch's float64 output of the flash-stu
- * and tnn-pytorch forward passes as the expected y),
- * and the float32 result must be within relative L2 1e-5 of it.
+ * `longconv run LAYER` on weights exported from PyTorch. Two kinds of fixtures:
+ * <ul>
+ *   <li>written by bench/anchors/stu_anchor.py --fixtures and tnn_anchor.py --fixtures (torch's float64 output of
+ *       the flash-stu and tnn-pytorch forward passes, written from their definitions, as the expected y): the
+ *       float32 result must be within relative L2 1e-5 of it;
+ *   <li>written by bench/anchors/upstream_anchor.py --fixtures from the upstream projects' own modules (ski-tnn,
+ *       tnn-pytorch, flash-stu; names start with the project): x is float64; the float64 result must be within
+ *       1e-12 of upstream's float64 output and the float32 result (x rounded to float32) within 1e-5. Where upstream
+ *       cannot run in float64 the expected y is its float32 output (saved as float32) and only float32 is checked.
+ * </ul>
  */
 class LayerCommandTest {
     @TempDir
@@ -65,6 +71,49 @@ class LayerCommandTest {
                 assertTrue(err <= 1e-5, layer + " " + name + " on " + backend + ": relative L2 " + err + " against torch's float64 output");
             }
         }
+    }
+
+    static double relL2(Tensor y, Tensor e) {
+        double num = 0, den = 0;
+        for (long i = 0; i < e.numel(); i++) {
+            double d = y.getFlat(i) - e.getFlat(i);
+            num += d * d;
+            den += e.getFlat(i) * e.getFlat(i);
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    /** An upstream_anchor.py fixture: float64 within 1e-12 (when upstream ran in float64), float32 within 1e-5. */
+    void assertReproducesUpstream(String layer, String name, String... extra) throws IOException {
+        Path x = fixture(name + "_x.npy"), w = fixture(name + ".safetensors"), expected = fixture(name + "_expected.npy");
+        Path x32 = dir.resolve(name + "_x32.npy");
+        boolean float64;
+        try (Tensor xt = Npy.load(x); Tensor e = Npy.load(expected); Tensor xs = xt.to(dev.longconv.DType.FLOAT32)) {
+            Npy.save(xs, x32);
+            float64 = e.dtype() == dev.longconv.DType.FLOAT64;
+        }
+        for (String backend : new String[] {"scalar", "vector"}) {
+            for (boolean in64 : float64 ? new boolean[] {true, false} : new boolean[] {false}) {
+                Path out = dir.resolve(name + "_y.npy");
+                String[] base = {"run", layer, "--x", (in64 ? x : x32).toString(), "--weights", w.toString(), "--out", out.toString(), "--backend", backend};
+                String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+                System.arraycopy(extra, 0, args, base.length, extra.length);
+                Result r = run(args);
+                String what = layer + " " + name + " on " + backend + (in64 ? " float64" : " float32");
+                assertEquals(0, r.code(), what + ": " + r.err());
+                try (Tensor y = Npy.load(out); Tensor e = Npy.load(expected)) {
+                    assertEquals(java.util.Arrays.toString(e.shape()), java.util.Arrays.toString(y.shape()), what + " shape");
+                    double err = relL2(y, e), tol = in64 ? 1e-12 : 1e-5;
+                    assertTrue(err <= tol, what + ": relative L2 " + err + " against upstream's " + e.dtype() + " output (limit " + tol + ")");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"skitnn_fd_bidir_h3", "skitnn_fd_causal_h2", "skitnn_fd_bidir_layernorm_gelu", "skitnn_fd_causal_L1"})
+    void fdTnoReproducesSkiTnn(String name) throws IOException {
+        assertReproducesUpstream("fd-tno", name);
     }
 
     @ParameterizedTest
