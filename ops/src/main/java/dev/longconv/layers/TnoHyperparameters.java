@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * String hyperparameters (a safetensors file's metadata, overridden by the caller's map) read as typed
  * values by their PyTorch constructor argument names. Booleans accept true/false in any case and 1/0;
- * keys this layer does not know are ignored (a file's metadata may describe more than one layer).
+ * keys this layer does not know are ignored (a file's metadata may describe more than one layer). Unknown
+ * activation and norm names are refused unless {@code lenient} is true ({@link LenientNames}).
  */
 final class TnoHyperparameters {
     private final String layer;
@@ -61,12 +62,22 @@ final class TnoHyperparameters {
         };
     }
 
+    /**
+     * Whether unknown activation and norm names follow upstream (identity, LayerNorm; logged once) instead of
+     * being refused: the {@code lenient} hyperparameter, false by default.
+     */
+    boolean lenient() {
+        return flag("lenient", false);
+    }
+
     Activation activation(String key, String fallback) {
-        return Activation.parse(string(key, fallback), layer, key);
+        String name = string(key, fallback);
+        return lenient() ? LenientNames.activation(name, layer, key) : Activation.parse(name, layer, key);
     }
 
     NormType norm(String key, String fallback) {
-        return NormType.parse(string(key, fallback), layer, key);
+        String name = string(key, fallback);
+        return lenient() ? LenientNames.norm(name, layer, key) : NormType.parse(name, layer, key);
     }
 
     private int parseInt(String key, String v) {
