@@ -4,6 +4,8 @@ import dev.longconv.Tensor;
 import dev.longconv.io.Npy;
 import dev.longconv.layers.FdTno;
 import dev.longconv.layers.FdTnoNoRpe;
+import dev.longconv.layers.SkiTnoInvTime;
+import dev.longconv.layers.SkiTnoRpe;
 import dev.longconv.layers.LayerGrads;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
@@ -157,6 +159,28 @@ final class LayerCommands {
         @Override
         public Integer call() throws IOException {
             return o.run(FdTnoNoRpe.NAME, causal(causal), FdTnoNoRpe::load);
+        }
+    }
+
+    @Command(name = "ski-tno-rpe", description = "SKI-TNO with an RPE at the inducing points (ski-tnn SKITno) on x [B, L, H*dim].")
+    static final class SkiTnoRpeCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(SkiTnoRpe.NAME, causal(causal), SkiTnoRpe::load);
+        }
+    }
+
+    @Command(name = "ski-tno-inv-time", description = "SKI-TNO on an inverse-time-warped grid (ski-tnn SKITnoInvTime) on x [B, L, H*dim].")
+    static final class SkiTnoInvTimeCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(SkiTnoInvTime.NAME, causal(causal), SkiTnoInvTime::load);
         }
     }
 }

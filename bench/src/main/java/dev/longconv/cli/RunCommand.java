@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
                 RunCommand.CausalSpectrum.class, RunCommand.Rfft.class, RunCommand.Irfft.class, RunCommand.Gemm.class,
                 LayerCommands.StuFiltersCommand.class, LayerCommands.StuCommand.class, LayerCommands.SkiTnoCommand.class,
                 LayerCommands.TnoCommand.class, LayerCommands.GtuCommand.class, LayerCommands.FdTnoCommand.class,
-                LayerCommands.FdTnoNoRpeCommand.class})
+                LayerCommands.FdTnoNoRpeCommand.class, LayerCommands.SkiTnoRpeCommand.class, LayerCommands.SkiTnoInvTimeCommand.class})
 final class RunCommand {
 
     /** Options every op takes. */

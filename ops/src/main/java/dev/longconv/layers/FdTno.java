@@ -33,8 +33,8 @@ import java.util.Map;
  * transforms are in x's dtype; the encoder's Linear layers run in x's dtype as upstream's.
  *
  * <p>Hyperparameters for {@link #load}: h, dim, rpe_dim (required), causal (false), residual (false),
- * act ("relu"), bias (true), layers (3), norm_type ("simplermsnorm"), fft_size ("upstream", or "fast":
- * see {@link FrequencyGrid}).
+ * act ("relu"; ski-tnn's "exp", which subtracts a row maximum, is refused), bias (true), layers (3),
+ * norm_type ("simplermsnorm"), fft_size ("upstream", or "fast": see {@link FrequencyGrid}).
  */
 public final class FdTno implements Layer, TokenMixer {
     public static final String NAME = "fd-tno";
@@ -73,7 +73,7 @@ public final class FdTno implements Layer, TokenMixer {
         /** From TnoFD's argument names (h, dim, rpe_dim, ...) with upstream's defaults. */
         static Config parse(TnoHyperparameters p) {
             return new Config(p.integer("h"), p.integer("dim"), p.integer("rpe_dim"), p.flag("causal", false), p.flag("residual", false),
-                    p.activation("act", "relu"), p.flag("bias", true), p.integer("layers", 3), p.norm("norm_type", "simplermsnorm"),
+                    p.skiTnnActivation("act", "relu"), p.flag("bias", true), p.integer("layers", 3), p.norm("norm_type", "simplermsnorm"),
                     FrequencyGrid.parse(p.string("fft_size", "upstream"), NAME));
         }
     }

@@ -80,6 +80,23 @@ final class TnoHyperparameters {
         return lenient() ? LenientNames.norm(name, layer, key) : NormType.parse(name, layer, key);
     }
 
+    /**
+     * An activation of ski-tnn's table: tnn-pytorch's, except that ski-tnn's "exp" subtracts the maximum over the
+     * last axis first, which no layer here computes, so it is refused (as is its "sine" unless lenient).
+     */
+    Activation skiTnnActivation(String key, String fallback) {
+        String name = string(key, fallback);
+        if (name.trim().equalsIgnoreCase("exp")) {
+            throw new LongConvException(layer, key, "an activation other than ski-tnn's 'exp' (it subtracts the maximum over the last axis)", "'exp'");
+        }
+        return activation(key, fallback);
+    }
+
+    /** Throws when the boolean hyperparameter {@code key} is true. */
+    void refuse(String key, String op, String expected) {
+        if (flag(key, false)) throw new LongConvException(op, key, expected, "true");
+    }
+
     private int parseInt(String key, String v) {
         try {
             return Integer.parseInt(v.trim());
