@@ -117,6 +117,43 @@ class LayerCommandTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"skitnn_fdnorpe_bidir", "skitnn_fdnorpe_causal", "skitnn_fdnorpe_bidir_long"})
+    void fdTnoNoRpeReproducesSkiTnn(String name) throws IOException {
+        assertReproducesUpstream("fd-tno-norpe", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"skitnn_skitno_bidir", "skitnn_skitno_bidir_h3_even_nk", "skitnn_skitno_causal", "skitnn_skitno_causal_rmsnorm"})
+    void skiTnoRpeReproducesSkiTnn(String name) throws IOException {
+        assertReproducesUpstream("ski-tno-rpe", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"skitnn_inv_bidir", "skitnn_inv_bidir_h3", "skitnn_inv_causal", "skitnn_inv_causal_r9"})
+    void skiTnoInvTimeReproducesSkiTnn(String name) throws IOException {
+        assertReproducesUpstream("ski-tno-inv-time", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"skitnn_gtu_tno", "skitnn_gtu_tno_fd", "skitnn_gtu_tno_fd_norpe", "skitnn_gtu_skitno", "skitnn_gtu_skitno_causal",
+            "skitnn_gtu_skitno_inv_time", "skitnn_gtu_skitno_inv_time_causal", "tnnpt_gtu_multi_decay"})
+    void gtuReproducesSkiTnnAndTnnPytorch(String name) throws IOException {
+        assertReproducesUpstream("gtu", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tnnpt_tno_bidir_h3", "tnnpt_tno_causal_decay_par2"})
+    void tnoReproducesTnnPytorch(String name) throws IOException {
+        assertReproducesUpstream("tno", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"flashstu_stu_approx", "flashstu_stu_exact_hankel_L"})
+    void stuReproducesFlashStu(String name) throws IOException {
+        assertReproducesUpstream("stu", name);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"stu_approx", "stu_approx_hankel_L", "stu_exact", "stu_exact_phi"})
     void stuReproducesTorch(String name) throws IOException {
         assertReproduces("stu", name);
