@@ -4,6 +4,9 @@ import dev.longconv.Tensor;
 import dev.longconv.io.Npy;
 import dev.longconv.layers.FdTno;
 import dev.longconv.layers.FdTnoNoRpe;
+import dev.longconv.layers.Glu;
+import dev.longconv.layers.StuLayer;
+import dev.longconv.layers.TnnLayer;
 import dev.longconv.layers.SkiTnoInvTime;
 import dev.longconv.layers.SkiTnoRpe;
 import dev.longconv.layers.LayerGrads;
@@ -181,6 +184,38 @@ final class LayerCommands {
         @Override
         public Integer call() throws IOException {
             return o.run(SkiTnoInvTime.NAME, causal(causal), SkiTnoInvTime::load);
+        }
+    }
+
+    @Command(name = "glu", description = "tnn-pytorch GLU feature mixer on x [..., d1]: l3(act(l1 x) * l2 x).")
+    static final class GluCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(Glu.NAME, Map.of(), Glu::load);
+        }
+    }
+
+    @Command(name = "tnn-layer", description = "tnn-pytorch TnnLayer block (Gtu and GLU with their norms) on x [B, L, dim].")
+    static final class TnnLayerCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(TnnLayer.NAME, causal(causal), TnnLayer::load);
+        }
+    }
+
+    @Command(name = "stu-layer", description = "flash-stu STULayer block (RMSNorm, STU, RMSNorm, gelu_tanh MLP) on x [B, L, n_embd].")
+    static final class StuLayerCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--mode", paramLabel = "approx|exact", description = "Override the mode the weights imply.") String mode;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(StuLayer.NAME, mode == null ? Map.of() : Map.of("mode", mode), StuLayer::load);
         }
     }
 }

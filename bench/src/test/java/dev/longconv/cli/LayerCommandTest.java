@@ -148,6 +148,24 @@ class LayerCommandTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"tnnpt_glu_silu", "tnnpt_glu_gelu_nobias"})
+    void gluReproducesTnnPytorch(String name) throws IOException {
+        assertReproducesUpstream("glu", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tnnpt_tnn_layer_prenorm", "tnnpt_tnn_layer_postnorm_causal", "tnnpt_tnn_layer_rmsnorm_h3"})
+    void tnnLayerReproducesTnnPytorch(String name) throws IOException {
+        assertReproducesUpstream("tnn-layer", name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"flashstu_layer_approx", "flashstu_layer_exact_bias", "flashstu_layer_approx_hankel_L_short"})
+    void stuLayerReproducesFlashStu(String name) throws IOException {
+        assertReproducesUpstream("stu-layer", name);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"flashstu_stu_approx", "flashstu_stu_exact_hankel_L"})
     void stuReproducesFlashStu(String name) throws IOException {
         assertReproducesUpstream("stu", name);

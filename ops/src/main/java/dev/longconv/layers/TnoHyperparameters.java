@@ -31,6 +31,13 @@ final class TnoHyperparameters {
         return v == null ? fallback : v.trim();
     }
 
+    /** The value of a required string hyperparameter. */
+    String requiredString(String key) {
+        String v = values.get(key);
+        if (v == null) throw new LongConvException(layer, key, "hyperparameter '" + key + "' is required (in the metadata or the overrides)");
+        return v.trim();
+    }
+
     int integer(String key) {
         String v = values.get(key);
         if (v == null) throw new LongConvException(layer, key, "hyperparameter '" + key + "' is required (in the metadata or the overrides)");
