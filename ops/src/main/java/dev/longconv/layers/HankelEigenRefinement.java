@@ -46,7 +46,98 @@ final class HankelEigenRefinement {
      * steps. Their values become the Rayleigh quotients of their final vectors. Returns the steps taken.
      */
     int refine(double[] values, double[][] vectors) {
+        rayleighRitz(values, vectors);
         return refineSteps(values, vectors, MAX_STEPS);
+    }
+
+    /**
+     * The Ritz step on all the given pairs, then Newton on the {@code keep} largest only (the others, computed to give
+     * the Ritz step room, may sit in the rounding noise where no step converges). Returns the refined pairs, ascending.
+     */
+    StuFilters.Eigenpairs refineLargest(double[] values, double[][] vectors, int keep) {
+        rayleighRitz(values, vectors);
+        int skip = values.length - keep;
+        double[] v = java.util.Arrays.copyOfRange(values, skip, values.length);
+        double[][] x = java.util.Arrays.copyOfRange(vectors, skip, vectors.length);
+        refineSteps(v, x, MAX_STEPS);
+        return new StuFilters.Eigenpairs(n, v, x);
+    }
+
+    /**
+     * Replaces the pairs by the Ritz pairs of their span: H = Vᵀ Z V with Z V summed exactly, diagonalised by cyclic
+     * Jacobi, which keeps relative accuracy on a graded H (Demmel and Veselić), so Ritz values far below ‖Z‖ come out
+     * right and the order of the pairs, the K largest first, is Z's. A float64 solver can return, for an eigenvalue
+     * near the rounding noise, a vector mixed with the near-null ones; the Ritz step sorts that out before Newton
+     * refines each pair. Values ascending on return.
+     */
+    void rayleighRitz(double[] values, double[][] vectors) {
+        int m = values.length;
+        orthonormaliseFromTheTop(vectors);
+        double[][] w = new double[m][n];
+        for (int j = 0; j < m; j++) compensatedProduct(vectors[j], w[j]);
+        double[][] h = new double[m][m];
+        for (int i = 0; i < m; i++) for (int j = 0; j <= i; j++) h[i][j] = h[j][i] = 0.5 * (dot(vectors[i], w[j]) + dot(vectors[j], w[i]));
+        double[][] rot = jacobi(h);
+        Integer[] order = new Integer[m];
+        for (int i = 0; i < m; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(h[a][a], h[b][b]));
+        double[][] mixed = new double[m][n];
+        for (int t = 0; t < m; t++) {
+            int c = order[t];
+            values[t] = h[c][c];
+            for (int i = 0; i < m; i++) {
+                double f = rot[i][c];
+                if (f == 0) continue;
+                double[] v = vectors[i];
+                for (int x = 0; x < n; x++) mixed[t][x] += f * v[x];
+            }
+        }
+        for (int t = 0; t < m; t++) vectors[t] = mixed[t];
+        for (double[] v : vectors) normalise(v);
+    }
+
+    /**
+     * Cyclic Jacobi on the symmetric h (overwritten: its diagonal becomes the eigenvalues); returns the rotation R
+     * with columns the eigenvectors. A pair is rotated while |h_pq| > ε sqrt(|h_pp h_qq|), the criterion under which
+     * Jacobi is relatively accurate for graded matrices.
+     */
+    static double[][] jacobi(double[][] h) {
+        int m = h.length;
+        double[][] r = new double[m][m];
+        for (int i = 0; i < m; i++) r[i][i] = 1;
+        double eps = Math.ulp(1.0);
+        for (int sweep = 0; sweep < 60; sweep++) {
+            boolean rotated = false;
+            for (int p = 0; p < m - 1; p++) {
+                for (int q = p + 1; q < m; q++) {
+                    double hpq = h[p][q];
+                    if (hpq == 0 || Math.abs(hpq) <= eps * Math.sqrt(Math.abs(h[p][p] * h[q][q]))) continue;
+                    rotated = true;
+                    double zeta = (h[q][q] - h[p][p]) / (2 * hpq);
+                    double t = Math.signum(zeta) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+                    if (zeta == 0) t = 1;
+                    double c = 1 / Math.sqrt(1 + t * t), s = t * c;
+                    for (int k = 0; k < m; k++) {
+                        double hkp = h[k][p], hkq = h[k][q];
+                        h[k][p] = c * hkp - s * hkq;
+                        h[k][q] = s * hkp + c * hkq;
+                    }
+                    for (int k = 0; k < m; k++) {
+                        double hpk = h[p][k], hqk = h[q][k];
+                        h[p][k] = c * hpk - s * hqk;
+                        h[q][k] = s * hpk + c * hqk;
+                    }
+                    h[p][q] = h[q][p] = 0;
+                    for (int k = 0; k < m; k++) {
+                        double rkp = r[k][p], rkq = r[k][q];
+                        r[k][p] = c * rkp - s * rkq;
+                        r[k][q] = s * rkp + c * rkq;
+                    }
+                }
+            }
+            if (!rotated) break;
+        }
+        return r;
     }
 
     int refineSteps(double[] values, double[][] vectors, int maxSteps) {

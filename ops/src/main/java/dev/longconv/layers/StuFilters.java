@@ -32,6 +32,19 @@ public final class StuFilters {
      * largest filter's norm at L = 8192 and better beyond).
      */
     static final int REFINE_MAX_LENGTH = 4096;
+    /** Pairs computed beyond K for the refinement's Ritz step. */
+    static final int REFINE_EXTRA = 8;
+    /**
+     * Up to this length the refinement starts from the dense solver: below about 1e-15 of the largest eigenvalue
+     * the FFT-product Lanczos returns rounding noise (negative values, mixtures of the near-null eigenvectors), from
+     * which Newton would converge to the wrong pairs, while the dense solver on the reversed matrix still resolves
+     * them (at L = 257 it finds LAPACK's 1.55e-17 and 1.01e-16 where Lanczos finds -1.5e-16 ... 3e-16).
+     */
+    static final int DENSE_START_MAX_LENGTH = 512;
+    /** Above that, up to this length, the dense solver is the fallback when the wanted eigenvalues reach {@link #LANCZOS_FLOOR}. */
+    static final int DENSE_FALLBACK_MAX_LENGTH = 1024;
+    /** The smallest eigenvalue, relative to the largest, that the Lanczos start is trusted with. */
+    static final double LANCZOS_FLOOR = 1e-14;
     private static final String OP = "stu-filters";
 
     private StuFilters() {}
@@ -55,29 +68,36 @@ public final class StuFilters {
         // Lanczos wants a basis of about 2K vectors; when that is most of the space and the dense
         // O(L^3) solve is still affordable, the dense solver is simpler and no slower.
         boolean dense = length <= DENSE_MAX_LENGTH || (4L * count > length && length <= DENSE_LARGE_K_MAX_LENGTH);
-        Eigenpairs e = dense ? dense(length, count, variant) : lanczos(length, count, variant);
-        return length <= REFINE_MAX_LENGTH ? refined(e, variant) : e;
+        if (length > REFINE_MAX_LENGTH) return dense ? dense(length, count, variant) : lanczos(length, count, variant);
+        // A few pairs more than K: their span gives the Ritz step room to sort out eigenvalues near the noise.
+        int extra = Math.min(REFINE_EXTRA, length - count), m = count + extra;
+        Eigenpairs e = dense || length <= DENSE_START_MAX_LENGTH ? dense(length, m, variant) : lanczos(length, m, variant);
+        if (!dense && length > DENSE_START_MAX_LENGTH && length <= DENSE_FALLBACK_MAX_LENGTH
+                && e.eigenvalues()[extra] < LANCZOS_FLOOR * e.eigenvalues()[m - 1]) {
+            e = dense(length, m, variant); // wanted eigenvalues below what the FFT-product Lanczos resolves
+        }
+        return refined(e, variant, count);
     }
 
     /**
      * The pairs refined against residuals summed in double-double ({@link HankelEigenRefinement}): the
      * eigenvectors of the float64 matrix to well below the level at which float64 solvers disagree.
      */
-    static Eigenpairs refined(Eigenpairs e, HankelVariant variant) {
+    static Eigenpairs refined(Eigenpairs e, HankelVariant variant, int count) {
         double[] g = variant.generator(e.length());
-        double[] values = e.eigenvalues().clone();
         double[][] vectors = new double[e.count()][];
         for (int k = 0; k < vectors.length; k++) vectors[k] = e.eigenvectors()[k].clone();
-        new HankelEigenRefinement(g, HankelOperator.fft(g)).refine(values, vectors);
+        Eigenpairs r = new HankelEigenRefinement(g, HankelOperator.fft(g)).refineLargest(e.eigenvalues().clone(), vectors, count);
         // Values in the rounding noise can change order as they are resolved: keep the pairs ascending.
+        double[] values = r.eigenvalues();
         Integer[] order = new Integer[values.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         java.util.Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
-        double[] sortedValues = new double[values.length];
-        double[][] sortedVectors = new double[values.length][];
-        for (int i = 0; i < order.length; i++) {
+        double[] sortedValues = new double[count];
+        double[][] sortedVectors = new double[count][];
+        for (int i = 0; i < count; i++) {
             sortedValues[i] = values[order[i]];
-            sortedVectors[i] = vectors[order[i]];
+            sortedVectors[i] = r.eigenvectors()[order[i]];
         }
         return new Eigenpairs(e.length(), sortedValues, fixSigns(sortedVectors));
     }
