@@ -189,6 +189,35 @@ class LayerCommandTest {
         assertReproduces("gtu", name);
     }
 
+    /** --gy/--grads write dx and one file per state_dict parameter, equal to the layer's backward in Java. */
+    @Test
+    void gradsAreWrittenByStateDictName() throws IOException {
+        Path x = fixture("tnnpt_glu_silu_x.npy"), w = fixture("tnnpt_glu_silu.safetensors"), gy = dir.resolve("gy.npy"), grads = dir.resolve("grads");
+        try (Tensor xt = Npy.load(x); Tensor g = Tensor.random(dev.longconv.DType.FLOAT64, 5, xt.shape())) {
+            Npy.save(g, gy);
+        }
+        Result r = run("run", "glu", "--x", x.toString(), "--weights", w.toString(), "--out", dir.resolve("y.npy").toString(),
+                "--gy", gy.toString(), "--grads", grads.toString(), "--backend", "scalar");
+        assertEquals(0, r.code(), r.err());
+        try (dev.longconv.layers.SafetensorsWeights sw = dev.longconv.layers.SafetensorsWeights.open(w); Tensor xt = Npy.load(x); Tensor g = Npy.load(gy);
+             dev.longconv.layers.LayerGrads want = dev.longconv.layers.Glu.load(sw, java.util.Map.of())
+                     .backward(dev.longconv.ops.Backends.get("scalar"), xt, g)) {
+            try (Tensor dx = Npy.load(grads.resolve("dx.npy"))) {
+                assertEquals(0.0, relL2(dx, want.dx()), 0.0, "dx");
+            }
+            assertEquals(java.util.Set.of("l1.weight", "l1.bias", "l2.weight", "l2.bias", "l3.weight", "l3.bias"), want.dweights().keySet());
+            for (var e : want.dweights().entrySet()) {
+                try (Tensor got = Npy.load(grads.resolve(e.getKey() + ".npy"))) {
+                    assertEquals(java.util.Arrays.toString(e.getValue().shape()), java.util.Arrays.toString(got.shape()), e.getKey());
+                    assertEquals(0.0, relL2(got, e.getValue()), 0.0, e.getKey());
+                }
+            }
+        }
+        Result half = run("run", "glu", "--x", x.toString(), "--weights", w.toString(), "--out", dir.resolve("y.npy").toString(), "--gy", gy.toString());
+        assertEquals(2, half.code());
+        assertTrue(half.err().contains("--grads"), half.err());
+    }
+
     @Test
     void aBrokenWeightsFileIsOneLineAndExitTwo() throws IOException {
         Path x = fixture("stu_approx_x.npy");
