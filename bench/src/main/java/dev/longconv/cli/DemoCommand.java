@@ -4,13 +4,19 @@ import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
+import dev.longconv.layers.Activation;
 import dev.longconv.layers.FdTno;
+import dev.longconv.layers.Glu;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.Layer;
+import dev.longconv.layers.NormType;
 import dev.longconv.layers.SkiTno;
+import dev.longconv.layers.SkiTnoRpe;
 import dev.longconv.layers.Stu;
 import dev.longconv.layers.StuFilters;
+import dev.longconv.layers.StuLayer;
+import dev.longconv.layers.TnnLayer;
 import dev.longconv.layers.Tno;
 import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
@@ -121,8 +127,20 @@ final class DemoCommand implements Callable<Integer> {
         layerCase(cs, new Tno(tno, randomState(Tno.shapes(tno, ""), 41)), "B=1 H=2 L=1024 dim=16 rpe_dim=32", 1, 2, 1024, 16);
         Gtu.Config gtu = Gtu.Config.defaults(32, 2);
         layerCase(cs, new Gtu(gtu, randomState(Gtu.shapes(gtu), 51)), "B=1 L=512 E=32 heads=2", 1, 512, 32);
-        FdTno.Config fd = FdTno.Config.defaults(1, 16, 32);
-        layerCase(cs, new FdTno(fd, randomState(FdTno.shapes(fd), 61)), "B=1 H=1 L=1024 dim=16 rpe_dim=32", 1, 1, 1024, 16);
+        FdTno.Config fd = FdTno.Config.defaults(2, 8, 32);
+        layerCase(cs, new FdTno(fd, randomState(FdTno.shapes(fd), 61)), "B=1 H=2 L=1024 dim=8 rpe_dim=32", 1, 2, 1024, 8);
+        SkiTnoRpe.Config ski = new SkiTnoRpe.Config(2, 8, 32, 5, false, 16, false, Activation.RELU, true, 3, NormType.SIMPLE_RMS, Activation.NONE, 0.999);
+        Map<String, Tensor> skiState = new LinkedHashMap<>(randomState(SkiTnoRpe.learned(ski, ""), 71));
+        skiState.put("gamma", Tensor.of(new double[] {(float) 0.999}, 1));
+        layerCase(cs, new SkiTnoRpe(ski, skiState), "B=1 L=1024 H*dim=16 r=32 nk=5", 1, 1024, 16);
+        Glu.Config glu = new Glu.Config(32, 64, Activation.SILU, Activation.NONE, true);
+        layerCase(cs, new Glu(glu, randomState(Glu.shapes(glu, ""), 81)), "B=1 L=1024 d1=32 d2=64", 1, 1024, 32);
+        TnnLayer.Config tnn = TnnLayer.Config.defaults(32, 2, 32, 64);
+        layerCase(cs, new TnnLayer(tnn, randomState(TnnLayer.shapes(tnn), 91)), "B=1 L=512 dim=32 heads=2", 1, 512, 32);
+        Map<String, Tensor> block = randomState(Map.of("stu_norm.weight", new long[] {d}, "mlp_norm.weight", new long[] {d},
+                "mlp.gate_proj.weight", new long[] {2 * d, d}, "mlp.up_proj.weight", new long[] {2 * d, d}, "mlp.down_proj.weight", new long[] {d, 2 * d}), 101);
+        layerCase(cs, new StuLayer(new StuLayer.Config(d, 2 * d, false, StuLayer.GateActivation.GELU_TANH, Double.NaN),
+                new Stu(new Stu.Config(Stu.Mode.APPROX, false), phi, approx), block), "B=1 L=1024 D=32 K=24 approx", 1, lenStu, d);
         return cs;
     }
 

@@ -3,6 +3,13 @@ package dev.longconv.cli;
 import dev.longconv.Tensor;
 import dev.longconv.io.Npy;
 import dev.longconv.layers.FdTno;
+import dev.longconv.layers.FdTnoNoRpe;
+import dev.longconv.layers.Glu;
+import dev.longconv.layers.StuLayer;
+import dev.longconv.layers.TnnLayer;
+import dev.longconv.layers.SkiTnoInvTime;
+import dev.longconv.layers.SkiTnoRpe;
+import dev.longconv.layers.LayerGrads;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.Layer;
@@ -38,6 +45,11 @@ final class LayerCommands {
         Map<String, String> set = new LinkedHashMap<>();
         @Option(names = "--out", required = true, paramLabel = "Y.npy", description = "Where to write y.") Path out;
         @Option(names = "--backend", paramLabel = "B", description = "scalar, vector or cuda (default: the best available).") String backend;
+        @Option(names = "--gy", paramLabel = "GY.npy", description = "Also run the backward pass for this output gradient (needs --grads).") Path gy;
+        @Option(names = "--grads", paramLabel = "DIR",
+                description = "Where the backward pass writes dx.npy and one NAME.npy per parameter (state_dict names).") Path grads;
+        @Option(names = "--lenient", description = "Map unknown act/norm names as upstream does (identity / LayerNorm), logged once, instead of refusing them.")
+        boolean lenient;
 
         Backend backend() {
             return backend == null ? Backends.selected() : Backends.get(backend);
@@ -46,9 +58,22 @@ final class LayerCommands {
         Integer run(String layer, Map<String, String> extra, BiFunction<Weights, Map<String, String>, Layer> factory) throws IOException {
             Map<String, String> overrides = new LinkedHashMap<>(set);
             overrides.putAll(extra);
-            try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x);
-                    Tensor y = factory.apply(w, overrides).forward(backend(), xt)) {
-                Npy.save(y, out);
+            if (lenient) overrides.put("lenient", "true");
+            if ((gy == null) != (grads == null)) {
+                throw new dev.longconv.LongConvException(layer, gy == null ? "--gy" : "--grads", "--gy and --grads together", "only one of them");
+            }
+            try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x)) {
+                Layer l = factory.apply(w, overrides);
+                try (Tensor y = l.forward(backend(), xt)) {
+                    Npy.save(y, out);
+                }
+                if (gy != null) {
+                    java.nio.file.Files.createDirectories(grads);
+                    try (Tensor g = RunCommand.load(layer, "gy", gy); LayerGrads lg = l.backward(backend(), xt, g)) {
+                        Npy.save(lg.dx(), grads.resolve("dx.npy"));
+                        for (Map.Entry<String, Tensor> e : lg.dweights().entrySet()) Npy.save(e.getValue(), grads.resolve(e.getKey() + ".npy"));
+                    }
+                }
             }
             return 0;
         }
@@ -126,6 +151,71 @@ final class LayerCommands {
         @Override
         public Integer call() throws IOException {
             return o.run(FdTno.NAME, causal(causal), FdTno::load);
+        }
+    }
+
+    @Command(name = "fd-tno-norpe", description = "Frequency-domain TNO with learned frequency coefficients (ski-tnn TnoFDNoRPE) on x [B, H, L, dim].")
+    static final class FdTnoNoRpeCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(FdTnoNoRpe.NAME, causal(causal), FdTnoNoRpe::load);
+        }
+    }
+
+    @Command(name = "ski-tno-rpe", description = "SKI-TNO with an RPE at the inducing points (ski-tnn SKITno) on x [B, L, H*dim].")
+    static final class SkiTnoRpeCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(SkiTnoRpe.NAME, causal(causal), SkiTnoRpe::load);
+        }
+    }
+
+    @Command(name = "ski-tno-inv-time", description = "SKI-TNO on an inverse-time-warped grid (ski-tnn SKITnoInvTime) on x [B, L, H*dim].")
+    static final class SkiTnoInvTimeCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(SkiTnoInvTime.NAME, causal(causal), SkiTnoInvTime::load);
+        }
+    }
+
+    @Command(name = "glu", description = "tnn-pytorch GLU feature mixer on x [..., d1]: l3(act(l1 x) * l2 x).")
+    static final class GluCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(Glu.NAME, Map.of(), Glu::load);
+        }
+    }
+
+    @Command(name = "tnn-layer", description = "tnn-pytorch TnnLayer block (Gtu and GLU with their norms) on x [B, L, dim].")
+    static final class TnnLayerCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--causal", description = "Causal (overrides the metadata).") boolean causal;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(TnnLayer.NAME, causal(causal), TnnLayer::load);
+        }
+    }
+
+    @Command(name = "stu-layer", description = "flash-stu STULayer block (RMSNorm, STU, RMSNorm, gelu_tanh MLP) on x [B, L, n_embd].")
+    static final class StuLayerCommand implements Callable<Integer> {
+        @Mixin LayerOptions o;
+        @Option(names = "--mode", paramLabel = "approx|exact", description = "Override the mode the weights imply.") String mode;
+
+        @Override
+        public Integer call() throws IOException {
+            return o.run(StuLayer.NAME, mode == null ? Map.of() : Map.of("mode", mode), StuLayer::load);
         }
     }
 }

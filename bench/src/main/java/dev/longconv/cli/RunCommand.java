@@ -20,7 +20,9 @@ import java.util.concurrent.Callable;
         subcommands = {RunCommand.CausalConv.class, RunCommand.ToeplitzConv.class, RunCommand.ShortConv.class, RunCommand.Ski.class,
                 RunCommand.CausalSpectrum.class, RunCommand.Rfft.class, RunCommand.Irfft.class, RunCommand.Gemm.class,
                 LayerCommands.StuFiltersCommand.class, LayerCommands.StuCommand.class, LayerCommands.SkiTnoCommand.class,
-                LayerCommands.TnoCommand.class, LayerCommands.GtuCommand.class, LayerCommands.FdTnoCommand.class})
+                LayerCommands.TnoCommand.class, LayerCommands.GtuCommand.class, LayerCommands.FdTnoCommand.class,
+                LayerCommands.FdTnoNoRpeCommand.class, LayerCommands.SkiTnoRpeCommand.class, LayerCommands.SkiTnoInvTimeCommand.class,
+                LayerCommands.GluCommand.class, LayerCommands.TnnLayerCommand.class, LayerCommands.StuLayerCommand.class})
 final class RunCommand {
 
     /** Options every op takes. */

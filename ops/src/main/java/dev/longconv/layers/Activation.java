@@ -8,7 +8,8 @@ import java.util.Locale;
 /**
  * The activations of tnn-pytorch's {@code get_activation_fn} (and the Rpe's {@code get_act}), by the
  * names its constructors take. Upstream maps any unknown name to the identity; here only "none" (and
- * "identity") do, and other unknown names throw, so a misspelt name is not silently linear.
+ * "identity") do, and other unknown names throw, so a misspelt name is not silently linear, unless the layer's
+ * {@code lenient} hyperparameter asks for upstream's behaviour ({@link LenientNames}).
  *
  * <p>gelu is the exact form x Φ(x) = x/2 erfc(-x/√2) (PyTorch's default, not the tanh approximation);
  * elu has alpha 1, leak is leaky_relu with slope 0.01. Derivatives at kinks follow PyTorch's autograd
@@ -47,8 +48,8 @@ public enum Activation {
         String n = name.trim().toLowerCase(Locale.ROOT);
         if (n.equals("identity")) return NONE;
         for (Activation a : values()) if (a.upstreamName.equals(n)) return a;
-        throw new LongConvException(op, argument, "one of " + Arrays.stream(values()).map(Activation::upstreamName).toList(),
-                "'" + name + "'");
+        throw new LongConvException(op, argument, "one of " + Arrays.stream(values()).map(Activation::upstreamName).toList()
+                + " (lenient=true maps other names to the identity, as upstream)", "'" + name + "'");
     }
 
     public double apply(double x) {

@@ -12,33 +12,77 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Gated Toeplitz unit, tnn-pytorch's {@code Gtu}, on x [B, L, embed_dim]:
+ * Gated Toeplitz unit, tnn-pytorch's {@code Gtu} and ski-tnn's ({@code laxtnn/modules/gtu.py}), on x [B, L, embed_dim]:
  * <pre>
  *   u = act_fun(u_proj x),  v = act_fun(v_proj x)            Linear(embed_dim, d1), d1 = ⌊⌊expand_ratio·E⌋ / H⌋·H
  *   y = o( norm( u ⊙ toep(v) ) )                              norm only when use_norm; o = Linear(d1, embed_dim)
  * </pre>
- * where toep is a {@link Tno} with h = num_heads and dim = d1 / num_heads over v split into heads as
- * 'b n (h d) -> b h n d'. The projections are backend GEMMs in x's dtype over [B·L, ·]; v stays in
- * that [B, L, d1] layout for the Toeplitz products (no transposes); the elementwise steps and the norm
- * run row by row in double.
+ * where toep is the operator ski-tnn's {@code tno_type} names, with h = num_heads and dim = d1 / num_heads
+ * over v [B, L, d1] (channel h·dim + c, upstream's 'b n (h d) -> b h n d'): {@link Tno} ("tno", tnn-pytorch's only
+ * one), {@link FdTno} ("tno_fd"), {@link FdTnoNoRpe} ("tno_fd_norpe", num_freqs 128), {@link SkiTnoRpe}
+ * ("skitno") or {@link SkiTnoInvTime} ("skitno_inv_time"), given the same arguments as upstream's Gtu gives
+ * them (rpe_dim = rpe_embedding, act = rpe_act, layers = rpe_layers, r = rank, ...). The projections are backend
+ * GEMMs in x's dtype over [B·L, ·]; v stays in that [B, L, d1] layout for the Toeplitz products (no
+ * transposes); the elementwise steps and the norm run row by row in double.
  *
  * <p>Hyperparameters for {@link #load} (Gtu's constructor argument names): embed_dim, num_heads
  * (required), bias (true), act_fun ("silu"), causal (false), expand_ratio (3), resi_param (false; true is
  * rejected, since upstream's forward then reads an undefined variable), use_norm (false), norm_type
  * ("simplermsnorm"), use_decay (false), use_multi_decay (false), rpe_layers (3), rpe_embedding (512),
- * rpe_act ("relu"), normalize (false), par_type (1), residual (false), gamma (0.99), act_type ("none").
+ * rpe_act ("relu"), normalize (false), par_type (1), residual (false), gamma (0.99), act_type ("none"), and
+ * ski-tnn's tno_type ("tno"), rank and nk (required for the SKI types; ski-tnn passes them in its {@code args}),
+ * fft_size ("upstream" or "fast", for tno_fd and tno_fd_norpe). With tno_type set, activation names follow ski-tnn's
+ * table (its "exp" is refused, see {@link TnoHyperparameters}). Upstream's TnoFD and TnoFDNoRPE ignore
+ * normalize; so does this layer. With the SKI types normalize is refused, as upstream fails on it.
  *
- * <p>state_dict: v_proj.*, u_proj.*, o.*, toep.* (see {@link Tno}), norm.* (with use_norm, when the norm
+ * <p>state_dict: v_proj.*, u_proj.*, o.*, toep.* (the operator's names), norm.* (with use_norm, when the norm
  * has parameters). Gradients come in x's dtype.
  */
 public final class Gtu implements Layer {
     public static final String NAME = "gtu";
 
-    /** Hyperparameters; see the class comment. */
+    /** ski-tnn's {@code tno_type}: which operator fills the Toeplitz slot. */
+    public enum TnoType {
+        TNO("tno"), TNO_FD("tno_fd"), TNO_FD_NORPE("tno_fd_norpe"), SKITNO("skitno"), SKITNO_INV_TIME("skitno_inv_time");
+
+        private final String key;
+
+        TnoType(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        public boolean ski() {
+            return this == SKITNO || this == SKITNO_INV_TIME;
+        }
+
+        public static TnoType parse(String name) {
+            for (TnoType t : values()) if (t.key.equals(name.trim())) return t;
+            throw new LongConvException(NAME, "tno_type", "one of [tno, tno_fd, tno_fd_norpe, skitno, skitno_inv_time]", "'" + name + "'");
+        }
+    }
+
+    /** Hyperparameters; see the class comment. rank and nk matter only for the SKI types. */
     public record Config(int embedDim, int numHeads, boolean bias, Activation actFun, boolean causal, double expandRatio,
                          boolean useNorm, NormType normType, boolean useDecay, boolean useMultiDecay, int rpeLayers, int rpeEmbedding,
-                         Activation rpeAct, boolean normalize, int parType, boolean residual, double gamma, Activation actType) {
+                         Activation rpeAct, boolean normalize, int parType, boolean residual, double gamma, Activation actType,
+                         TnoType tnoType, int rank, int nk, FrequencyGrid grid) {
+        /** tnn-pytorch's Gtu (tno_type "tno"). */
+        public Config(int embedDim, int numHeads, boolean bias, Activation actFun, boolean causal, double expandRatio,
+                      boolean useNorm, NormType normType, boolean useDecay, boolean useMultiDecay, int rpeLayers, int rpeEmbedding,
+                      Activation rpeAct, boolean normalize, int parType, boolean residual, double gamma, Activation actType) {
+            this(embedDim, numHeads, bias, actFun, causal, expandRatio, useNorm, normType, useDecay, useMultiDecay, rpeLayers, rpeEmbedding,
+                    rpeAct, normalize, parType, residual, gamma, actType, TnoType.TNO, 0, 0, FrequencyGrid.UPSTREAM);
+        }
+
         public Config {
+            if (tnoType == null || grid == null) throw new LongConvException(NAME, "tno_type", "a TNO type and a frequency grid", tnoType + ", " + grid);
+            if (tnoType.ski() && normalize) {
+                throw new LongConvException(NAME, "normalize", "false with tno_type " + tnoType.key() + " (upstream's normalize fails there)", "true");
+            }
             if (embedDim < 1 || numHeads < 1) {
                 throw new LongConvException(NAME, "config", "embed_dim, num_heads >= 1", "embed_dim=" + embedDim + " num_heads=" + numHeads);
             }
@@ -74,21 +118,53 @@ public final class Gtu implements Layer {
                     bias, actType, rpeLayers, normType, normalize);
         }
 
+        FdTno.Config fdTno() {
+            return new FdTno.Config(numHeads, headDim(), rpeEmbedding, causal, residual, rpeAct, bias, rpeLayers, normType, grid);
+        }
+
+        FdTnoNoRpe.Config fdTnoNoRpe() {
+            return new FdTnoNoRpe.Config(numHeads, headDim(), causal, 128, grid);
+        }
+
+        SkiTnoRpe.Config skiTno() {
+            return new SkiTnoRpe.Config(numHeads, headDim(), rank, nk, causal, rpeEmbedding, residual, rpeAct, bias, rpeLayers, normType, actType, gamma);
+        }
+
+        SkiTnoInvTime.Config skiTnoInvTime() {
+            return new SkiTnoInvTime.Config(numHeads, headDim(), rank, nk, causal, gamma);
+        }
+
+        /** The learned parameters of the Toeplitz operator under "toep.". */
+        Map<String, long[]> operatorShapes() {
+            return switch (tnoType) {
+                case TNO -> Tno.shapes(tno(), "toep.");
+                case TNO_FD -> FdTno.shapes(fdTno(), "toep.");
+                case TNO_FD_NORPE -> FdTnoNoRpe.shapes(fdTnoNoRpe(), "toep.");
+                case SKITNO -> SkiTnoRpe.learned(skiTno(), "toep.");
+                case SKITNO_INV_TIME -> SkiTnoInvTime.learned(skiTnoInvTime(), "toep.");
+            };
+        }
+
         static Config parse(TnoHyperparameters p) {
             if (p.flag("resi_param", false)) {
                 throw new LongConvException(NAME, "resi_param", "false (upstream's forward fails with it: it reads an undefined 'shortcut')", "true");
             }
-            return new Config(p.integer("embed_dim"), p.integer("num_heads"), p.flag("bias", true), p.activation("act_fun", "silu"),
+            TnoType type = TnoType.parse(p.string("tno_type", "tno"));
+            boolean skiTnn = p.has("tno_type");
+            java.util.function.BiFunction<String, String, Activation> act = skiTnn ? p::skiTnnActivation : p::activation;
+            return new Config(p.integer("embed_dim"), p.integer("num_heads"), p.flag("bias", true), act.apply("act_fun", "silu"),
                     p.flag("causal", false), p.real("expand_ratio", 3), p.flag("use_norm", false), p.norm("norm_type", "simplermsnorm"),
                     p.flag("use_decay", false), p.flag("use_multi_decay", false), p.integer("rpe_layers", 3),
-                    p.integer("rpe_embedding", 512), p.activation("rpe_act", "relu"), p.flag("normalize", false),
-                    p.integer("par_type", 1), p.flag("residual", false), p.real("gamma", 0.99), p.activation("act_type", "none"));
+                    p.integer("rpe_embedding", 512), act.apply("rpe_act", "relu"), p.flag("normalize", false),
+                    p.integer("par_type", 1), p.flag("residual", false), p.real("gamma", 0.99), act.apply("act_type", "none"),
+                    type, type.ski() ? p.integer("rank") : 0, type.ski() ? p.integer("nk") : 0,
+                    FrequencyGrid.parse(p.string("fft_size", "upstream"), NAME));
         }
     }
 
     private final Config config;
     private final Map<String, Tensor> params;
-    private final Tno toep;
+    private final TokenMixer toep;
     private final Norm norm;
 
     /** A GTU from its config and its state_dict (tensors kept, not copied). */
@@ -96,7 +172,15 @@ public final class Gtu implements Layer {
         this.config = config;
         Map<String, Tensor> p = new LinkedHashMap<>();
         shapes(config).forEach((n, s) -> p.put(n, TnoTensors.require(NAME, stateDict, n, s)));
-        this.toep = new Tno(config.tno(), "toep.", p);
+        Map<String, Tensor> withBuffers = new LinkedHashMap<>(p);
+        for (String b : new String[] {"toep.gamma", "toep.inducing"}) if (config.tnoType.ski() && stateDict.containsKey(b)) withBuffers.put(b, stateDict.get(b));
+        this.toep = switch (config.tnoType) {
+            case TNO -> new Tno(config.tno(), "toep.", p);
+            case TNO_FD -> new FdTno(config.fdTno(), "toep.", p);
+            case TNO_FD_NORPE -> new FdTnoNoRpe(config.fdTnoNoRpe(), "toep.", p);
+            case SKITNO -> new SkiTnoRpe(config.skiTno(), "toep.", withBuffers);
+            case SKITNO_INV_TIME -> new SkiTnoInvTime(config.skiTnoInvTime(), "toep.", withBuffers);
+        };
         this.norm = config.useNorm
                 ? new Norm(config.normType, config.innerDim(), config.normType.parameterNames().stream().map(n -> p.get("norm." + n)).toList())
                 : null;
@@ -108,6 +192,7 @@ public final class Gtu implements Layer {
         Config c = Config.parse(new TnoHyperparameters(NAME, w.metadata(), overrides));
         Map<String, Tensor> m = new LinkedHashMap<>();
         shapes(c).forEach((n, s) -> m.put(n, w.get(NAME, n, s)));
+        if (c.tnoType().ski()) for (String b : new String[] {"toep.gamma", "toep.inducing"}) if (w.has(b)) m.put(b, w.tensor(b));
         return new Gtu(c, m);
     }
 
@@ -121,7 +206,7 @@ public final class Gtu implements Layer {
         }
         s.put("o.weight", new long[] {e, d1});
         if (c.bias) s.put("o.bias", new long[] {e});
-        s.putAll(Tno.shapes(c.tno(), "toep."));
+        s.putAll(c.operatorShapes());
         if (c.useNorm) for (String n : c.normType.parameterNames()) s.put("norm." + n, c.normType.parameterShape(n, d1));
         return s;
     }
@@ -237,7 +322,7 @@ public final class Gtu implements Layer {
         for (int i = 0; i < v.length; i++) v[i] = config.actFun.apply(f.v0[i]);
         double[] gv0;
         try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor gtt = TnoTensors.write(gt, dt, b, len, d1)) {
-            Tno.MixGrads mg = toep.mixBackward(backend, vt, gtt);
+            TokenMixer.MixGrads mg = toep.mixBackward(backend, vt, gtt);
             try (Tensor dv = mg.dv()) {
                 gv0 = TnoTensors.read(dv);
             }

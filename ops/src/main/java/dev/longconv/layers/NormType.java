@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * The normalizations of tnn-pytorch's {@code get_norm_fn}, by its {@code norm_type} names, with the
  * state_dict names of their parameters (relative to the module). Upstream maps any unknown name to
- * nn.LayerNorm; here that is the name "layernorm", and other unknown names throw.
+ * nn.LayerNorm; here that is the name "layernorm", and other unknown names throw unless the layer's
+ * {@code lenient} hyperparameter asks for upstream's behaviour ({@link LenientNames}).
  */
 public enum NormType {
     /** x / (‖x‖/√d + 1e-8); no parameters. */
@@ -48,7 +49,7 @@ public enum NormType {
     public static NormType parse(String name, String op, String argument) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         for (NormType t : values()) if (t.upstreamName.equals(n)) return t;
-        throw new LongConvException(op, argument, "one of " + Arrays.stream(values()).map(NormType::upstreamName).toList(),
-                "'" + name + "'");
+        throw new LongConvException(op, argument, "one of " + Arrays.stream(values()).map(NormType::upstreamName).toList()
+                + " (lenient=true maps other names to layernorm, as upstream)", "'" + name + "'");
     }
 }

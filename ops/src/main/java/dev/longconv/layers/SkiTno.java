@@ -15,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * SKI-TNO, a bidirectional Toeplitz operator split into a sparse and a low-rank part, on x [B, L, D] (BLD):
+ * longconv's own SKI-TNO parameterisation (not ski-tnn's: for checkpoints of the SKI-TNN paper's code use
+ * {@link SkiTnoRpe}, its SKITno, or {@link SkiTnoInvTime}, its SKITnoInvTime), a bidirectional Toeplitz operator
+ * split into a sparse and a low-rank part, on x [B, L, D] (BLD):
  * y = short-conv(x; w, mode same) + ski(x; kr). The inducing-lag kernel kr comes from a learned grid g [D, G]
  * on [-1, 1] by the inverse time warp: kr[d, m + r - 1] = g_d interpolated linearly at sign(tau_m) gamma^|tau_m|,
  * tau_m = m (L-1)/(r-1), m = -(r-1)..r-1 (grid point j at -1 + 2j/(G-1)). The kernel lives on warped lags,

@@ -40,7 +40,9 @@ import static dev.longconv.layers.LayerMath.matmul;
  * <p>Metadata keys (all optional where the weights decide): {@code seq_len} (L for computed filters),
  * {@code num_eigh} (K), {@code use_approx} (true/false), {@code use_hankel_L} (true/false).
  * Inputs longer than phi use it as a kernel of L_phi taps; shorter inputs use its first L rows.
- * phi is a fixed buffer, not a parameter: backward gives no gradient for it.
+ * phi is a fixed buffer, not a parameter: backward gives no gradient for it. A file whose metadata says it
+ * comes from flash-stu ({@code upstream} or {@code source} "flash-stu") but that has no phi loads with longconv's
+ * own filters and a one-line warning ({@link FlashStuFilters}).
  */
 public final class Stu implements Layer {
     public static final String NAME = "stu";
@@ -112,6 +114,7 @@ public final class Stu implements Layer {
         }
         for (String ar : new String[] {"M_u", "M_y"}) if (w.has(ar)) p.put(ar, w.get(NAME, ar, -1, -1, -1));
         int k = (int) (mode == Mode.APPROX ? p.get("M_filters").dim(0) : p.get("M_phi_plus").dim(0));
+        if (!w.has("phi")) FlashStuFilters.warnIfMissing(w.source(), meta);
         Tensor phi = w.has("phi") ? w.get(NAME, "phi", -1, k) : StuFilterCache.filters(meta, w.source(), k, hankelL);
         return new Stu(new Config(mode, hankelL), phi, p);
     }

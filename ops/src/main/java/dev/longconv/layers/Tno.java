@@ -41,7 +41,7 @@ import java.util.Map;
  *
  * <p>state_dict: {@code gamma} (with decay), then {@code rpe.*} (see {@link Rpe}, outdim = h·dim).
  */
-public final class Tno implements Layer {
+public final class Tno implements Layer, TokenMixer {
     public static final String NAME = "tno";
 
     /** Hyperparameters; see the class comment. */
@@ -156,7 +156,7 @@ public final class Tno implements Layer {
             throw new LongConvException(NAME, "gy", x.dtype() + Arrays.toString(x.shape()) + " (as x)", gy.dtype() + Arrays.toString(gy.shape()));
         }
         int b = s[0], h = s[1], len = s[2], d = s[3];
-        MixGrads g;
+        TokenMixer.MixGrads g;
         try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d), x.dtype(), b, len, (long) h * d);
              Tensor gt = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(gy), b, h, len, d), x.dtype(), b, len, (long) h * d)) {
             g = mixBackward(backend, v, gt);
@@ -261,7 +261,8 @@ public final class Tno implements Layer {
     }
 
     /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */
-    Tensor mix(Backend be, Tensor v) {
+    @Override
+    public Tensor mix(Backend be, Tensor v) {
         int len = checkTokens(v, "v");
         Coefficients c = coefficients(be, v.dtype(), len, false);
         Tensor y;
@@ -281,10 +282,8 @@ public final class Tno implements Layer {
         return y;
     }
 
-    /** dv and the gradient of every parameter (C-order arrays by state_dict name). */
-    record MixGrads(Tensor dv, Map<String, double[]> params) {}
-
-    MixGrads mixBackward(Backend be, Tensor v, Tensor gy) {
+    @Override
+    public TokenMixer.MixGrads mixBackward(Backend be, Tensor v, Tensor gy) {
         int len = checkTokens(v, "v");
         if (!Arrays.equals(gy.shape(), v.shape()) || gy.dtype() != v.dtype()) {
             throw new LongConvException(NAME, "gy", v.dtype() + Arrays.toString(v.shape()) + " (as v)", gy.dtype() + Arrays.toString(gy.shape()));
@@ -354,7 +353,7 @@ public final class Tno implements Layer {
             dv.close();
             throw e;
         }
-        return new MixGrads(dv, grads);
+        return new TokenMixer.MixGrads(dv, grads);
     }
 
     /** da[lag] += Σ gden[t] over the t whose ones-response sums lag: max(0, lag) <= t <= min(L-1, lag+L-1). */

@@ -21,9 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * FdTno against a dense-DFT reference of its definition: the encoder's response at ω_m = π m/(N/2), the
- * kernel h = inverse DFT of the spectrum (causal: the real part's inverse DFT e, then h = e at 0 and N/2,
- * 2e between, 0 above), y[t] = Σ_s h[(t - s) mod N] x[s]. Also causality and gradients.
+ * FdTno against a dense-DFT reference of its definition: the encoder's response at the grid's ω_m (upstream:
+ * N the smallest power of two >= 2L, ω from torch's float32 linspace; fast: N = 2 nextFast(L), ω_m = π m/(N/2)),
+ * split per head into real and imaginary parts as ski-tnn's TnoFD does (head h's block of 2·dim outputs: dim
+ * real, then dim imaginary), the kernel h = inverse DFT of the spectrum (causal: the real part's inverse DFT e,
+ * then h = e at 0 and N/2, 2e between, 0 above), y[t] = Σ_s h[(t - s) mod N] x[s]. Also causality and gradients.
  */
 class FdTnoTest {
     static final int[] LENGTHS = {1, 2, 3, 7, 13, 29};
@@ -38,7 +40,7 @@ class FdTnoTest {
     static FdTno.Config randomConfig(SplittableRandom rng, int index, int h, int dim) {
         return new FdTno.Config(h, dim, 1 + rng.nextInt(5), index % 2 == 0, rng.nextBoolean(),
                 Activation.values()[index % Activation.values().length], rng.nextBoolean(), rng.nextInt(3),
-                NormType.values()[index % NormType.values().length]);
+                NormType.values()[index % NormType.values().length], (index / 2) % 2 == 0 ? FrequencyGrid.UPSTREAM : FrequencyGrid.FAST);
     }
 
     static Stream<Arguments> cases() {
@@ -58,20 +60,31 @@ class FdTnoTest {
         return out.stream();
     }
 
-    /** The definition with dense inverse DFTs; N = 2 * nextFast(L). */
+    /** The reference's FFT size: upstream's smallest power of two >= 2L, or 2 * nextFast(L). */
+    static int referenceSize(FrequencyGrid g, int len) {
+        if (g == FrequencyGrid.FAST) return 2 * FftSizes.nextFast(len);
+        int n = 1;
+        while (n < 2 * len) n *= 2;
+        return n;
+    }
+
+    /** The definition with dense inverse DFTs. */
     static Tensor reference(Map<String, Tensor> sd, FdTno.Config c, Tensor x) {
         int b = (int) x.dim(0), h = c.h(), len = (int) x.dim(2), d = c.dim(), ch = h * d;
-        int n = 2 * FftSizes.nextFast(len), bins = n / 2 + 1;
+        int n = referenceSize(c.grid(), len), bins = n / 2 + 1;
+        double[] omega = c.grid() == FrequencyGrid.FAST ? null : TorchFloat32.linspace(0, Math.PI, bins);
         double[][] r = new double[bins][];
         for (int m = 0; m < bins; m++) {
-            r[m] = TnnReference.rpe(Math.PI * m / (n / 2), sd, "rpe.", c.layers(), c.residual(), c.act().upstreamName(), c.normType().upstreamName());
+            double w = omega == null ? Math.PI * m / (n / 2) : omega[m];
+            r[m] = TnnReference.rpe(w, sd, "rpe.", c.layers(), c.residual(), c.act().upstreamName(), c.normType().upstreamName());
         }
         double[][] kernel = new double[ch][n];
         for (int q = 0; q < ch; q++) {
             for (int t = 0; t < n; t++) {
                 double acc = 0;
                 for (int m = 0; m < bins; m++) {
-                    double ang = 2 * Math.PI * m * t / n, re = r[m][q], im = c.causal() || m == 0 || m == n / 2 ? 0 : r[m][ch + q];
+                    int head = q / d, col = c.causal() ? q : head * 2 * d + q % d;
+                    double ang = 2 * Math.PI * m * t / n, re = r[m][col], im = c.causal() || m == 0 || m == n / 2 ? 0 : r[m][col + d];
                     double term = re * Math.cos(ang) - im * Math.sin(ang);
                     acc += m == 0 || m == n / 2 ? term : 2 * term;
                 }
@@ -102,13 +115,60 @@ class FdTnoTest {
     }
 
     @Test
-    void fftSizeIsEvenFastAndAtLeastTwiceL() {
+    void fastFftSizeIsEvenFastAndAtLeastTwiceL() {
         for (int len = 1; len < 3000; len++) {
-            int n = FdTno.fftSize(len);
+            int n = FrequencyGrid.FAST.fftSize(len);
             assertTrue(n >= 2 * len && n % 2 == 0 && FftSizes.isFast(n), "L=" + len + " N=" + n);
             for (int smaller = 2 * len; smaller < n; smaller += 2) assertTrue(!FftSizes.isFast(smaller), "L=" + len + ": " + smaller + " < " + n);
         }
-        assertEquals(30, FdTno.fftSize(14));
+        assertEquals(30, FrequencyGrid.FAST.fftSize(14));
+    }
+
+    @Test
+    void upstreamFftSizeIsTheNextPowerOfTwoOfTwiceL() {
+        for (int len = 1; len < 5000; len++) {
+            int n = FrequencyGrid.UPSTREAM.fftSize(len);
+            assertTrue(Integer.bitCount(n) == 1 && n >= 2 * len && n / 2 < 2 * len, "L=" + len + " N=" + n);
+        }
+        assertEquals(256, FrequencyGrid.UPSTREAM.fftSize(100));
+        assertEquals(2048, FrequencyGrid.UPSTREAM.fftSize(1000));
+        assertEquals(2, FrequencyGrid.UPSTREAM.fftSize(1));
+    }
+
+    /**
+     * Bidirectional with two heads: each head's block of the encoder's output is [dim real parts, dim imaginary
+     * parts] (upstream's 'f (h d) -> h f d' with d = 2 dim). Changing the output row of head 0's imaginary part of
+     * channel 1 changes that channel's outputs and no other (the split across all H·dim channels got this wrong).
+     */
+    @Test
+    void bidirectionalHeadsReadTheirOwnRealAndImaginaryBlocks() {
+        FdTno.Config c = new FdTno.Config(2, 3, 4, false, false, Activation.RELU, true, 1, NormType.SIMPLE_RMS);
+        Map<String, Tensor> sd = TnnTestSupport.randomStateDict(FdTno.shapes(c), DType.FLOAT64, 77);
+        Backend be = new ScalarBackend();
+        try (Tensor x = Tensor.random(DType.FLOAT64, 5, 1, 2, 9, 3)) {
+            FdTno layer = new FdTno(c, sd);
+            double[] before;
+            try (Tensor y = layer.forward(be, x)) {
+                before = y.toDoubleArray();
+            }
+            // out.2.weight rows: head 0 = rows 0..5 (0..2 real, 3..5 imaginary), head 1 = rows 6..11.
+            Tensor w = sd.get("rpe.out.2.weight");
+            for (int j = 0; j < w.dim(1); j++) w.set(w.get(4, j) + 0.5, 4, j); // head 0, imaginary, channel 1
+            try (Tensor y = layer.forward(be, x)) {
+                double[] after = y.toDoubleArray();
+                // [B=1, H=2, L=9, dim=3]: head 0's channel 1 changes, everything else stays.
+                for (int hh = 0; hh < 2; hh++) for (int t = 0; t < 9; t++) for (int cc = 0; cc < 3; cc++) {
+                    int i = (hh * 9 + t) * 3 + cc;
+                    if (hh == 0 && cc == 1) continue;
+                    assertEquals(before[i], after[i], 0.0, "h=" + hh + " t=" + t + " c=" + cc);
+                }
+                double changed = 0;
+                for (int t = 0; t < 9; t++) changed += Math.abs(after[t * 3 + 1] - before[t * 3 + 1]);
+                assertTrue(changed > 1e-3, "head 0 channel 1 did not change");
+            }
+        } finally {
+            TnnTestSupport.closeAll(sd);
+        }
     }
 
     @Test

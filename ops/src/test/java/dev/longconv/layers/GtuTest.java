@@ -69,7 +69,7 @@ class GtuTest {
         return out.stream();
     }
 
-    /** tnn-pytorch's Gtu.forward, one token and one head at a time. */
+    /** tnn-pytorch's Gtu.forward (ski-tnn's for the other tno_types), one token and one head at a time. */
     static Tensor reference(Map<String, Tensor> sd, Gtu.Config c, Tensor x) {
         int b = (int) x.dim(0), len = (int) x.dim(1), e = c.embedDim(), h = c.numHeads();
         int d1 = (int) (c.expandRatio() * e) / h * h, hd = d1 / h;
@@ -86,13 +86,30 @@ class GtuTest {
                 }
             }
         }
-        Tno.Config tc = new Tno.Config(h, hd, c.rpeEmbedding(), c.causal(), c.useDecay(), c.useMultiDecay(), c.residual(), c.rpeAct(),
-                c.parType(), c.gamma(), c.bias(), c.actType(), c.rpeLayers(), c.normType(), c.normalize());
-        double[][] a = TnnReference.tnoCoefficients(sd, "toep.", tc, c.rpeAct().upstreamName(), c.actType().upstreamName(),
-                c.normType().upstreamName(), len);
-        double[][][][] heads = new double[b][h][len][hd]; // 'b n (h d) -> b h n d'
-        for (int i = 0; i < b; i++) for (int hh = 0; hh < h; hh++) for (int t = 0; t < len; t++) for (int j = 0; j < hd; j++) heads[i][hh][t][j] = v[i][t][hh * hd + j];
-        double[][][][] mixed = TnnReference.tno(heads, a, tc);
+        double[][][][] mixed = new double[b][h][len][hd];
+        if (c.tnoType() == Gtu.TnoType.TNO) {
+            Tno.Config tc = new Tno.Config(h, hd, c.rpeEmbedding(), c.causal(), c.useDecay(), c.useMultiDecay(), c.residual(), c.rpeAct(),
+                    c.parType(), c.gamma(), c.bias(), c.actType(), c.rpeLayers(), c.normType(), c.normalize());
+            double[][] a = TnnReference.tnoCoefficients(sd, "toep.", tc, c.rpeAct().upstreamName(), c.actType().upstreamName(),
+                    c.normType().upstreamName(), len);
+            double[][][][] heads = new double[b][h][len][hd]; // 'b n (h d) -> b h n d'
+            for (int i = 0; i < b; i++) for (int hh = 0; hh < h; hh++) for (int t = 0; t < len; t++) for (int j = 0; j < hd; j++) heads[i][hh][t][j] = v[i][t][hh * hd + j];
+            mixed = TnnReference.tno(heads, a, tc);
+        } else {
+            double[][][] m = switch (c.tnoType()) {
+                case TNO_FD -> SkiTnnReference.fdTno(sd, "toep.", c.fdTno(), len);
+                case TNO_FD_NORPE -> SkiTnnReference.fdTnoNoRpe(sd, "toep.", c.fdTnoNoRpe(), len);
+                case SKITNO -> SkiTnnReference.skiTnoRpe(sd, "toep.", c.skiTno(), len, x.dtype());
+                default -> SkiTnnReference.skiTnoInvTime(sd, "toep.", c.skiTnoInvTime(), len, x.dtype());
+            };
+            for (int i = 0; i < b; i++)
+                for (int q = 0; q < d1; q++)
+                    for (int t = 0; t < len; t++) {
+                        double acc = 0;
+                        for (int s = 0; s < len; s++) acc += m[q][t][s] * v[i][s][q];
+                        mixed[i][q / hd][t][q % hd] = acc;
+                    }
+        }
         Tensor y = Tensor.zeros(DType.FLOAT64, b, len, e);
         for (int i = 0; i < b; i++) {
             for (int t = 0; t < len; t++) {
@@ -138,6 +155,82 @@ class GtuTest {
                     TnnTestSupport.closeAll(sd);
                 }
             }
+        }
+    }
+
+    /** A ski-tnn Gtu of each tno_type: its state_dict (SKI buffers included, γ in [0.8, 0.999)). */
+    static Map<String, Tensor> skiTnnStateDict(Gtu.Config c, DType dt, long seed) {
+        Map<String, Tensor> sd = new java.util.LinkedHashMap<>(stateDict(c, dt, seed));
+        if (c.tnoType().ski()) {
+            Tensor g = Tensor.zeros(dt, 1);
+            g.setFlat(0, (float) new SplittableRandom(seed).nextDouble(0.8, 0.999));
+            sd.put("toep.gamma", g);
+            if (c.tnoType() == Gtu.TnoType.SKITNO) sd.put("toep.inducing", TnoTensors.write(TorchFloat32.linspace(0, 1, c.rank()), dt, c.rank()));
+        }
+        return sd;
+    }
+
+    static Gtu.Config skiTnnConfig(SplittableRandom rng, Gtu.TnoType type, boolean causal, boolean forGradients) {
+        Activation act = forGradients ? Activation.SILU : Activation.values()[rng.nextInt(6)];
+        return new Gtu.Config(2 + rng.nextInt(3), 1 + rng.nextInt(2), rng.nextBoolean(), act, causal, 2, rng.nextBoolean(),
+                NormType.values()[rng.nextInt(NormType.values().length)], false, false, rng.nextInt(2), 3 + rng.nextInt(3),
+                forGradients ? Activation.GELU : Activation.values()[rng.nextInt(6)], false, 1, rng.nextBoolean(), 0.99,
+                type.ski() ? Activation.SIGMOID : Activation.NONE, type, 2 + rng.nextInt(4), 1 + rng.nextInt(5),
+                rng.nextBoolean() ? FrequencyGrid.UPSTREAM : FrequencyGrid.FAST);
+    }
+
+    @Test
+    void everyTnoTypeMatchesItsReferenceAndFiniteDifferences() {
+        SplittableRandom rng = new SplittableRandom(TnnTestSupport.SEED + 41);
+        int[] lengths = {2, 5, 11};
+        for (Backend be : TnnTestSupport.backends()) {
+            for (Gtu.TnoType type : Gtu.TnoType.values()) {
+                for (boolean causal : new boolean[] {false, true}) {
+                    for (DType dt : DType.values()) {
+                        Gtu.Config c = skiTnnConfig(rng, type, causal, false);
+                        long seed = rng.nextLong();
+                        int len = lengths[rng.nextInt(lengths.length)];
+                        Map<String, Tensor> sd = skiTnnStateDict(c, dt, seed);
+                        try (Tensor x = Tensor.random(dt, seed ^ 5, 2, len, c.embedDim()); Tensor y = new Gtu(c, sd).forward(be, x);
+                             Tensor e = reference(sd, c, x)) {
+                            Compare.assertClose(y, e, dt, "gtu " + type.key() + " " + be.name() + " seed=" + seed + " L=" + len + " " + c);
+                        } finally {
+                            TnnTestSupport.closeAll(sd);
+                        }
+                    }
+                    Gtu.Config c = skiTnnConfig(rng, type, causal, true);
+                    long seed = rng.nextLong();
+                    Map<String, Tensor> sd = skiTnnStateDict(c, DType.FLOAT64, seed);
+                    try (Tensor x = Tensor.random(DType.FLOAT64, seed ^ 9, 2, 4, c.embedDim())) {
+                        TnnTestSupport.checkGradients(new Gtu(c, sd), be, x, seed, "gtu " + type.key() + " " + be.name() + " " + c);
+                    } finally {
+                        TnnTestSupport.closeAll(sd);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void skiTnnTnoTypesLoadFromMetadata() {
+        Map<String, String> meta = Map.of("embed_dim", "4", "num_heads", "2", "expand_ratio", "1", "rpe_layers", "1", "rpe_embedding", "3",
+                "tno_type", "skitno_inv_time", "rank", "3", "nk", "2", "causal", "false");
+        Gtu.Config c = Gtu.Config.parse(new TnoHyperparameters(Gtu.NAME, meta, Map.of()));
+        assertEquals(Gtu.TnoType.SKITNO_INV_TIME, c.tnoType());
+        assertEquals(3, c.skiTnoInvTime().nk());
+        Map<String, Tensor> sd = skiTnnStateDict(c, DType.FLOAT64, 5);
+        try {
+            assertTrue(sd.keySet().containsAll(List.of("toep.conv_kernel", "toep.alphas", "toep.betas", "toep.gamma")), sd.keySet().toString());
+            Gtu g = Gtu.load(Weights.of("in-memory", sd, meta), Map.of());
+            try (Tensor x = Tensor.random(DType.FLOAT64, 4, 1, 6, 4); Tensor y = g.forward(new ScalarBackend(), x); Tensor e = reference(sd, c, x)) {
+                Compare.assertClose(y, e, DType.FLOAT64, "gtu skitno_inv_time loaded");
+            }
+            LongConvException ex = assertThrows(LongConvException.class, () -> Gtu.load(Weights.of("in-memory", sd, meta), Map.of("normalize", "true")));
+            assertTrue(ex.getMessage().startsWith("gtu") && ex.getMessage().contains("normalize"), ex.getMessage());
+            ex = assertThrows(LongConvException.class, () -> Gtu.load(Weights.of("in-memory", sd, meta), Map.of("tno_type", "tno_inv_time")));
+            assertTrue(ex.getMessage().contains("tno_type") && ex.getMessage().contains("tno_inv_time"), ex.getMessage());
+        } finally {
+            TnnTestSupport.closeAll(sd);
         }
     }
 

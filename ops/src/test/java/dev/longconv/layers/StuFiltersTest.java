@@ -109,6 +109,89 @@ class StuFiltersTest {
         }
     }
 
+    /**
+     * At L = 1024, K = 24 the smallest filters' eigenvalues are 1e-14 of the largest: numpy's eigh (LAPACK syevd)
+     * and LAPACK's other drivers differ there by 5.9e-7 of the largest filter's norm. Every column must agree
+     * with numpy's within 1e-6 of that norm (the Lanczos result alone was 1.2e-5 off).
+     */
+    @Test
+    void agreesWithLapackWhereItsDriversAgree() throws IOException {
+        double[] want;
+        try (Tensor f = Npy.load(resource("filters_hankel_L1024_K24.npy"))) {
+            assertArrayEquals(new long[] {1024, 24}, f.shape());
+            want = f.toDoubleArray();
+        }
+        double[] got = StuFilters.eigenpairs(1024, 24, HankelVariant.HANKEL).filters();
+        double top = columnNorm(want, 1024, 24, 23);
+        for (int c = 0; c < 24; c++) {
+            double d2 = 0;
+            for (int i = 0; i < 1024; i++) d2 += Math.pow(got[i * 24 + c] - want[i * 24 + c], 2);
+            double rel = Math.sqrt(d2) / top;
+            assertTrue(rel <= 1e-6, "L=1024 column " + c + " differs from numpy's by " + rel + " of the largest filter's norm");
+        }
+    }
+
+    /**
+     * Independent of the solver: residuals r_j = Z v_j - θ_j v_j summed exactly (BigDecimal), and from them the
+     * first-order error of each eigenvector, Σ_{i≠j} v_i (v_i·r_j)/(θ_j - θ_i) inside the span of the K vectors plus
+     * ‖(I - V Vᵀ) r_j‖ / (θ_j - λ_{K+1}) outside it (the plain Davis-Kahan bound ‖r‖/gap is useless here: rounding
+     * the exact eigenvector to float64 alone leaves ‖r‖ about ε ‖Z‖, far above the small θ_j, yet moves the vector by
+     * only ε). Scaled as the filter scales it, (θ_j/θ_max)^(1/4), it must stay below 1e-9 of the largest filter's norm
+     * for every column whose eigenvalue is above 1e-18 of the largest. Below that the float64 matrix's near-null
+     * eigenvalues cluster and no float64 vector resolves them (LAPACK's drivers differ there by 1e-4).
+     */
+    @Test
+    void refinedFiltersAreTheFloat64MatrixsEigenvectors() {
+        for (HankelVariant variant : HankelVariant.values()) {
+            for (int n : new int[] {16, 64, 257}) {
+                int k = Math.min(n - 1, 24);
+                StuFilters.Eigenpairs e = StuFilters.eigenpairs(n, k, variant);
+                double below = StuFilters.eigenpairs(n, k + 1, variant).eigenvalues()[0]; // the next eigenvalue down
+                double[] g = variant.generator(n);
+                double[][] v = e.eigenvectors();
+                double top = e.eigenvalues()[k - 1];
+                for (int c = 0; c < k; c++) {
+                    double theta = e.eigenvalues()[c];
+                    if (theta < 1e-18 * top) continue;
+                    double[] r = exactResidual(g, v[c], theta), within = new double[n], outside = r.clone();
+                    for (int pass = 0; pass < 2; pass++) {
+                        for (int i = 0; i < k; i++) {
+                            double coef = dot(v[i], outside);
+                            for (int x = 0; x < n; x++) outside[x] -= coef * v[i][x];
+                        }
+                    }
+                    for (int i = 0; i < k; i++) {
+                        if (i == c) continue;
+                        double coef = dot(v[i], r) / (theta - e.eigenvalues()[i]);
+                        for (int x = 0; x < n; x++) within[x] += coef * v[i][x];
+                    }
+                    double error = Math.sqrt(dot(within, within)) + Math.sqrt(dot(outside, outside)) / (theta - below);
+                    double bound = error * Math.pow(theta / top, 0.25);
+                    assertTrue(bound <= 1e-9, variant + " L=" + n + " column " + c + " (θ/θmax " + theta / top + "): filter error estimate " + bound);
+                }
+            }
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /** Z v - θ v with every product and sum exact, each entry rounded once at the end. */
+    private static double[] exactResidual(double[] g, double[] v, double theta) {
+        int n = v.length;
+        java.math.BigDecimal t = new java.math.BigDecimal(theta);
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            java.math.BigDecimal acc = t.multiply(new java.math.BigDecimal(v[i])).negate();
+            for (int j = 0; j < n; j++) acc = acc.add(new java.math.BigDecimal(g[i + j]).multiply(new java.math.BigDecimal(v[j])));
+            r[i] = acc.doubleValue();
+        }
+        return r;
+    }
+
     @Test
     void badArgumentsNameOpArgumentAndValue() {
         var l = assertThrows(LongConvException.class, () -> StuFilters.compute(0, 1, HankelVariant.HANKEL));
