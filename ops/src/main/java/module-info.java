@@ -7,6 +7,8 @@
 module dev.longconv {
     requires dev.longconv.simd;
     requires jdk.incubator.vector;
+    // System.Logger needs no module; the tests (compiled into this module) capture its records through java.util.logging
+    requires static java.logging;
 
     exports dev.longconv;
     exports dev.longconv.io;
