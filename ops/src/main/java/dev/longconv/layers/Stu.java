@@ -132,6 +132,51 @@ public final class Stu implements Layer {
         return config;
     }
 
+    int dIn() {
+        return dIn;
+    }
+
+    int dOut() {
+        return dOut;
+    }
+
+    int numEigh() {
+        return numEigh;
+    }
+
+    /** The AR orders k_u and k_y. */
+    int kU() {
+        return kU;
+    }
+
+    int kY() {
+        return kY;
+    }
+
+    /** Kernel taps at input length L: phi's rows, at most L. */
+    int taps(int length) {
+        return (int) Math.min(length, phi.dim(0));
+    }
+
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        long[] s = inputShape.clone();
+        s[s.length - 1] = dOut;
+        return s;
+    }
+
+    /** The filters folded (approx) or per eigenvector (exact) into plans for inputs of {@code length}: see {@link PreparedStu}. */
+    @Override
+    public PreparedLayer prepare(Backend backend, DType dtype, int length) {
+        return new PreparedStu(this, backend, dtype, length);
+    }
+
+    /** Token-by-token decoding: see {@link StuSession}. */
+    @Override
+    public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
+        return new StuSession(this, backend, dtype, batch, maxLength);
+    }
+
     public Tensor phi() {
         return phi;
     }
@@ -209,18 +254,18 @@ public final class Stu implements Layer {
     }
 
     private int taps(Tensor x) {
-        return (int) Math.min(x.dim(1), phi.dim(0));
+        return taps(Math.toIntExact(x.dim(1)));
     }
 
     /** 1 + sgn[s] (or 1 with hankel-l): the folded two-branch weight of tap s. */
-    private double[] branchWeights(int taps) {
+    double[] branchWeights(int taps) {
         double[] c = new double[taps];
         for (int s = 0; s < taps; s++) c[s] = config.hankelL() ? 1 : (s % 2 == 0 ? 2 : 0);
         return c;
     }
 
     /** The approx-mode kernel (1 + sgn) * (phi M_filters), [taps, D] (BLD kernel layout). */
-    private Tensor approxKernel(Backend backend, DType dt, int taps) {
+    Tensor approxKernel(Backend backend, DType dt, int taps) {
         try (Tensor ph = cast(phi.slice(0, 0, taps), dt)) {
             Tensor k = matmul(backend, ph, params.get("M_filters"), false);
             LayerMath.scaleRows(k, branchWeights(taps));
@@ -248,7 +293,7 @@ public final class Stu implements Layer {
     }
 
     /** [taps, D_in]: every channel's kernel is phi_k, times sgn for the minus branch. */
-    private Tensor channelKernel(DType dt, int k, int taps, boolean minus) {
+    Tensor channelKernel(DType dt, int k, int taps, boolean minus) {
         double[] v = new double[taps * dIn];
         for (int s = 0; s < taps; s++) {
             double f = phi.get(s, k) * (minus && s % 2 == 1 ? -1 : 1);
@@ -257,7 +302,7 @@ public final class Stu implements Layer {
         return LayerMath.of(dt, v, taps, dIn);
     }
 
-    private String[] branches() {
+    String[] branches() {
         return config.hankelL() ? new String[] {"M_phi_plus"} : new String[] {"M_phi_plus", "M_phi_minus"};
     }
 
@@ -305,7 +350,7 @@ public final class Stu implements Layer {
     }
 
     /** y (the spectral output, [B, L, D_out] flat) += the AR terms, in place; the y-recursion runs forward in t. */
-    private void autoregress(Tensor x, double[] y) {
+    void autoregress(Tensor x, double[] y) {
         int b = (int) x.dim(0), len = (int) x.dim(1);
         double[] xv = x.toDoubleArray();
         double[] mu = kU > 0 ? params.get("M_u").toDoubleArray() : null, my = kY > 0 ? params.get("M_y").toDoubleArray() : null;

@@ -6,6 +6,8 @@ import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.simd.LaneKernels;
 import dev.longconv.simd.Lanes;
 
+import java.util.Arrays;
+
 /** The direct-sum path of a {@link LanePlan}: each channel block's taps packed lane-major once. */
 final class LaneDirectPlan extends LanePlan {
     /** Per block of W channels: the taps, [tap][lane]. */
@@ -19,6 +21,7 @@ final class LaneDirectPlan extends LanePlan {
         for (int bl = 0; bl < blocks; bl++) {
             kTaps[bl] = new float[taps * w];
             LaneIO.gatherKernel(ck, bl * w, taps, kTaps[bl], taps);
+            if (bl > 0 && Arrays.equals(kTaps[bl], kTaps[bl - 1])) kTaps[bl] = kTaps[bl - 1]; // one copy of a shared kernel
         }
     }
 

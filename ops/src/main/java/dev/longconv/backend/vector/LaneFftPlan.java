@@ -6,6 +6,8 @@ import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.simd.LaneFft;
 import dev.longconv.simd.Lanes;
 
+import java.util.Arrays;
+
 /**
  * The FFT path of a {@link LanePlan}: each channel block's kernel spectrum at size N, computed once. The input's range
  * is checked per block before each transform ({@link LaneRange}): large inputs are scaled, a non-finite input sends
@@ -23,10 +25,17 @@ final class LaneFftPlan extends LanePlan {
         ChannelKernel ck = ChannelKernel.of(k, problem.layout());
         this.spectra = new GuardedSpectrum[blocks];
         float[] padded = new float[n * w], fs = new float[fft.scratchFloats()];
+        float[] previous = null;
         for (int bl = 0; bl < blocks; bl++) {
             float[] taps = new float[this.taps * w];
             LaneIO.gatherKernel(ck, bl * w, this.taps, taps, this.taps);
+            // a kernel shared by every channel (STU's filters over D channels) gives equal blocks: one spectrum for all
+            if (previous != null && Arrays.equals(previous, taps)) {
+                spectra[bl] = spectra[bl - 1];
+                continue;
+            }
             spectra[bl] = new GuardedSpectrum(fft, taps, 0, this.taps, padded, fs);
+            previous = taps;
         }
     }
 
