@@ -15,8 +15,8 @@ final class ForwardPerCall implements PreparedLayer {
     ForwardPerCall(Layer layer, Backend backend, DType dtype, int length) {
         this.layer = layer;
         this.backend = backend;
-        this.dtype = Prepared.checkDtype(layer.name(), dtype);
-        this.length = Prepared.checkLength(layer.name(), length);
+        this.dtype = ServingChecks.checkDtype(layer.name(), dtype);
+        this.length = ServingChecks.checkLength(layer.name(), length);
     }
 
     @Override
@@ -38,7 +38,7 @@ final class ForwardPerCall implements PreparedLayer {
     public void forwardInto(Tensor x, Tensor y) {
         if (x == null || x.dtype() != dtype) throw new LongConvException(layer.name(), "x", "dtype " + dtype + " (as prepared)", x == null ? "null" : x.dtype().toString());
         try (Tensor r = layer.forward(backend, x)) {
-            Prepared.copyInto(layer.name(), r, y);
+            ServingChecks.copyInto(layer.name(), r, y);
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.Map;
 
 /**
@@ -231,11 +232,104 @@ public final class Gtu implements Layer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        Pass f = run(backend, x, s);
+        Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         return TnoTensors.write(f.y, x.dtype(), x.shape());
     }
 
-    private Pass run(Backend be, Tensor x, int[] s) {
+    /** The Toeplitz operator prepared for {@code length} ({@link TokenMixer#prepareMix}); the rest as forward. */
+    @Override
+    public PreparedLayer prepare(Backend backend, DType dtype, int length) {
+        ServingChecks.checkDtype(NAME, dtype);
+        ServingChecks.checkLength(NAME, length);
+        TokenMixer.PreparedMix mixer = toep.prepareMix(backend, dtype, length);
+        return new PreparedLayer() {
+            @Override
+            public Layer layer() {
+                return Gtu.this;
+            }
+
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public DType dtype() {
+                return dtype;
+            }
+
+            @Override
+            public void forwardInto(Tensor x, Tensor y) {
+                int[] s = checkInput(x, "x");
+                if (x.dtype() != dtype || s[1] != length) {
+                    throw new LongConvException(NAME, "x", "[B, L=" + length + ", E] " + dtype + " (as prepared)", x.dtype() + Arrays.toString(x.shape()));
+                }
+                ServingChecks.checkOutput(NAME, y, x.shape(), dtype);
+                Pass f = run(backend, x, s, mixer::mix);
+                try (Tensor r = TnoTensors.write(f.y, dtype, x.shape())) {
+                    ServingChecks.copyInto(NAME, r, y);
+                }
+            }
+
+            @Override
+            public void close() {
+                mixer.close();
+            }
+        };
+    }
+
+    /** A causal GTU step by step over blocks [B, C, E] (steps [B, E]): per-token projections and a session of the operator. */
+    @Override
+    public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
+        ServingChecks.checkDtype(NAME, dtype);
+        if (!config.causal) throw new LongConvException(NAME, "session", "a causal GTU (a bidirectional one reads future steps)", "causal=false");
+        return new GtuSession(backend, toep.mixSession(backend, dtype, batch, maxLength), dtype, batch, maxLength);
+    }
+
+    private final class GtuSession extends BlockSession {
+        private final Backend backend;
+        private final TokenMixer.MixSession mixer;
+        private final DType dtype;
+        private final int batch;
+
+        GtuSession(Backend backend, TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
+            super(Gtu.this, maxLength, 1);
+            this.backend = backend;
+            this.mixer = mixer;
+            this.dtype = dtype;
+            this.batch = batch;
+        }
+
+        @Override
+        Tensor pushBlock(Tensor x) {
+            int[] s = checkInput(x, "x");
+            if (s[0] != batch || x.dtype() != dtype) {
+                throw new LongConvException(NAME, "x", "a block [B=" + batch + ", C, E=" + config.embedDim + "] " + dtype, x.dtype() + Arrays.toString(x.shape()));
+            }
+            Pass f = run(backend, x, s, mixer::push);
+            return TnoTensors.write(f.y, dtype, x.shape());
+        }
+
+        @Override
+        public void reset() {
+            mixer.reset();
+            position = 0;
+        }
+
+        @Override
+        public LayerSession copy() {
+            GtuSession c = new GtuSession(backend, mixer.copy(), dtype, batch, maxLength);
+            c.position = position;
+            return c;
+        }
+
+        @Override
+        public void close() {
+            mixer.close();
+        }
+    }
+
+    private Pass run(Backend be, Tensor x, int[] s, UnaryOperator<Tensor> mix) {
         int b = s[0], len = s[1], e = config.embedDim, d1 = config.innerDim(), rows = b * len;
         DType dt = x.dtype();
         double[] xs = TnoTensors.read(x);
@@ -246,7 +340,7 @@ public final class Gtu implements Layer {
             v[i] = config.actFun.apply(v0[i]);
         }
         double[] t;
-        try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor tt = toep.mix(be, vt)) {
+        try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor tt = mix.apply(vt)) {
             t = TnoTensors.read(tt);
         }
         double[] p = new double[t.length];
@@ -296,7 +390,7 @@ public final class Gtu implements Layer {
         }
         int b = s[0], len = s[1], e = config.embedDim, d1 = config.innerDim(), rows = b * len;
         DType dt = x.dtype();
-        Pass f = run(backend, x, s);
+        Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         double[] xs = TnoTensors.read(x), g = TnoTensors.read(gy);
         Map<String, double[]> grads = new LinkedHashMap<>();
         // y = n o^T + ob

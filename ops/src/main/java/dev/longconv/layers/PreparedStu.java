@@ -32,8 +32,8 @@ final class PreparedStu implements PreparedLayer {
     PreparedStu(Stu stu, Backend backend, DType dtype, int length) {
         this.stu = stu;
         this.backend = backend;
-        this.dtype = Prepared.checkDtype(Stu.NAME, dtype);
-        this.length = Prepared.checkLength(Stu.NAME, length);
+        this.dtype = ServingChecks.checkDtype(Stu.NAME, dtype);
+        this.length = ServingChecks.checkLength(Stu.NAME, length);
         int taps = stu.taps(length);
         try {
             if (stu.config().mode() == Stu.Mode.APPROX) {
@@ -81,7 +81,7 @@ final class PreparedStu implements PreparedLayer {
                     x == null ? "null" : x.dtype() + Arrays.toString(x.shape()));
         }
         long b = x.dim(0), rows = b * length;
-        Prepared.checkOutput(Stu.NAME, y, new long[] {b, length, stu.dOut()}, dtype);
+        ServingChecks.checkOutput(Stu.NAME, y, new long[] {b, length, stu.dOut()}, dtype);
         try (Tensor xc = x.contiguous(); Tensor yc = y.isContiguous() ? y.contiguous() : Tensor.zeros(dtype, b, length, stu.dOut())) {
             Tensor x2 = xc.reshape(rows, stu.dIn()), y2 = yc.reshape(rows, stu.dOut());
             if (stu.config().mode() == Stu.Mode.APPROX) {
@@ -103,7 +103,7 @@ final class PreparedStu implements PreparedLayer {
                 stu.autoregress(xc, yv);
                 LayerMath.write(yc, yv);
             }
-            if (!y.isContiguous()) Prepared.copyInto(Stu.NAME, yc, y);
+            if (!y.isContiguous()) ServingChecks.copyInto(Stu.NAME, yc, y);
         }
     }
 

@@ -33,8 +33,8 @@ final class StuSession implements LayerSession {
     StuSession(Stu stu, Backend backend, DType dtype, int batch, int maxLength) {
         this.stu = stu;
         this.backend = backend;
-        this.dtype = Prepared.checkDtype(Stu.NAME, dtype);
-        this.maxLength = Prepared.checkLength(Stu.NAME, maxLength);
+        this.dtype = ServingChecks.checkDtype(Stu.NAME, dtype);
+        this.maxLength = ServingChecks.checkLength(Stu.NAME, maxLength);
         if (batch < 1) throw new LongConvException(Stu.NAME, "batch", "B >= 1", "B=" + batch);
         this.batch = batch;
         this.branches = stu.branches().length;

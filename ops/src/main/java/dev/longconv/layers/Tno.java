@@ -5,6 +5,8 @@ import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
+import dev.longconv.ops.CausalStream;
+import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
 
 import java.util.Arrays;
@@ -184,6 +186,100 @@ public final class Tno implements Layer, TokenMixer {
         return new int[] {Math.toIntExact(x.dim(0)), config.h, Math.toIntExact(x.dim(2)), config.dim};
     }
 
+    /** The kernel of {@code length} in a plan (see {@link #prepareMix}), with forward's layout changes around it. */
+    @Override
+    public PreparedLayer prepare(Backend backend, DType dtype, int length) {
+        ServingChecks.checkDtype(NAME, dtype);
+        ServingChecks.checkLength(NAME, length);
+        TokenMixer.PreparedMix mixer = prepareMix(backend, dtype, length);
+        return new PreparedLayer() {
+            @Override
+            public Layer layer() {
+                return Tno.this;
+            }
+
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public DType dtype() {
+                return dtype;
+            }
+
+            @Override
+            public void forwardInto(Tensor x, Tensor y) {
+                int[] s = checkInput(x, "x");
+                if (x.dtype() != dtype || s[2] != length) {
+                    throw new LongConvException(NAME, "x", "[B, H, L=" + length + ", dim] " + dtype + " (as prepared)", x.dtype() + Arrays.toString(x.shape()));
+                }
+                ServingChecks.checkOutput(NAME, y, x.shape(), dtype);
+                int b = s[0], h = s[1], d = s[3];
+                try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, length, d), dtype, b, length, (long) h * d);
+                     Tensor t = mixer.mix(v); Tensor r = TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, length, d), dtype, x.shape())) {
+                    ServingChecks.copyInto(NAME, r, y);
+                }
+            }
+
+            @Override
+            public void close() {
+                mixer.close();
+            }
+        };
+    }
+
+    /** A causal TNO step by step over x blocks [B, H, C, dim] (steps [B, H, dim]): see {@link #mixSession}. */
+    @Override
+    public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
+        ServingChecks.checkDtype(NAME, dtype);
+        return new TnoSession(mixSession(backend, dtype, batch, maxLength), dtype, batch, maxLength);
+    }
+
+    private final class TnoSession extends BlockSession {
+        private final TokenMixer.MixSession mixer;
+        private final DType dtype;
+        private final int batch;
+
+        TnoSession(TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
+            super(Tno.this, maxLength, 2);
+            this.mixer = mixer;
+            this.dtype = dtype;
+            this.batch = batch;
+        }
+
+        @Override
+        Tensor pushBlock(Tensor x) {
+            if (x.rank() != 4 || x.dim(0) != batch || x.dim(1) != config.h || x.dim(3) != config.dim || x.dtype() != dtype) {
+                throw new LongConvException(NAME, "x", "a block [B=" + batch + ", H=" + config.h + ", C, dim=" + config.dim + "] " + dtype,
+                        x.dtype() + Arrays.toString(x.shape()));
+            }
+            int b = batch, h = config.h, c = Math.toIntExact(x.dim(2)), d = config.dim;
+            try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, c, d), dtype, b, c, (long) h * d);
+                 Tensor t = mixer.push(v)) {
+                return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, c, d), dtype, x.shape());
+            }
+        }
+
+        @Override
+        public void reset() {
+            mixer.reset();
+            position = 0;
+        }
+
+        @Override
+        public LayerSession copy() {
+            TnoSession s = new TnoSession(mixer.copy(), dtype, batch, maxLength);
+            s.position = position;
+            return s;
+        }
+
+        @Override
+        public void close() {
+            mixer.close();
+        }
+    }
+
     // ---------------------------------------------------------------- the operator on [B, L, H·dim] BLD
 
     /** The coefficients at every lag, and what the backward pass needs of them. Arrays are [M, H·dim]. */
@@ -280,6 +376,98 @@ public final class Tno implements Layer, TokenMixer {
             }
         }
         return y;
+    }
+
+    /** The kernel at length {@code length} in a plan, and the normalization's denominators: computed once. */
+    @Override
+    public TokenMixer.PreparedMix prepareMix(Backend be, DType dt, int length) {
+        Coefficients c = coefficients(be, dt, length, false);
+        double[] den = config.normalize ? onesResponse(c) : null;
+        Tensor k = kernelTensor(c, dt);
+        ConvPlan plan;
+        try {
+            plan = config.causal ? be.causalConvPlan(k, length, Layout.BLD) : be.toeplitzConvPlan(k, length, Layout.BLD);
+        } catch (RuntimeException | Error e) {
+            k.close();
+            throw e;
+        }
+        return new TokenMixer.PreparedMix() {
+            @Override
+            public Tensor mix(Tensor v) {
+                int len = checkTokens(v, "v");
+                if (len != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + len);
+                Tensor y = plan.apply(v);
+                if (den != null) divide(y, den, 0, den.length);
+                return y;
+            }
+
+            @Override
+            public void close() {
+                plan.close();
+                k.close();
+            }
+        };
+    }
+
+    /** y[b, t, c] /= den[(start + t) * ch + c] for a block of y [B, C, ch], den holding {@code denLength} values. */
+    private void divide(Tensor y, double[] den, long start, int denLength) {
+        try {
+            int ch = config.h * config.dim, c = Math.toIntExact(y.dim(1));
+            double[] z = TnoTensors.read(y);
+            for (int i = 0; i < z.length; i++) {
+                int t = (i / ch) % c, q = i % ch;
+                z[i] /= den[(int) ((start + t) * ch + q) % denLength];
+            }
+            TnoTensors.store(y, z);
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** A causal stream of the kernel of length maxLength; with normalize, outputs divided by the kernel's prefix sums. */
+    @Override
+    public TokenMixer.MixSession mixSession(Backend be, DType dt, int batch, int maxLength) {
+        if (!config.causal) throw new LongConvException(NAME, "session", "a causal TNO (a bidirectional one reads future steps)", "causal=false");
+        Coefficients c = coefficients(be, dt, maxLength, false);
+        double[] den = config.normalize ? onesResponse(c) : null;
+        try (Tensor k = kernelTensor(c, dt)) {
+            return new TnoMixerSession(be.causalStream(k, batch, Layout.BLD), den, 0);
+        }
+    }
+
+    /** The stream and where the sequence is, for the normalization. */
+    private final class TnoMixerSession implements TokenMixer.MixSession {
+        private final CausalStream stream;
+        private final double[] den;
+
+        TnoMixerSession(CausalStream stream, double[] den, long unused) {
+            this.stream = stream;
+            this.den = den;
+        }
+
+        @Override
+        public Tensor push(Tensor v) {
+            long start = stream.position();
+            Tensor y = stream.push(v);
+            if (den != null) divide(y, den, start, den.length);
+            return y;
+        }
+
+        @Override
+        public void reset() {
+            stream.reset();
+        }
+
+        @Override
+        public TokenMixer.MixSession copy() {
+            return new TnoMixerSession(stream.copy(), den, 0);
+        }
+
+        @Override
+        public void close() {
+            stream.close();
+        }
     }
 
     @Override

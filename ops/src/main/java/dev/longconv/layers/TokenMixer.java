@@ -1,5 +1,7 @@
 package dev.longconv.layers;
 
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
@@ -22,4 +24,39 @@ interface TokenMixer {
 
     /** dv and the parameter gradients as C-order arrays by full state_dict name. */
     record MixGrads(Tensor dv, Map<String, double[]> params) {}
+
+    /**
+     * The operator prepared for v of {@code length} steps in {@code dtype}: its kernel computed once and held in a plan.
+     * This default prepares nothing (each call runs {@link #mix}).
+     */
+    default PreparedMix prepareMix(Backend backend, DType dtype, int length) {
+        return v -> mix(backend, v);
+    }
+
+    /** A causal stream of the operator over sequences up to {@code maxLength}; operators without one refuse. */
+    default MixSession mixSession(Backend backend, DType dtype, int batch, int maxLength) {
+        throw new LongConvException(Gtu.NAME, "session", "a causal operator with sessions (tno)", getClass().getSimpleName());
+    }
+
+    /** A prepared operator: y = T v for v [B, L, H·dim] of the prepared length; a new tensor. */
+    @FunctionalInterface
+    interface PreparedMix extends AutoCloseable {
+        Tensor mix(Tensor v);
+
+        @Override
+        default void close() {}
+    }
+
+    /** The operator over a sequence arriving in blocks of v [B, C, H·dim]. */
+    interface MixSession extends AutoCloseable {
+        /** y for the next C steps; a new tensor. */
+        Tensor push(Tensor v);
+
+        void reset();
+
+        MixSession copy();
+
+        @Override
+        void close();
+    }
 }

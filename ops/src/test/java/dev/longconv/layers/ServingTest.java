@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -26,16 +27,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ServingTest {
     static final long SEED = TnnTestSupport.SEED + 17;
 
-    /** A layer under test: how to build it, the shape of one step and of a block. */
-    record Subject(String name, Layer layer, int channels, AutoCloseable owner) implements AutoCloseable {
+    /**
+     * A layer under test: its input is [B, L, channels] (lengthAxis 1) or [B, heads, L, channels] (lengthAxis 2);
+     * causal layers have sessions.
+     */
+    record Subject(String name, Layer layer, int heads, int channels, boolean causal, Runnable owner) implements AutoCloseable {
+        long[] shape(int b, int len) {
+            return heads == 0 ? new long[] {b, len, channels} : new long[] {b, heads, len, channels};
+        }
+
+        int lengthAxis() {
+            return heads == 0 ? 1 : 2;
+        }
+
         @Override
         public String toString() {
             return name;
         }
 
         @Override
-        public void close() throws Exception {
-            owner.close();
+        public void close() {
+            owner.run();
         }
     }
 
@@ -48,9 +60,28 @@ class ServingTest {
                     int d = 2 + rng.nextInt(5), dOut = mode == Stu.Mode.APPROX ? d : 1 + rng.nextInt(6);
                     StuTest.Model m = StuTest.model(rng.nextLong(), mode, hankelL, 60 + rng.nextInt(50), 1 + rng.nextInt(4), d, dOut,
                             ar == 1 ? 1 + rng.nextInt(3) : 0, ar == 1 ? 1 + rng.nextInt(2) : 0);
-                    out.add(new Subject("stu " + mode + (hankelL ? " hankel-L" : "") + (ar == 1 ? " ar" : "") + " D=" + d, m.layer(), d, m));
+                    out.add(new Subject("stu " + mode + (hankelL ? " hankel-L" : "") + (ar == 1 ? " ar" : "") + " D=" + d, m.layer(), 0, d, true, m::close));
                 }
             }
+        }
+        for (int index = 0; index < 6; index++) {
+            int h = 1 + rng.nextInt(3), dim = 1 + rng.nextInt(4);
+            Tno.Config c = TnoTest.randomConfig(rng, index, h, dim);
+            Map<String, Tensor> sd = TnoTest.stateDict(c, "", DType.FLOAT64, rng.nextLong());
+            out.add(new Subject("tno " + (c.causal() ? "causal" : "bidirectional") + " par_type=" + c.parType() + (c.normalize() ? " normalize" : "")
+                    + (c.hasDecay() ? " decay" : ""), new Tno(c, sd), h, dim, c.causal(), () -> TnnTestSupport.closeAll(sd)));
+        }
+        for (int index = 0; index < 6; index++) {
+            Gtu.Config c = GtuTest.randomConfig(rng, index);
+            Map<String, Tensor> sd = GtuTest.stateDict(c, DType.FLOAT64, rng.nextLong());
+            out.add(new Subject("gtu " + (c.causal() ? "causal" : "bidirectional") + (c.useNorm() ? " norm" : "") + (c.normalize() ? " normalize" : ""),
+                    new Gtu(c, sd), 0, c.embedDim(), c.causal(), () -> TnnTestSupport.closeAll(sd)));
+        }
+        for (Gtu.TnoType type : Gtu.TnoType.values()) {
+            if (type == Gtu.TnoType.TNO) continue;
+            Gtu.Config c = GtuTest.skiTnnConfig(rng, type, rng.nextBoolean(), false);
+            Map<String, Tensor> sd = GtuTest.skiTnnStateDict(c, DType.FLOAT64, rng.nextLong());
+            out.add(new Subject("gtu " + type.key() + (c.causal() ? " causal" : ""), new Gtu(c, sd), 0, c.embedDim(), false, () -> TnnTestSupport.closeAll(sd)));
         }
         return out;
     }
@@ -67,12 +98,12 @@ class ServingTest {
     }
 
     private static Tensor input(Subject s, DType dt, int b, int len, long seed) {
-        return Tensor.random(dt, seed, b, len, s.channels());
+        return Tensor.random(dt, seed, s.shape(b, len));
     }
 
     @ParameterizedTest(name = "{0} {1} subject {2}")
     @MethodSource("cases")
-    void preparedLayersGiveTheForward(Backend be, DType dt, int index, long seed) throws Exception {
+    void preparedLayersGiveTheForward(Backend be, DType dt, int index, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         try (Subject s = subjects(seed).get(index)) {
             int len = 1 + rng.nextInt(97), b = 1 + rng.nextInt(2);
@@ -89,9 +120,15 @@ class ServingTest {
 
     @ParameterizedTest(name = "{0} {1} subject {2}")
     @MethodSource("cases")
-    void sessionsGiveTheForwardAtEveryStep(Backend be, DType dt, int index, long seed) throws Exception {
+    void sessionsGiveTheForwardAtEveryStep(Backend be, DType dt, int index, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         try (Subject s = subjects(seed).get(index)) {
+            if (!s.causal()) {
+                try (Tensor k = input(s, dt, 1, 1, 1)) {
+                    assertThrows(LongConvException.class, () -> s.layer().session(be, dt, 1, 8).close(), s + " has no session");
+                }
+                return;
+            }
             int len = 2 + rng.nextInt(120), b = 1 + rng.nextInt(2);
             int prefill = switch (rng.nextInt(4)) {
                 case 0 -> 0;
@@ -101,18 +138,19 @@ class ServingTest {
             try (Tensor x = input(s, dt, b, len, rng.nextLong()); Tensor want = s.layer().forward(be, x);
                  LayerSession session = s.layer().session(be, dt, b, len)) {
                 double tol = dt == DType.FLOAT32 ? 1e-5 : 1e-10;
-                try (Tensor got = feed(session, x, prefill, rng, 0, len)) {
+                try (Tensor got = feed(session, x, prefill, rng, 0, len, s.lengthAxis())) {
                     double err = Compare.relL2(got, want);
                     assertTrue(err <= tol, be.name() + " " + dt + " " + s + " L=" + len + " prefill=" + prefill + " seed=" + seed + ": session vs forward " + err);
                 }
                 assertEquals(len, session.position());
-                assertThrows(LongConvException.class, () -> session.step(stepOf(x, 0)), "past maxLength");
+                assertThrows(LongConvException.class, () -> session.step(stepOf(x, 0, s.lengthAxis())), "past maxLength");
                 // fork half way, continue both: each equals the forward
                 session.reset();
                 int half = len / 2;
-                try (Tensor head = feed(session, x, half, rng, 0, half); LayerSession fork = session.copy();
-                     Tensor rest = feed(fork, x, -1, rng, half, len); Tensor rest2 = feed(session, x, -1, rng, half, len)) {
-                    double err = Compare.relL2(rest, want.slice(1, half, len)), err2 = Compare.relL2(rest2, want.slice(1, half, len));
+                int ax = s.lengthAxis();
+                try (Tensor head = feed(session, x, half, rng, 0, half, ax); LayerSession fork = session.copy();
+                     Tensor rest = feed(fork, x, -1, rng, half, len, ax); Tensor rest2 = feed(session, x, -1, rng, half, len, ax)) {
+                    double err = Compare.relL2(rest, want.slice(ax, half, len)), err2 = Compare.relL2(rest2, want.slice(ax, half, len));
                     assertTrue(err <= tol && err2 <= tol, s + " forked " + err + " original " + err2);
                 }
             }
@@ -120,43 +158,47 @@ class ServingTest {
     }
 
     /** Steps [from, to) of x through the session: a prefill (when prefill >= 0), then random blocks and single steps. */
-    static Tensor feed(LayerSession session, Tensor x, int prefill, SplittableRandom rng, int from, int to) {
-        long[] shape = x.shape();
-        shape[1] = to - from;
-        Tensor y = null;
-        int t = from;
+    static Tensor feed(LayerSession session, Tensor x, int prefill, SplittableRandom rng, int from, int to, int axis) {
         List<Tensor> parts = new ArrayList<>();
+        int t = from;
         if (prefill >= 0) {
-            parts.add(session.prefill(x.slice(1, from, from + prefill)));
+            parts.add(session.prefill(x.slice(axis, from, from + prefill)));
             t = from + prefill;
         }
         while (t < to) {
             if (rng.nextInt(3) == 0) {
-                try (Tensor xs = stepOf(x, t); Tensor ys = session.step(xs)) {
-                    parts.add(ys.reshape(ys.dim(0), 1, ys.dim(1)).copy());
+                try (Tensor xs = stepOf(x, t, axis); Tensor ys = session.step(xs)) {
+                    long[] shape = ys.shape(), block = new long[shape.length + 1];
+                    for (int i = 0, j = 0; i < block.length; i++) block[i] = i == axis ? 1 : shape[j++];
+                    parts.add(ys.reshape(block).copy());
                 }
                 t++;
             } else {
                 int c = Math.min(to - t, 1 + rng.nextInt(20));
-                parts.add(session.push(x.slice(1, t, t + c)));
+                parts.add(session.push(x.slice(axis, t, t + c)));
                 t += c;
             }
         }
-        long outChannels = parts.get(0).dim(2);
-        y = Tensor.zeros(x.dtype(), shape[0], to - from, outChannels);
+        long[] shape = parts.get(0).shape();
+        shape[axis] = to - from;
+        Tensor y = Tensor.zeros(x.dtype(), shape);
         long at = 0;
         for (Tensor p : parts) {
-            for (int b = 0; b < p.dim(0); b++) for (long i = 0; i < p.dim(1); i++) for (long o = 0; o < outChannels; o++) y.set(p.get(b, i, o), b, at + i, o);
-            at += p.dim(1);
+            long c = p.dim(axis);
+            Tensor dst = y.slice(axis, at, at + c);
+            for (long i = 0, n = p.numel(); i < n; i++) dst.setFlat(i, p.getFlat(i));
+            at += c;
             p.close();
         }
         return y;
     }
 
-    static Tensor stepOf(Tensor x, long t) {
-        try (Tensor s = x.slice(1, t, t + 1).contiguous()) {
-            return s.reshape(x.dim(0), x.dim(2)).copy();
+    /** Step t of x (the length axis removed), a new tensor. */
+    static Tensor stepOf(Tensor x, long t, int axis) {
+        long[] s = x.shape(), o = new long[s.length - 1];
+        for (int i = 0, j = 0; i < s.length; i++) if (i != axis) o[j++] = s[i];
+        try (Tensor v = x.slice(axis, t, t + 1).contiguous()) {
+            return v.reshape(o).copy();
         }
     }
-
 }

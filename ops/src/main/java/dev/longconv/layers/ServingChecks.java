@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /** Checks and copies the prepared layers and sessions share. */
-final class Prepared {
-    private Prepared() {}
+final class ServingChecks {
+    private ServingChecks() {}
 
     static DType checkDtype(String op, DType dtype) {
         if (dtype != DType.FLOAT32 && dtype != DType.FLOAT64) throw new LongConvException(op, "dtype", "float32 or float64", String.valueOf(dtype));
