@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.DType;
+import dev.longconv.Layout;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
@@ -225,6 +226,39 @@ public final class FdTnoNoRpe implements Layer, TokenMixer {
     }
 
     @Override
+    public PreparedLayer prepare(Backend backend, DType dtype, int length) {
+        return HeadsServing.prepare(this, this, config.h, config.dim, backend, dtype, length);
+    }
+
+    @Override
+    public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
+        return HeadsServing.session(this, this, config.h, config.dim, backend, dtype, batch, maxLength);
+    }
+
+    /** The spectrum of {@code length}'s grid computed once; each mix is the FFT product alone. */
+    @Override
+    public TokenMixer.PreparedMix prepareMix(Backend backend, DType dtype, int length) {
+        int n = fftSize0(length);
+        double[] sp = repeatHeads(headSpectrum(backend, n, dtype, interpolation(n, dtype)));
+        return v -> {
+            int[] s = FrequencyConv.checkTokens(NAME, v, "v", config.h * config.dim);
+            if (s[1] != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + s[1]);
+            return FrequencyConv.apply(backend, v, sp, n);
+        };
+    }
+
+    /** A causal operator streamed: the time-domain kernel of maxLength's spectrum ({@link FrequencyConv#causalKernel}). */
+    @Override
+    public TokenMixer.MixSession mixSession(Backend backend, DType dtype, int batch, int maxLength) {
+        if (!config.causal) throw new LongConvException(NAME, "session", "a causal operator (a bidirectional one reads future steps)", "causal=false");
+        int n = fftSize0(maxLength);
+        double[] sp = repeatHeads(headSpectrum(backend, n, dtype, interpolation(n, dtype)));
+        try (Tensor k = FrequencyConv.causalKernel(backend, sp, n, config.h * config.dim, maxLength, dtype)) {
+            return StreamMix.of(backend.causalStream(k, batch, Layout.BLD));
+        }
+    }
+
+    @Override
     public TokenMixer.MixGrads mixBackward(Backend backend, Tensor v, Tensor gy) {
         int[] s = FrequencyConv.checkTokens(NAME, v, "v", config.h * config.dim);
         FrequencyConv.checkLike(NAME, v, gy);
@@ -274,5 +308,9 @@ public final class FdTnoNoRpe implements Layer, TokenMixer {
             out[at + ip.lo[j]] += ip.wlo[j] * v;
             out[at + ip.hi[j]] += ip.whi[j] * v;
         }
+    }
+
+    private int fftSize0(int len) {
+        return config.grid.fftSize(len);
     }
 }

@@ -85,6 +85,20 @@ final class FrequencyConv {
         return inverse(be, multiply(transform(be, v, n), s, false), b, len, d, n, v.dtype());
     }
 
+    /**
+     * The time-domain kernel of spectrum s [D, N/2+1, 2] (irfft at N), lags 0..taps-1, as a BLD kernel [taps, D] in dt:
+     * what {@link #apply} convolves with. For a causal spectrum (zero past lag N/2) and inputs no longer than taps <= N/2,
+     * apply's circular product is this kernel's linear causal convolution, so a stream of it continues apply exactly.
+     */
+    static Tensor causalKernel(Backend be, double[] s, int n, int d, int taps, DType dt) {
+        int bins = n / 2 + 1;
+        try (Tensor st = TnoTensors.write(s, dt, d, bins, 2); Tensor h = be.irfft(st, n)) {
+            double[] hv = TnoTensors.read(h), k = new double[taps * d];
+            for (int q = 0; q < d; q++) for (int t = 0; t < taps; t++) k[t * d + q] = hv[q * n + t];
+            return TnoTensors.write(k, dt, taps, d);
+        }
+    }
+
     /** dv (the caller owns it) and dJ/dS [D, bins, 2] summed over the batch. */
     record Backward(Tensor dv, double[] spectrumGradient) {}
 

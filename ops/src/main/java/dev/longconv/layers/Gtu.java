@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Gated Toeplitz unit, tnn-pytorch's {@code Gtu} and ski-tnn's ({@code laxtnn/modules/gtu.py}), on x [B, L, embed_dim]:

@@ -189,95 +189,13 @@ public final class Tno implements Layer, TokenMixer {
     /** The kernel of {@code length} in a plan (see {@link #prepareMix}), with forward's layout changes around it. */
     @Override
     public PreparedLayer prepare(Backend backend, DType dtype, int length) {
-        ServingChecks.checkDtype(NAME, dtype);
-        ServingChecks.checkLength(NAME, length);
-        TokenMixer.PreparedMix mixer = prepareMix(backend, dtype, length);
-        return new PreparedLayer() {
-            @Override
-            public Layer layer() {
-                return Tno.this;
-            }
-
-            @Override
-            public int length() {
-                return length;
-            }
-
-            @Override
-            public DType dtype() {
-                return dtype;
-            }
-
-            @Override
-            public void forwardInto(Tensor x, Tensor y) {
-                int[] s = checkInput(x, "x");
-                if (x.dtype() != dtype || s[2] != length) {
-                    throw new LongConvException(NAME, "x", "[B, H, L=" + length + ", dim] " + dtype + " (as prepared)", x.dtype() + Arrays.toString(x.shape()));
-                }
-                ServingChecks.checkOutput(NAME, y, x.shape(), dtype);
-                int b = s[0], h = s[1], d = s[3];
-                try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, length, d), dtype, b, length, (long) h * d);
-                     Tensor t = mixer.mix(v); Tensor r = TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, length, d), dtype, x.shape())) {
-                    ServingChecks.copyInto(NAME, r, y);
-                }
-            }
-
-            @Override
-            public void close() {
-                mixer.close();
-            }
-        };
+        return HeadsServing.prepare(this, this, config.h, config.dim, backend, dtype, length);
     }
 
     /** A causal TNO step by step over x blocks [B, H, C, dim] (steps [B, H, dim]): see {@link #mixSession}. */
     @Override
     public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
-        ServingChecks.checkDtype(NAME, dtype);
-        return new TnoSession(mixSession(backend, dtype, batch, maxLength), dtype, batch, maxLength);
-    }
-
-    private final class TnoSession extends BlockSession {
-        private final TokenMixer.MixSession mixer;
-        private final DType dtype;
-        private final int batch;
-
-        TnoSession(TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
-            super(Tno.this, maxLength, 2);
-            this.mixer = mixer;
-            this.dtype = dtype;
-            this.batch = batch;
-        }
-
-        @Override
-        Tensor pushBlock(Tensor x) {
-            if (x.rank() != 4 || x.dim(0) != batch || x.dim(1) != config.h || x.dim(3) != config.dim || x.dtype() != dtype) {
-                throw new LongConvException(NAME, "x", "a block [B=" + batch + ", H=" + config.h + ", C, dim=" + config.dim + "] " + dtype,
-                        x.dtype() + Arrays.toString(x.shape()));
-            }
-            int b = batch, h = config.h, c = Math.toIntExact(x.dim(2)), d = config.dim;
-            try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, c, d), dtype, b, c, (long) h * d);
-                 Tensor t = mixer.push(v)) {
-                return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, c, d), dtype, x.shape());
-            }
-        }
-
-        @Override
-        public void reset() {
-            mixer.reset();
-            position = 0;
-        }
-
-        @Override
-        public LayerSession copy() {
-            TnoSession s = new TnoSession(mixer.copy(), dtype, batch, maxLength);
-            s.position = position;
-            return s;
-        }
-
-        @Override
-        public void close() {
-            mixer.close();
-        }
+        return HeadsServing.session(this, this, config.h, config.dim, backend, dtype, batch, maxLength);
     }
 
     // ---------------------------------------------------------------- the operator on [B, L, H·dim] BLD

@@ -1,0 +1,118 @@
+package dev.longconv.layers;
+
+import java.util.function.UnaryOperator;
+import dev.longconv.DType;
+import dev.longconv.LongConvException;
+import dev.longconv.Tensor;
+import dev.longconv.ops.Backend;
+
+import java.util.Arrays;
+
+/**
+ * Prepared forms and sessions of the layers on x [B, H, L, dim] whose work is one Toeplitz operator over the tokens
+ * [B, L, H·dim] (TNO, FD-TNO, FD-TNO without RPE, SKI-TNO): the operator's own prepared form or session, with the
+ * forward's layout changes around it.
+ */
+final class HeadsServing {
+    private HeadsServing() {}
+
+    private static void checkHeads(Layer layer, Tensor x, int h, int dim, DType dtype, long length, int batch) {
+        if (x == null || x.rank() != 4 || x.dim(1) != h || x.dim(3) != dim || x.dtype() != dtype || x.dim(0) < 1
+                || (length >= 0 && x.dim(2) != length) || (batch > 0 && x.dim(0) != batch)) {
+            String b = batch > 0 ? "B=" + batch : "B", l = length >= 0 ? "L=" + length : "C";
+            throw new LongConvException(layer.name(), "x", "[" + b + ", H=" + h + ", " + l + ", dim=" + dim + "] " + dtype,
+                    x == null ? "null" : x.dtype() + Arrays.toString(x.shape()));
+        }
+    }
+
+    /** y = the operator of x's tokens, in x's layout. */
+    private static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op) {
+        int b = Math.toIntExact(x.dim(0)), c = Math.toIntExact(x.dim(2));
+        try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, c, dim), dtype, b, c, (long) h * dim);
+             Tensor t = op.apply(v)) {
+            return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, c, dim), dtype, x.shape());
+        }
+    }
+
+    static PreparedLayer prepare(Layer layer, TokenMixer mixer, int h, int dim, Backend backend, DType dtype, int length) {
+        ServingChecks.checkDtype(layer.name(), dtype);
+        ServingChecks.checkLength(layer.name(), length);
+        TokenMixer.PreparedMix prepared = mixer.prepareMix(backend, dtype, length);
+        return new PreparedLayer() {
+            @Override
+            public Layer layer() {
+                return layer;
+            }
+
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public DType dtype() {
+                return dtype;
+            }
+
+            @Override
+            public void forwardInto(Tensor x, Tensor y) {
+                checkHeads(layer, x, h, dim, dtype, length, 0);
+                ServingChecks.checkOutput(layer.name(), y, x.shape(), dtype);
+                try (Tensor r = throughTokens(x, h, dim, dtype, prepared::mix)) {
+                    ServingChecks.copyInto(layer.name(), r, y);
+                }
+            }
+
+            @Override
+            public void close() {
+                prepared.close();
+            }
+        };
+    }
+
+    static LayerSession session(Layer layer, TokenMixer mixer, int h, int dim, Backend backend, DType dtype, int batch, int maxLength) {
+        ServingChecks.checkDtype(layer.name(), dtype);
+        if (batch < 1) throw new LongConvException(layer.name(), "batch", "B >= 1", "B=" + batch);
+        return new Session(layer, mixer.mixSession(backend, dtype, batch, maxLength), h, dim, dtype, batch, maxLength);
+    }
+
+    /** Blocks [B, H, C, dim], steps [B, H, dim]. */
+    private static final class Session extends BlockSession {
+        private final TokenMixer.MixSession mixer;
+        private final int h, dim, batch;
+        private final DType dtype;
+
+        Session(Layer layer, TokenMixer.MixSession mixer, int h, int dim, DType dtype, int batch, int maxLength) {
+            super(layer, maxLength, 2);
+            this.mixer = mixer;
+            this.h = h;
+            this.dim = dim;
+            this.dtype = dtype;
+            this.batch = batch;
+        }
+
+        @Override
+        Tensor pushBlock(Tensor x) {
+            checkHeads(layer, x, h, dim, dtype, -1, batch);
+            return throughTokens(x, h, dim, dtype, mixer::push);
+        }
+
+        @Override
+        public void reset() {
+            mixer.reset();
+            position = 0;
+        }
+
+        @Override
+        public LayerSession copy() {
+            Session s = new Session(layer, mixer.copy(), h, dim, dtype, batch, maxLength);
+            s.position = position;
+            return s;
+        }
+
+        @Override
+        public void close() {
+            mixer.close();
+        }
+    }
+}
