@@ -1,6 +1,5 @@
 package dev.longconv.bench;
 
-import java.util.Locale;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
@@ -21,6 +20,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**

@@ -1,5 +1,7 @@
 package dev.longconv.cli;
 
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
@@ -57,5 +59,31 @@ class StreamCommandTest {
         System.arraycopy(a, 0, r, 0, a.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
+    }
+
+    /** Layer sessions from upstream fixtures: every output equals the forward (and upstream's expected output). */
+    @Test
+    void layerSessionsFromUpstreamFixturesPassTheirCheck() throws IOException {
+        for (String[] c : new String[][] {{"stu", "flashstu_stu_approx"}, {"stu", "flashstu_stu_exact_hankel_L"}, {"gtu", "gtu_causal_norm_decay"}}) {
+            Path w = fixture(c[1] + ".safetensors"), x = fixture(c[1] + "_x.npy"), out = dir.resolve(c[1] + "_y.npy");
+            for (String chunk : new String[] {"1", "7"}) {
+                RunCommandTest.Result r = RunCommandTest.run("stream", c[0], "--x", x.toString(), "--weights", w.toString(), "--out", out.toString(),
+                        "--prefill", "3", "--chunk", chunk, "--check", "--backend", "scalar");
+                assertEquals(0, r.code(), c[1] + ": " + r.out() + r.err());
+                assertTrue(r.out().contains("check: relative L2 against the forward"), r.out());
+                try (Tensor y = Npy.load(out); Tensor e = Npy.load(fixture(c[1] + "_expected.npy"))) {
+                    double tol = y.dtype() == DType.FLOAT32 ? 1e-5 : 1e-10;
+                    assertTrue(StreamCommand.relL2(y, e) < tol, c[1] + " against upstream: " + StreamCommand.relL2(y, e));
+                }
+            }
+        }
+    }
+
+    private Path fixture(String name) throws IOException {
+        Path f = dir.resolve(name);
+        try (var in = StreamCommandTest.class.getResourceAsStream("/fixtures/layers/" + name)) {
+            Files.copy(in, f, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return f;
     }
 }

@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import dev.longconv.simd.Simd;
 import dev.longconv.LongConvException;
 
 import java.util.Arrays;
@@ -66,6 +67,19 @@ public enum Activation {
             case TWO_PLUS_ELU -> 2 + elu(x);
         };
     }
+
+    /**
+     * out[i] = apply(in[i]) for every i (out may be in): on vector lanes where the Vector API is readable and the
+     * activation has a vector form (its exponential may differ from Math.exp's in the last bit), else element by
+     * element. Layers use it for whole arrays, forward and prepared alike, so both give the same bits.
+     */
+    public void applyAll(double[] in, double[] out) {
+        if (VECTOR && VectorActivations.covers(this)) VectorActivations.apply(this, in, out, 0, in.length);
+        else for (int i = 0; i < in.length; i++) out[i] = apply(in[i]);
+    }
+
+    /** Whether the Vector API can be used here (checked once; the vector class is only loaded when it can). */
+    private static final boolean VECTOR = Simd.status().available();
 
     /** d apply / dx at x. */
     public double derivative(double x) {

@@ -335,10 +335,8 @@ public final class Gtu implements Layer {
         double[] xs = TnoTensors.read(x);
         double[] v0 = project(be, xs, rows, e, "v_proj", d1, dt), u0 = project(be, xs, rows, e, "u_proj", d1, dt);
         double[] u = new double[u0.length], v = new double[v0.length];
-        for (int i = 0; i < u.length; i++) {
-            u[i] = config.actFun.apply(u0[i]);
-            v[i] = config.actFun.apply(v0[i]);
-        }
+        config.actFun.applyAll(u0, u);
+        config.actFun.applyAll(v0, v);
         double[] t;
         try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor tt = mix.apply(vt)) {
             t = TnoTensors.read(tt);
@@ -413,7 +411,7 @@ public final class Gtu implements Layer {
             gt[i] = gp[i] * f.u[i];
         }
         double[] v = new double[f.v0.length];
-        for (int i = 0; i < v.length; i++) v[i] = config.actFun.apply(f.v0[i]);
+        config.actFun.applyAll(f.v0, v);
         double[] gv0;
         try (Tensor vt = TnoTensors.write(v, dt, b, len, d1); Tensor gtt = TnoTensors.write(gt, dt, b, len, d1)) {
             TokenMixer.MixGrads mg = toep.mixBackward(backend, vt, gtt);

@@ -109,7 +109,7 @@ public final class Rpe {
         int dim = config.dim;
         double[] a = new double[h.length];
         for (int r = 0; r < m; r++) norm.forward(h, r * dim, a, r * dim);
-        for (int j = 0; j < a.length; j++) a[j] = config.act.apply(a[j]);
+        config.act.applyAll(a, a);
         return a;
     }
 
@@ -127,7 +127,7 @@ public final class Rpe {
             double[] n = new double[h.length];
             for (int r = 0; r < m; r++) norm.forward(h, r * dim, n, r * dim);
             double[] a = new double[n.length];
-            for (int j = 0; j < a.length; j++) a[j] = config.act.apply(n[j]);
+            config.act.applyAll(n, a);
             int out = i < config.layers ? dim : config.outdim;
             String bp = blockPrefix(i);
             double[] w = value(bp + "2.weight");
