@@ -5,7 +5,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
 import dev.longconv.ops.Backend;
-import dev.longconv.ops.Compare;
+import dev.longconv.testing.Compare;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
