@@ -61,7 +61,7 @@ class CudaProbeTest {
 
     @Test
     void kernelsLibraryIsPackagedAndLoadsAgainstCudart() {
-        boolean packaged = CudaProbe.class.getClassLoader().getResource(CudaProbe.KERNELS_RESOURCE) != null;
+        boolean packaged = KernelLibrary.packaged();
         assumeTrue(packaged, "built without nvcc: no kernels library in the kernels-cuda jar");
         CudaProbe.CudaStatus s = CudaProbe.status();
         assertNotNull(s.kernelsLibrary(), "a packaged library is always reported");
