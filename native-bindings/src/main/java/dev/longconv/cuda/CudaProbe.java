@@ -7,6 +7,7 @@ import dev.longconv.cuda.gen.cufft.cufft_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,10 +53,32 @@ public final class CudaProbe {
         }
     }
 
+    /** The reason when the NVIDIA driver's library cannot be opened: without it no CUDA call can succeed. */
+    public static final String NO_DRIVER = "no NVIDIA driver (" + DRIVER_SONAME() + " not found)";
+
+    private static String DRIVER_SONAME() {
+        return "libcuda.so.1";
+    }
+
+    /** Whether the dynamic loader finds the NVIDIA driver library (libcuda.so.1), which every CUDA runtime call needs. */
+    static boolean driverFound() {
+        try {
+            SymbolLookup.libraryLookup(DRIVER_SONAME(), Arena.global());
+            return true;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
     private static CudaStatus probe() {
         Optional<CudaLibraries.Loaded> cudart = Cudart.library();
         String cufft = cufftVersion(), cublas = cublasVersion();
+        boolean driver = driverFound();
         if (cudart.isEmpty()) {
+            if (!driver) {
+                return new CudaStatus(false, NO_DRIVER, 0, 0, 0, List.of(), null,
+                        KernelLibrary.packaged() ? "classpath:" + KernelLibrary.RESOURCE : null, -1, cufft, cublas);
+            }
             // The kernels need libcudart.so.13 as a dependency, so without it there is nothing to load them against.
             return new CudaStatus(false, "libcudart not found (searched: " + Cudart.searched() + "); install the CUDA toolkit or set -D"
                     + CudaLibraries.LIBDIR_PROPERTY, 0, 0, 0, List.of(), null, KernelLibrary.packaged() ? "classpath:" + KernelLibrary.RESOURCE : null,
@@ -78,6 +101,7 @@ public final class CudaProbe {
             problem = Cuda.describeFailure(e);
             if (devices.isEmpty()) count = 0;
         }
+        if (!driver) problem = NO_DRIVER; // the runtime then answers "driver version is insufficient", which misleads
         if (kernels.problem() != null) problem = problem == null ? kernels.problem() : problem + "; " + kernels.problem();
         boolean ok = problem == null && count > 0 && kernels.loaded();
         String reason = ok ? count + " device(s), kernels ABI " + kernels.abiVersion() : problem;

@@ -31,16 +31,16 @@ class CudaProbeTest {
         }
         if (s.cudartPath() == null) {
             assertEquals(0, s.runtimeVersion());
-            assertTrue(s.reason().contains("searched:"), s.reason());
+            assertTrue(s.reason().contains("searched:") || s.reason().equals(CudaProbe.NO_DRIVER), s.reason());
         }
     }
 
+    /** Without the driver library the reason says so, not the runtime's "driver version is insufficient". */
     @Test
-    void noDriverIsNamedByTheRuntime() {
+    void noDriverIsNamedAsSuch() {
         CudaProbe.CudaStatus s = CudaProbe.status();
-        assumeTrue(s.cudartPath() != null && s.reason().startsWith("no CUDA driver"), () -> "not a machine with libcudart but no driver: " + s.reason());
-        assertTrue(s.reason().contains("cudaGetDeviceCount returned cudaError"), s.reason());
-        assertTrue(s.runtimeVersion() > 0, s.toString());
+        assumeTrue(!CudaProbe.driverFound(), () -> "the NVIDIA driver is installed here: " + s.reason());
+        assertEquals("no NVIDIA driver (libcuda.so.1 not found)", s.reason());
         assertEquals(0, s.deviceCount());
         assertFalse(s.available());
     }
