@@ -68,7 +68,14 @@ final class Charts {
      * y the score; one series per method and combination of the other parameters.
      */
     static void jmh(Path json, Path png, String xParam) throws IOException {
-        List<Point> points = readJmh(json);
+        jmh(List.of(json), png, xParam);
+    }
+
+    /** {@link #jmh(Path, Path, String)} over the results of several files together. */
+    static void jmh(List<Path> jsons, Path png, String xParam) throws IOException {
+        List<Point> points = new ArrayList<>();
+        for (Path j : jsons) points.addAll(readJmh(j));
+        Path json = jsons.get(0);
         String x = xParam != null ? xParam : numericParameter(points);
         if (x == null) {
             throw new LongConvException("chart", "--x", "a numeric JMH parameter to put on the x axis", "none in " + json);
@@ -83,6 +90,9 @@ final class Charts {
         }
         String unit = points.get(0).unit();
         String bench = points.stream().map(Point::benchmark).distinct().reduce((a, b) -> a + ", " + b).orElse("");
+        if (points.stream().map(Point::unit).distinct().count() > 1) {
+            throw new LongConvException("chart", "results", "one time unit in every file", points.stream().map(Point::unit).distinct().toList().toString());
+        }
         XYChart chart = new XYChartBuilder().width(900).height(600).title(bench + ": time per call")
                 .xAxisTitle(x).yAxisTitle(unit).build();
         style(chart);

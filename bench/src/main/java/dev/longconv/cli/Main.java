@@ -193,7 +193,9 @@ public final class Main {
         Optional<String> java = ProcessHandle.current().info().command();
         if (java.isEmpty()) return;
         List<String> cmd = new ArrayList<>(List.of(java.get(), "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-Dlongconv.relaunched=true"));
+                "--enable-native-access=ALL-UNNAMED", "-Dlongconv.relaunched=true",
+                // JMH (bench) uses sun.misc.Unsafe; its forks inherit these options
+                "--sun-misc-unsafe-memory-access=allow"));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (!a.startsWith("--add-modules") && !a.startsWith("--enable-native-access")) cmd.add(a);
         }
