@@ -73,18 +73,14 @@ public final class CudaProbe {
     private static CudaStatus probe() {
         Optional<CudaLibraries.Loaded> cudart = Cudart.library();
         String cufft = cufftVersion(), cublas = cublasVersion();
-        boolean driver = driverFound();
         if (cudart.isEmpty()) {
-            if (!driver) {
-                return new CudaStatus(false, NO_DRIVER, 0, 0, 0, List.of(), null,
-                        KernelLibrary.packaged() ? "classpath:" + KernelLibrary.RESOURCE : null, -1, cufft, cublas);
-            }
             // The kernels need libcudart.so.13 as a dependency, so without it there is nothing to load them against.
             return new CudaStatus(false, "libcudart not found (searched: " + Cudart.searched() + "); install the CUDA toolkit or set -D"
                     + CudaLibraries.LIBDIR_PROPERTY, 0, 0, 0, List.of(), null, KernelLibrary.packaged() ? "classpath:" + KernelLibrary.RESOURCE : null,
                     -1, cufft, cublas);
         }
         int runtimeVersion = intOrZero(Query.RUNTIME_VERSION), driverVersion = intOrZero(Query.DRIVER_VERSION);
+        boolean driver = driverFound();
         KernelLibrary.Status kernels = KernelLibrary.status(); // after cudart: its DT_NEEDED libcudart then resolves to the one loaded
 
         String problem = null;
@@ -101,8 +97,11 @@ public final class CudaProbe {
             problem = Cuda.describeFailure(e);
             if (devices.isEmpty()) count = 0;
         }
-        if (!driver) problem = NO_DRIVER; // the runtime then answers "driver version is insufficient", which misleads
-        if (kernels.problem() != null) problem = problem == null ? kernels.problem() : problem + "; " + kernels.problem();
+        if (!driver) {
+            problem = NO_DRIVER; // the runtime answers "driver version is insufficient", which misleads; nothing else matters then
+        } else if (kernels.problem() != null) {
+            problem = problem == null ? kernels.problem() : problem + "; " + kernels.problem();
+        }
         boolean ok = problem == null && count > 0 && kernels.loaded();
         String reason = ok ? count + " device(s), kernels ABI " + kernels.abiVersion() : problem;
         return new CudaStatus(ok, reason, runtimeVersion, driverVersion, count, List.copyOf(devices), cudart.get().location(),

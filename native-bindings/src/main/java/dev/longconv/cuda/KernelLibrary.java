@@ -62,13 +62,26 @@ public final class KernelLibrary {
      * resource on the class path (a library placed there by hand, as the GPU bundle's rebuild does); null if neither.
      */
     static URL locate() {
-        String platform = NativeKernels.currentPlatform();
-        for (NativeKernels k : ServiceLoader.load(NativeKernels.class, KernelLibrary.class.getClassLoader())) {
-            if (!k.platform().equals(platform)) continue;
-            URL u = k.library();
-            if (u != null) return u;
+        try {
+            String platform = NativeKernels.currentPlatform();
+            for (NativeKernels k : ServiceLoader.load(NativeKernels.class, KernelLibrary.class.getClassLoader())) {
+                if (!k.platform().equals(platform)) continue;
+                URL u = k.library();
+                if (u != null) return u;
+            }
+        } catch (LinkageError e) {
+            // kernels-cuda's service type is not visible to this class loader: only a library on the class path can be found
         }
-        return KernelLibrary.class.getClassLoader().getResource(String.format(NativeKernels.RESOURCE_FORMAT, platform));
+        return KernelLibrary.class.getClassLoader().getResource(RESOURCE);
+    }
+
+    /** This JVM's platform in the classifiers' spelling, for messages. */
+    private static String platform() {
+        try {
+            return NativeKernels.currentPlatform();
+        } catch (LinkageError e) {
+            return "linux-x86_64";
+        }
     }
 
     private static InputStream openLibrary() {
@@ -104,7 +117,7 @@ public final class KernelLibrary {
         try (InputStream in = resource.get()) {
             if (in == null) {
                 return new Status(null, -1, "kernels library not packaged (add dev.longconv:longconv-kernels-cuda with classifier "
-                        + NativeKernels.currentPlatform() + ", built with nvcc)");
+                        + platform() + ", built with nvcc)");
             }
             // the loader needs a file; a fresh temp file per process avoids racing other processes over a shared path
             tmp = Files.createTempFile("liblongconv_cuda", ".so");
