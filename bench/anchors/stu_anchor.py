@@ -162,12 +162,22 @@ def time_torch(use_approx, seq_len, d=256, k=24, reps=5):
     return best
 
 
+def jmh_result(benchmark, params, ms):
+    """One result in JMH's JSON layout (-rf json): the best of the timed calls as the score, no error estimate."""
+    return {"benchmark": benchmark, "mode": "avgt", "params": params,
+            "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--longconv", default="./longconv")
     p.add_argument("--work", default="target/stu-anchor")
     p.add_argument("--backend")
     p.add_argument("--time", action="store_true", help="also time torch's CPU forward at the JMH shapes")
+    p.add_argument("--time-json", metavar="FILE",
+                   help="with --time: also write torch's times as JMH-format JSON (benchmark torch.StuBench.forward, "
+                        "params length, mode, backend=torch) for `longconv chart`")
+    p.add_argument("--time-only", action="store_true", help="with --time: time torch only, skip the accuracy cases")
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write the small test fixtures (weights, x, torch's float64 y) into --work; run nothing")
@@ -194,16 +204,23 @@ def main():
     print("| case | B | L | D | K | vs torch f32 | vs torch f64 | torch f32 vs f64 |")
     print("|---|---|---|---|---|---|---|---|")
     for i, (name, b, seq_len, d, k, approx, hl, store) in enumerate(cases):
-        if args.cases and name not in args.cases.split(","):
+        if args.time_only or (args.cases and name not in args.cases.split(",")):
             continue
         e32, e64, t = run_case(args, name, b, seq_len, d, k, approx, hl, store, 1234 + i)
         worst = max(worst, e64)
         print(f"| {name} | {b} | {seq_len} | {d} | {k} | {e32:.2e} | {e64:.2e} | {t:.2e} |")
     if args.time:
         print("\ntorch CPU forward, B=1 D=256 K=24, best of 5 (threads: %d)" % torch.get_num_threads())
+        results = []
         for mode in (True, False):
             for seq_len in (1024, 8192):
-                print(f"  {'approx' if mode else 'exact'} L={seq_len}: {time_torch(mode, seq_len) * 1e3:.1f} ms")
+                ms = time_torch(mode, seq_len, reps=5 if mode else 2) * 1e3  # exact at L=8192 takes ~17 s a call
+                print(f"  {'approx' if mode else 'exact'} L={seq_len}: {ms:.1f} ms")
+                results.append(jmh_result("torch.StuBench.forward", {"length": str(seq_len), "mode": "approx" if mode else "exact",
+                                                                     "backend": "torch"}, ms))
+        if args.time_json:
+            with open(args.time_json, "w") as f:
+                json.dump(results, f, indent=1)
     print(f"worst error against torch float64: {worst:.2e} (limit 1e-5)")
     sys.exit(0 if worst <= 1e-5 else 1)
 

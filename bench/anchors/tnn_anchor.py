@@ -280,10 +280,17 @@ def run_case(args, name, layer, b, seq_len, hp, seed):
     return rel_l2(y, y32), rel_l2(y, y64), rel_l2(y32, y64)
 
 
-def time_torch(reps=5):
+def jmh_result(benchmark, params, ms):
+    """One result in JMH's JSON layout (-rf json): the best of the timed calls as the score, no error estimate."""
+    return {"benchmark": benchmark, "mode": "avgt", "params": params,
+            "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
+
+
+def time_torch(reps=5, json_file=None):
     import time
     print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best of %d (threads: %d)"
           % (torch.__version__, reps, torch.get_num_threads()))
+    results = []
     for causal in (False, True):
         for seq_len in (1024, 8192):
             torch.manual_seed(0)
@@ -297,6 +304,12 @@ def time_torch(reps=5):
                     model(x)
                     best = min(best, time.perf_counter() - t0)
             print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: {best * 1e3:.1f} ms")
+            results.append(jmh_result("torch.TnoBench.forward", {"length": str(seq_len), "causal": "true" if causal else "false",
+                                                                 "backend": "torch"}, best * 1e3))
+    if json_file:
+        import json
+        with open(json_file, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 def main():
@@ -307,11 +320,13 @@ def main():
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write weights, x and torch's float64 y into --work; run nothing")
+    p.add_argument("--time-json", metavar="FILE",
+                   help="with --time: also write the times as JMH-format JSON (torch.TnoBench.forward) for `longconv chart`")
     p.add_argument("--time", action="store_true",
                    help="only time torch's CPU Tno forward at the JMH shapes (B=1 H=1 dim=256 rpe_dim=64, L 1024 and 8192)")
     args = p.parse_args()
     if args.time:
-        time_torch()
+        time_torch(json_file=args.time_json)
         return
     os.makedirs(args.work, exist_ok=True)
     worst = 0.0

@@ -1,7 +1,9 @@
 /**
- * longconv's CUDA kernels as a native library resource ({@code dev/longconv/native/linux-x86_64/liblongconv_cuda.so},
- * built when nvcc is found); no Java API. The bindings module requires it so that the library is on the module path
- * with them.
+ * longconv's CUDA kernels: the service through which a platform artifact supplies the native library. The library
+ * itself ({@code liblongconv_cuda.so}) is in the classifier artifact {@code longconv-kernels-cuda-VERSION-linux-x86_64.jar}
+ * (module {@code dev.longconv.kernels.cuda.linux.x86_64}), so this jar is the same whether or not the building
+ * machine had nvcc.
  */
 module dev.longconv.kernels.cuda {
+    exports dev.longconv.kernels.cuda;
 }

@@ -6,6 +6,10 @@
 module dev.longconv.cuda {
     requires dev.longconv.kernels.cuda;
 
+    // The platform artifact (dev.longconv.kernels.cuda.linux.x86_64) provides the library; this clause makes the
+    // module path resolve it by service binding, with no --add-modules.
+    uses dev.longconv.kernels.cuda.NativeKernels;
+
     exports dev.longconv.cuda;
     exports dev.longconv.cuda.gen.cudart to dev.longconv.backend.cuda;
     exports dev.longconv.cuda.gen.cufft to dev.longconv.backend.cuda;

@@ -214,7 +214,31 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Uniform values in [-1, 1) from a seeded generator: the same seed and shape give the same tensor everywhere. */
+    /**
+     * Uniform values in [-1, 1) from a seeded generator, the same for the same arguments everywhere:
+     * {@code Tensor.randomUniform(DType.FLOAT32, new long[] {4, 64, 8192}, 1)}. The shape is an array and the seed
+     * comes last, so neither can be read as the other (with {@link #random(DType, long, long...)} a forgotten seed
+     * silently makes the first dimension the seed).
+     *
+     * @param dtype the element type
+     * @param shape the dimensions
+     * @param seed  the generator's seed
+     * @return a new tensor that owns its memory
+     */
+    public static Tensor randomUniform(DType dtype, long[] shape, long seed) {
+        return random(dtype, seed, shape);
+    }
+
+    /**
+     * Uniform values in [-1, 1) from a seeded generator: the same seed and shape give the same tensor everywhere.
+     * The seed comes first: {@code random(FLOAT32, 7, 4, 64)} is a [4, 64] tensor from seed 7. Code that others read
+     * is clearer with {@link #randomUniform(DType, long[], long)}.
+     *
+     * @param dtype the element type
+     * @param seed  the generator's seed
+     * @param shape the dimensions
+     * @return a new tensor that owns its memory
+     */
     public static Tensor random(DType dtype, long seed, long... shape) {
         Tensor t = zeros(dtype, shape);
         SplittableRandom rng = new SplittableRandom(seed);

@@ -58,6 +58,15 @@ final class DemoCommand implements Callable<Integer> {
             description = "Keep repeating a case for this long (up to 200 runs) before taking the fastest (default: ${DEFAULT-VALUE}).")
     long timeMs;
 
+    @Option(names = "--json", description = "Print the results and the per-backend summary as one JSON object instead of tables.")
+    boolean json;
+
+    /**
+     * Channels of the op cases: 16 fills the vector backend's lanes at every width it runs (4 float lanes at 128 bits,
+     * 8 at 256, 16 at 512), so the table shows what it is for; fewer channels than lanes leave lanes empty.
+     */
+    static final int CHANNELS = 16;
+
     /** One case: its inputs, how a backend runs it, how the reference runs it. */
     record Case(String op, String size, DType dtype, Function<Long, Tensor[]> inputs,
                 BiFunction<Backend, Tensor[], Tensor> run, Function<Tensor[], Tensor> reference) {}
@@ -68,20 +77,21 @@ final class DemoCommand implements Callable<Integer> {
             int[] lengths = dt == DType.FLOAT32 ? new int[] {257, 4096} : new int[] {1009};
             for (int len : lengths) {
                 for (Layout lay : Layout.values()) {
-                    String sz = "B=2 D=8 L=" + len + " " + lay;
-                    long[] xs = lay.seqShape(2, 8, len);
+                    int dc = CHANNELS;
+                    String sz = "B=2 D=" + dc + " L=" + len + " " + lay;
+                    long[] xs = lay.seqShape(2, dc, len);
                     cs.add(new Case("causal-conv", sz + " Lk=L", dt,
-                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, len))},
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(dc, len))},
                             (b, t) -> b.causalConv(t[0], t[1], lay), t -> Reference.causalConv(t[0], t[1], lay)));
                     cs.add(new Case("toeplitz-conv", sz, dt,
-                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 2L * len - 1))},
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(dc, 2L * len - 1))},
                             (b, t) -> b.toeplitzConv(t[0], t[1], lay), t -> Reference.toeplitzConv(t[0], t[1], lay)));
                     cs.add(new Case("short-conv", sz + " W=4 causal", dt,
-                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 4)), Tensor.random(dt, s + 2, 8)},
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(dc, 4)), Tensor.random(dt, s + 2, dc)},
                             (b, t) -> b.shortConv(t[0], t[1], t[2], ShortConvMode.CAUSAL, lay),
                             t -> Reference.shortConv(t[0], t[1], t[2], ShortConvMode.CAUSAL, lay)));
                     cs.add(new Case("ski", sz + " r=32", dt,
-                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(8, 63))},
+                            s -> new Tensor[] {Tensor.random(dt, s, xs), Tensor.random(dt, s + 1, lay.kernelShape(dc, 63))},
                             (b, t) -> b.ski(t[0], t[1], lay), t -> Reference.ski(t[0], t[1], lay)));
                 }
                 int n = Math.min(len, 2048) & ~1;
@@ -155,14 +165,23 @@ final class DemoCommand implements Callable<Integer> {
                 }));
     }
 
+    /** One timed result: a case on a backend. */
+    record Row(int caseIndex, String op, String size, DType dtype, String backend, double bestMs, double error, double tolerance) {
+        boolean ok() {
+            return error <= tolerance;
+        }
+    }
+
+    /** A backend's summary over the cases it ran: geometric-mean speedup over scalar on the same cases, worst error. */
+    record Summary(String backend, int cases, double geomeanSpeedupOverScalar, double worstError, String worstCase) {}
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         List<Backend> backends = Backends.available();
         List<Case> cs = cases();
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), cs.size() * (1 + backends.size()) + backends.size());
-        List<String[]> rows = new ArrayList<>();
-        boolean allOk = true;
+        List<Row> rows = new ArrayList<>();
         warmUp(backends, cs, bar);
         long caseSeed = seed;
         for (Case c : cs) {
@@ -183,11 +202,7 @@ final class DemoCommand implements Callable<Integer> {
                                 if (r == 0) err = relL2(y, ref);
                             }
                         }
-                        double tol = c.dtype == DType.FLOAT32 ? 1e-5 : 1e-10;
-                        boolean ok = err <= tol;
-                        allOk &= ok;
-                        rows.add(new String[] {c.op, c.size, c.dtype.toString(), b.name(), String.format("%.3f", best),
-                                String.format("%.2e", err), String.format("%.0e", tol), ok ? "ok" : "FAIL"});
+                        rows.add(new Row(caseSeed - seed - 1 >= 0 ? (int) (caseSeed - seed - 1) : 0, c.op, c.size, c.dtype, b.name(), best, err, c.dtype == DType.FLOAT32 ? 1e-5 : 1e-10));
                     }
                 }
             } finally {
@@ -195,10 +210,115 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         bar.done();
-        printTable(out, new String[] {"op", "size", "dtype", "backend", "time ms", "rel L2 err", "tolerance", ""}, rows);
-        out.println(allOk ? "all results within tolerance" : "SOME RESULTS OUT OF TOLERANCE");
+        boolean allOk = rows.stream().allMatch(Row::ok);
+        List<Summary> summary = summarize(rows, backends);
+        if (json) {
+            out.println(toJson(rows, summary, allOk));
+        } else {
+            out.println("backends here, and what each is for:");
+            for (Backend b : backends) out.printf("  %-7s %s%n", b.name(), purpose(b.name()));
+            out.println();
+            List<String[]> table = new ArrayList<>();
+            for (Row r : rows) {
+                table.add(new String[] {r.op(), r.size(), r.dtype().toString(), r.backend(), String.format("%.3f", r.bestMs()),
+                        String.format("%.2e", r.error()), String.format("%.0e", r.tolerance()), r.ok() ? "ok" : "FAIL"});
+            }
+            printTable(out, new String[] {"op", "size", "dtype", "backend", "time ms", "rel L2 err", "tolerance", ""}, table);
+            out.println();
+            List<String[]> sum = new ArrayList<>();
+            for (Summary s : summary) {
+                sum.add(new String[] {s.backend(), Integer.toString(s.cases()),
+                        Double.isNaN(s.geomeanSpeedupOverScalar()) ? "-" : String.format("%.2fx", s.geomeanSpeedupOverScalar()),
+                        String.format("%.2e", s.worstError()), s.worstCase()});
+            }
+            printTable(out, new String[] {"backend", "cases", "speedup over scalar (geomean)", "worst rel L2 err", "worst case"}, sum);
+            out.println(allOk ? "all results within tolerance" : "SOME RESULTS OUT OF TOLERANCE");
+        }
         out.flush();
         return allOk ? 0 : 1;
+    }
+
+    /** One line on what a backend is for, with this machine's lane count for the vector backend. */
+    static String purpose(String backend) {
+        return switch (backend) {
+            case "scalar" -> "portable plain Java, float64 arithmetic: runs on any JVM; the baseline the others are measured against";
+            case "vector" -> {
+                var s = dev.longconv.simd.Simd.status();
+                int lanes = s.available() ? s.bits() / 32 : 0;
+                yield "Vector API, float32, one channel per lane (" + lanes + " float lanes here): fastest on the CPU once a layer has "
+                        + "at least " + lanes + " channels; float64 runs the scalar code";
+            }
+            case "cuda" -> "NVIDIA GPU, float32 (these times include copying host tensors to the GPU and back)";
+            default -> "";
+        };
+    }
+
+    /**
+     * Per backend: the geometric mean over its cases of scalar's time divided by its time (cases both ran), and its worst
+     * relative error with the case.
+     */
+    static List<Summary> summarize(List<Row> rows, List<Backend> backends) {
+        Map<String, Double> scalarMs = new LinkedHashMap<>();
+        for (Row r : rows) if (r.backend().equals("scalar")) scalarMs.put(key(r), r.bestMs());
+        List<Summary> out = new ArrayList<>();
+        for (Backend b : backends) {
+            double logSum = 0, worst = 0;
+            int n = 0, cases = 0;
+            String worstCase = "";
+            for (Row r : rows) {
+                if (!r.backend().equals(b.name())) continue;
+                cases++;
+                if (r.error() >= worst) {
+                    worst = r.error();
+                    worstCase = r.op() + " " + r.size() + " " + r.dtype();
+                }
+                Double s = scalarMs.get(key(r));
+                if (s != null && s > 0 && r.bestMs() > 0) {
+                    logSum += Math.log(s / r.bestMs());
+                    n++;
+                }
+            }
+            out.add(new Summary(b.name(), cases, n == 0 ? Double.NaN : Math.exp(logSum / n), worst, worstCase));
+        }
+        return out;
+    }
+
+    private static String key(Row r) {
+        return Integer.toString(r.caseIndex());
+    }
+
+    static String toJson(List<Row> rows, List<Summary> summary, boolean allOk) {
+        StringBuilder b = new StringBuilder("{\"results\": [");
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            b.append(i == 0 ? "\n  " : ",\n  ").append(String.format(java.util.Locale.ROOT,
+                    "{\"op\": %s, \"size\": %s, \"dtype\": %s, \"backend\": %s, \"time_ms\": %.6g, \"rel_l2_error\": %s, \"tolerance\": %.0e, \"ok\": %b}",
+                    quote(r.op()), quote(r.size()), quote(r.dtype().toString()), quote(r.backend()), r.bestMs(), number(r.error()),
+                    r.tolerance(), r.ok()));
+        }
+        b.append("\n], \"summary\": [");
+        for (int i = 0; i < summary.size(); i++) {
+            Summary s = summary.get(i);
+            b.append(i == 0 ? "\n  " : ",\n  ").append(String.format(java.util.Locale.ROOT,
+                    "{\"backend\": %s, \"purpose\": %s, \"cases\": %d, \"geomean_speedup_over_scalar\": %s, \"worst_rel_l2_error\": %s, \"worst_case\": %s}",
+                    quote(s.backend()), quote(purpose(s.backend())), s.cases(), number(s.geomeanSpeedupOverScalar()), number(s.worstError()),
+                    quote(s.worstCase())));
+        }
+        return b.append("\n], \"all_within_tolerance\": ").append(allOk).append("}").toString();
+    }
+
+    private static String number(double v) {
+        return Double.isFinite(v) ? String.format(java.util.Locale.ROOT, "%.6g", v) : "null";
+    }
+
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') b.append('\\').append(c);
+            else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.append('"').toString();
     }
 
     /** The cuda backend computes in float32 only; its times include copying host tensors to the GPU and back. */

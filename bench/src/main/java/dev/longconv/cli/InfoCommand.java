@@ -1,5 +1,6 @@
 package dev.longconv.cli;
 
+import dev.longconv.LongConvException;
 import dev.longconv.cuda.CudaProbe;
 import dev.longconv.ops.Backends;
 import dev.longconv.simd.VectorInfo;
@@ -20,6 +21,7 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Runtime.Version v = Runtime.version();
+        out.printf("longconv     %s (commit %s)%n", BuildInfo.version(), BuildInfo.commit());
         out.printf("JDK          %s (%s), %s%n", v, System.getProperty("java.vendor"), System.getProperty("java.home"));
         out.printf("OS / arch    %s %s / %s%n", System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("os.arch"));
         out.printf("cores        %d%n", Runtime.getRuntime().availableProcessors());
@@ -40,8 +42,14 @@ final class InfoCommand implements Callable<Integer> {
         for (Backends.Status s : Backends.statuses()) {
             out.printf("  %-8s %s%n", s.name(), (s.available() ? "available: " : "unavailable: ") + s.reason());
         }
-        out.printf("selected     %s%s%n", Backends.selected().name(),
-                System.getProperty(Backends.PROPERTY) != null ? " (forced by -D" + Backends.PROPERTY + ")" : "");
+        try {
+            out.printf("selected     %s%s%n", Backends.selected().name(),
+                    System.getProperty(Backends.PROPERTY) != null ? " (forced by -D" + Backends.PROPERTY + ")" : "");
+        } catch (LongConvException e) {
+            out.println("selected     none (see the error)");
+            out.flush();
+            throw e; // a property that cannot be honoured: the one-line error and exit 2
+        }
         out.flush();
         return 0;
     }

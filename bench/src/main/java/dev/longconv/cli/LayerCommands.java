@@ -85,11 +85,13 @@ final class LayerCommands {
         @Option(names = "--K", required = true, paramLabel = "K", description = "Number of filters.") int count;
         @Option(names = "--variant", defaultValue = "hankel", paramLabel = "hankel|hankel-l", description = "Default: ${DEFAULT-VALUE}.") String variant;
         @Option(names = "--out", required = true, paramLabel = "PHI.npy") Path out;
+        @Option(names = "--plot", paramLabel = "FILTERS.png", description = "Also draw the K filters against t (PNG).") Path plot;
 
         @Override
         public Integer call() throws IOException {
             try (Tensor phi = StuFilters.compute(length, count, HankelVariant.parse(variant))) {
                 Npy.save(phi, out);
+                if (plot != null) Charts.filters(phi, plot, "STU filters (" + variant + "), L = " + length + ", K = " + count);
             }
             return 0;
         }

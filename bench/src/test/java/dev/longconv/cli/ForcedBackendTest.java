@@ -17,11 +17,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The backend choice is made once per JVM, so -Dlongconv.backend is tested in fresh JVMs: forcing
- * an available backend logs it once; forcing one that cannot run is a one-line error with exit 2.
+ * The backend choice and the properties are read once per JVM, so they are tested in fresh JVMs: forcing an available
+ * backend logs it once (with --verbose); a property that cannot be honoured is a one-line error with exit 2; without
+ * --verbose the tool prints no log records.
  */
 class ForcedBackendTest {
-    record Proc(int code, String out, String err) {}
+    record Proc(int code, String out, String err) {
+        /** stderr without the JVM's own incubator warning (the launcher and the self-relaunch drop it). */
+        List<String> errLines() {
+            return err.lines().filter(l -> !l.equals(Main.INCUBATOR_WARNING)).toList();
+        }
+    }
 
     static Proc java(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -38,19 +44,28 @@ class ForcedBackendTest {
 
     @Test
     void forcingScalarIsLoggedOnce() throws Exception {
-        Proc r = java("-Dlongconv.backend=scalar", Main.class.getName(), "info");
+        Proc r = java("-Dlongconv.backend=scalar", Main.class.getName(), "info", "--verbose");
         assertEquals(0, r.code, r.err);
         assertTrue(r.out.contains("selected     scalar (forced by -Dlongconv.backend)"), r.out);
         assertEquals(1, r.err.split("longconv backend: scalar \\(forced by -Dlongconv.backend=scalar\\)", -1).length - 1, r.err);
     }
 
     @Test
-    void defaultChoiceLogsWhyFasterBackendsWereSkipped() throws Exception {
+    void verboseLogsWhyFasterBackendsWereSkipped() throws Exception {
+        Proc r = java(Main.class.getName(), "--verbose", "info");
+        assertEquals(0, r.code, r.err);
+        String fastest = Backends.statuses().stream().filter(Backends.Status::available).findFirst().orElseThrow().name();
+        assertTrue(r.err.contains("longconv backend: " + fastest + " ("), r.err);
+        assertTrue(r.err.contains("debug: longconv backend: " + fastest + "; skipped cuda: "), r.err);
+    }
+
+    /** Quiet by default: no log record (the backend choice, a missing GPU) on stderr, on a CPU-only machine or not. */
+    @Test
+    void withoutVerboseNothingIsLogged() throws Exception {
         Proc r = java(Main.class.getName(), "info");
         assertEquals(0, r.code, r.err);
-        String fastest = Backends.statuses().stream().filter(Backends.Status::available)
-                .findFirst().orElseThrow().name();
-        assertTrue(r.err.contains("longconv backend: " + fastest + "; skipped cuda: "), r.err);
+        assertEquals(List.of(), r.errLines(), r.err);
+        assertTrue(r.out.contains("backends"), r.out);
     }
 
     @Test
@@ -58,7 +73,7 @@ class ForcedBackendTest {
         // Bypass the tool's self-relaunch to see what a library user without the flag gets.
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Dlongconv.relaunched=true", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "info"));
+                Main.class.getName(), "--verbose", "info"));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -78,12 +93,41 @@ class ForcedBackendTest {
         assertTrue(r.out.contains("vector   available: 128 bits (forced by -Dlongconv.vectorBits"), r.out);
     }
 
+    /** 1024 bits used to make the vector backend silently unavailable; now the property is named in one line. */
+    @Test
+    void anImpossibleVectorWidthIsAOneLineError() throws Exception {
+        Proc r = java("-Dlongconv.vectorBits=1024", Main.class.getName(), "demo", "--repeats", "1", "--time-ms", "1", "--warm-ms", "1");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals(1, r.errLines().size(), r.err);
+        String line = r.errLines().get(0);
+        assertTrue(line.startsWith("longconv: ") && line.contains("-Dlongconv.vectorBits=1024") && line.contains("128, 256 or 512"), line);
+    }
+
+    @Test
+    void aMissingCudaLibdirIsAOneLineError() throws Exception {
+        Proc r = java("-Dlongconv.cuda.libdir=/no/such/dir", Main.class.getName(), "info");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals(1, r.errLines().size(), r.err);
+        assertTrue(r.errLines().get(0).contains("-Dlongconv.cuda.libdir") && r.errLines().get(0).contains("'/no/such/dir'"), r.err);
+    }
+
+    /** After Lucene: under C1 only the vector backend runs many times slower than scalar, so it is not chosen, and one line says why. */
+    @Test
+    void withoutC2TheVectorBackendIsNotChosen() throws Exception {
+        Proc r = java("-XX:TieredStopAtLevel=1", Main.class.getName(), "info");
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(r.out.contains("vector   unavailable: C2 is not available (-XX:TieredStopAtLevel=1)"), r.out);
+        assertTrue(r.out.contains("selected     scalar"), r.out);
+        assertEquals(1, r.errLines().size(), r.err);
+        assertTrue(r.errLines().get(0).startsWith("longconv: warning: vector backend not used: C2 is not available"), r.err);
+    }
+
     @Test
     void forcingAnUnavailableBackendIsAOneLineError() throws Exception {
         Proc r = java("-Dlongconv.backend=cuda", Main.class.getName(), "info");
         assertEquals(2, r.code, r.out + r.err);
-        String line = r.err.lines().filter(l -> l.startsWith("longconv: ")).findFirst().orElse("");
-        assertTrue(line.contains("backend 'cuda' is not available"), r.err);
+        assertEquals(1, r.errLines().size(), r.err);
+        assertTrue(r.errLines().get(0).startsWith("longconv: ") && r.errLines().get(0).contains("backend 'cuda' is not available"), r.err);
         assertFalse(r.err.contains("\tat "), "no stack trace without --verbose: " + r.err);
     }
 
@@ -92,8 +136,18 @@ class ForcedBackendTest {
     void anInvalidThreadCountIsAOneLineErrorNamingTheProperty() throws Exception {
         Proc r = java("-Dlongconv.threads=abc", Main.class.getName(), "demo", "--repeats", "1", "--time-ms", "1", "--warm-ms", "1");
         assertEquals(2, r.code, r.out + r.err);
-        String line = r.err.lines().filter(l -> l.startsWith("longconv: ")).findFirst().orElse("");
+        assertEquals(1, r.errLines().size(), r.err);
+        String line = r.errLines().get(0);
         assertTrue(line.contains("-Dlongconv.threads") && line.contains("'abc'"), r.err);
         assertFalse(r.err.contains("\tat ") || r.err.contains("NoClassDefFoundError") || r.err.contains("ExceptionInInitializerError"), r.err);
+    }
+
+    /** A bad input file: exactly one line on stderr (no log records), exit 2. */
+    @Test
+    void badInputIsExactlyOneLine() throws Exception {
+        Proc r = java(Main.class.getName(), "run", "causal-conv", "--x", "/no/such/x.npy", "--k", "/no/such/k.npy", "--out", "/tmp/y.npy");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals(1, r.errLines().size(), r.err);
+        assertTrue(r.errLines().get(0).startsWith("longconv: causal-conv: argument x: "), r.err);
     }
 }

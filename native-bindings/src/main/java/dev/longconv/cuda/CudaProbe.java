@@ -7,6 +7,7 @@ import dev.longconv.cuda.gen.cufft.cufft_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,6 +53,23 @@ public final class CudaProbe {
         }
     }
 
+    /** The reason when the NVIDIA driver's library cannot be opened: without it no CUDA call can succeed. */
+    public static final String NO_DRIVER = "no NVIDIA driver (" + DRIVER_SONAME() + " not found)";
+
+    private static String DRIVER_SONAME() {
+        return "libcuda.so.1";
+    }
+
+    /** Whether the dynamic loader finds the NVIDIA driver library (libcuda.so.1), which every CUDA runtime call needs. */
+    static boolean driverFound() {
+        try {
+            SymbolLookup.libraryLookup(DRIVER_SONAME(), Arena.global());
+            return true;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
     private static CudaStatus probe() {
         Optional<CudaLibraries.Loaded> cudart = Cudart.library();
         String cufft = cufftVersion(), cublas = cublasVersion();
@@ -62,6 +80,7 @@ public final class CudaProbe {
                     -1, cufft, cublas);
         }
         int runtimeVersion = intOrZero(Query.RUNTIME_VERSION), driverVersion = intOrZero(Query.DRIVER_VERSION);
+        boolean driver = driverFound();
         KernelLibrary.Status kernels = KernelLibrary.status(); // after cudart: its DT_NEEDED libcudart then resolves to the one loaded
 
         String problem = null;
@@ -78,7 +97,11 @@ public final class CudaProbe {
             problem = Cuda.describeFailure(e);
             if (devices.isEmpty()) count = 0;
         }
-        if (kernels.problem() != null) problem = problem == null ? kernels.problem() : problem + "; " + kernels.problem();
+        if (!driver) {
+            problem = NO_DRIVER; // the runtime answers "driver version is insufficient", which misleads; nothing else matters then
+        } else if (kernels.problem() != null) {
+            problem = problem == null ? kernels.problem() : problem + "; " + kernels.problem();
+        }
         boolean ok = problem == null && count > 0 && kernels.loaded();
         String reason = ok ? count + " device(s), kernels ABI " + kernels.abiVersion() : problem;
         return new CudaStatus(ok, reason, runtimeVersion, driverVersion, count, List.copyOf(devices), cudart.get().location(),

@@ -1,17 +1,21 @@
 package dev.longconv.cuda;
 
 import dev.longconv.cuda.gen.kernels.kernels_h;
+import dev.longconv.kernels.cuda.NativeKernels;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 /**
- * longconv's own CUDA kernels, {@code liblongconv_cuda.so}, which the kernels-cuda jar carries as a classpath
- * resource. Loading extracts it to a temporary file this process owns, {@link System#load}s it after libcudart
+ * longconv's own CUDA kernels, {@code liblongconv_cuda.so}, which the platform artifact of kernels-cuda
+ * ({@code longconv-kernels-cuda} with classifier {@code linux-x86_64}) carries and offers as a {@link NativeKernels}
+ * service (found by service binding on the module path, by {@code META-INF/services} on the class path). Loading extracts it to a temporary file this process owns, {@link System#load}s it after libcudart
  * (so its dependency on libcudart.so.13 resolves to the runtime already loaded), deletes the file (the mapping
  * outlives it, and nothing is left in /tmp), and compares {@code longconv_abi_version()} with the
  * {@code LONGCONV_CUDA_ABI_VERSION} the bindings were generated from.
@@ -48,15 +52,52 @@ public final class KernelLibrary {
         return Holder.STATUS;
     }
 
-    /** Whether the jar carries the library (kernels-cuda built it with nvcc). */
+    /** Whether the library is on the class or module path (the platform artifact, built with nvcc). */
     public static boolean packaged() {
-        return KernelLibrary.class.getClassLoader().getResource(RESOURCE) != null;
+        return locate() != null;
+    }
+
+    /**
+     * The library for this JVM's platform: from the {@link NativeKernels} provider of that platform, else the
+     * resource on the class path (a library placed there by hand, as the GPU bundle's rebuild does); null if neither.
+     */
+    static URL locate() {
+        try {
+            String platform = NativeKernels.currentPlatform();
+            for (NativeKernels k : ServiceLoader.load(NativeKernels.class, KernelLibrary.class.getClassLoader())) {
+                if (!k.platform().equals(platform)) continue;
+                URL u = k.library();
+                if (u != null) return u;
+            }
+        } catch (LinkageError e) {
+            // kernels-cuda's service type is not visible to this class loader: only a library on the class path can be found
+        }
+        return KernelLibrary.class.getClassLoader().getResource(RESOURCE);
+    }
+
+    /** This JVM's platform in the classifiers' spelling, for messages. */
+    private static String platform() {
+        try {
+            return NativeKernels.currentPlatform();
+        } catch (LinkageError e) {
+            return "linux-x86_64";
+        }
+    }
+
+    private static InputStream openLibrary() {
+        URL u = locate();
+        if (u == null) return null;
+        try {
+            return u.openStream();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Status loadReal() {
         if (!Cudart.loaded()) return new Status(packaged() ? "classpath:" + RESOURCE : null, -1, "kernels library not loaded: libcudart not found");
         try {
-            return load(() -> KernelLibrary.class.getClassLoader().getResourceAsStream(RESOURCE), file -> {
+            return load(KernelLibrary::openLibrary, file -> {
                 System.load(file.toAbsolutePath().toString());
                 return kernels_h.longconv_abi_version();
             }, KernelLibrary::generatedAbiVersion);
@@ -74,7 +115,10 @@ public final class KernelLibrary {
     static Status load(Supplier<InputStream> resource, Loader loader, Supplier<Integer> expectedAbi) {
         Path tmp = null;
         try (InputStream in = resource.get()) {
-            if (in == null) return new Status(null, -1, "kernels library not packaged (kernels-cuda was built without nvcc)");
+            if (in == null) {
+                return new Status(null, -1, "kernels library not packaged (add dev.longconv:longconv-kernels-cuda with classifier "
+                        + platform() + ", built with nvcc)");
+            }
             // the loader needs a file; a fresh temp file per process avoids racing other processes over a shared path
             tmp = Files.createTempFile("liblongconv_cuda", ".so");
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);

@@ -35,12 +35,13 @@ class CudaProbeTest {
         }
     }
 
+    /** With libcudart but without the driver library the reason says so, not the runtime's "driver version is insufficient". */
     @Test
-    void noDriverIsNamedByTheRuntime() {
+    void noDriverIsNamedAsSuch() {
         CudaProbe.CudaStatus s = CudaProbe.status();
-        assumeTrue(s.cudartPath() != null && s.reason().startsWith("no CUDA driver"), () -> "not a machine with libcudart but no driver: " + s.reason());
-        assertTrue(s.reason().contains("cudaGetDeviceCount returned cudaError"), s.reason());
-        assertTrue(s.runtimeVersion() > 0, s.toString());
+        assumeTrue(s.cudartPath() != null && !CudaProbe.driverFound(),
+                () -> "not a machine with libcudart but no NVIDIA driver: " + s.reason());
+        assertEquals("no NVIDIA driver (libcuda.so.1 not found)", s.reason());
         assertEquals(0, s.deviceCount());
         assertFalse(s.available());
     }
@@ -61,8 +62,8 @@ class CudaProbeTest {
 
     @Test
     void kernelsLibraryIsPackagedAndLoadsAgainstCudart() {
-        boolean packaged = CudaProbe.class.getClassLoader().getResource(CudaProbe.KERNELS_RESOURCE) != null;
-        assumeTrue(packaged, "built without nvcc: no kernels library in the kernels-cuda jar");
+        boolean packaged = KernelLibrary.packaged();
+        assumeTrue(packaged, "no kernels library on the class path (the linux-x86_64 artifact of kernels-cuda, built with nvcc)");
         CudaProbe.CudaStatus s = CudaProbe.status();
         assertNotNull(s.kernelsLibrary(), "a packaged library is always reported");
         assumeTrue(s.cudartPath() != null, () -> "libcudart not loadable here, so the kernels library cannot load: " + s.reason());

@@ -24,7 +24,7 @@ import java.util.Map;
  * so the same weights run at any L.
  *
  * <p>Weights: {@code w [D, nk]} (nk odd), {@code g [D, G]} (G >= 2). Metadata: {@code r} (inducing points,
- * >= 2) and {@code gamma} (0 < gamma < 1), both required unless given as overrides.
+ * >= 2) and {@code gamma} (0 &lt; gamma &lt; 1), both required unless given as overrides.
  */
 public final class SkiTno implements Layer {
     public static final String NAME = "ski-tno";

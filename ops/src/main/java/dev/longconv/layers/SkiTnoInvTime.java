@@ -21,7 +21,7 @@ import java.util.Map;
  *                   W: τ_t = linspace(0, L, L)[t] (float32), falloff_t = γ^(τ_t·L),
  *                      k_t = searchsorted(p, τ_t) clamped to [0, r-2], w_t = (τ_t - p_k) (r-1)/(L-1) (float32),
  *                      W[t, k_t] = falloff_t w_t,  W[t, k_t + 1] = falloff_t (1 - w_t)
- *                      (searchsorted's side puts τ_t at or below p_k, so the weights extrapolate: w_t <= 0)
+ *                      (searchsorted's side puts τ_t at or below p_k, so the weights extrapolate: w_t &lt;= 0)
  *   causal:         g(p_k) at the r inducing points interpolated linearly (align_corners) to lags 0..L-1
  * </pre>
  * state_dict: conv_kernel [H·dim, nk] (causal: [H·dim, nk/2+1]), alphas [1, H·dim, 1, r], betas [1, H·dim, 1, r]

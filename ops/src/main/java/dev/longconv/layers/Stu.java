@@ -26,7 +26,7 @@ import static dev.longconv.layers.LayerMath.matmul;
  *   <li>approx: x~ = x M_inputs, phi~ = phi M_filters; y = conv(x~, phi~) + sgn * conv(sgn * x~, phi~).
  *   <li>exact: y[t,o] = sum_{k,i} conv(x_i, phi_k)[t] M_phi_plus[k,i,o] + sgn[t] conv(sgn x_i, phi_k)[t] M_phi_minus[k,i,o].
  *   <li>With the {@code hankel-l} filters only the first (plus) term is kept, in both modes, as flash-stu does.
- *   <li>Optional autoregressive terms: y_t += sum_{i<k_u} M_u[i] x_{t-i} + sum_{j=1..k_y} M_y[j-1] y_{t-j}.
+ *   <li>Optional autoregressive terms: y_t += sum_{i&lt;k_u} M_u[i] x_{t-i} + sum_{j=1..k_y} M_y[j-1] y_{t-j}.
  * </ul>
  * Because sgn[t] sgn[t-s] = sgn[s], the minus branch is conv(x, sgn * phi): approx mode is one convolution
  * with the kernel (1 + sgn) * phi~ (even taps doubled, odd taps zero), and exact mode is 2K convolutions of x

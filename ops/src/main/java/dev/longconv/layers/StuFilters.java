@@ -57,7 +57,7 @@ public final class StuFilters {
     /**
      * The [L, K] float64 filter tensor; the caller owns (closes) it.
      *
-     * @throws LongConvException if L < 1 or K is outside 1..L
+     * @throws LongConvException if L &lt; 1 or K is outside 1..L
      */
     public static Tensor compute(int length, int count, HankelVariant variant) {
         return eigenpairs(length, count, variant).toTensor();
@@ -66,7 +66,7 @@ public final class StuFilters {
     /**
      * The K largest eigenpairs of Z in ascending order of eigenvalue, signs fixed as described above.
      *
-     * @throws LongConvException if L < 1 or K is outside 1..L
+     * @throws LongConvException if L &lt; 1 or K is outside 1..L
      */
     public static Eigenpairs eigenpairs(int length, int count, HankelVariant variant) {
         check(length, count, variant);
@@ -159,7 +159,7 @@ public final class StuFilters {
      * K eigenpairs of the L x L STU Hankel matrix.
      *
      * @param length       L
-     * @param eigenvalues  sigma_1 <= ... <= sigma_K (the K largest of Z)
+     * @param eigenvalues  sigma_1 &lt;= ... &lt;= sigma_K (the K largest of Z)
      * @param eigenvectors eigenvectors[k] is the unit eigenvector of eigenvalues[k], length L
      */
     public record Eigenpairs(int length, double[] eigenvalues, double[][] eigenvectors) {

@@ -22,7 +22,7 @@ import java.util.Map;
  * </pre>
  * with γ^|j| only when decay is on, pos(j) = j (par_type 1), j/(L-1) (par_type 2) or exp(j/(L-1)) for
  * j > 0 and 1 at j = 0 (par_type 3, causal only), the last two in float32 as upstream computes them.
- * Causal: a[j] = 0 for j < 0 (before and regardless of act_type, as upstream pads with zeros).
+ * Causal: a[j] = 0 for j &lt; 0 (before and regardless of act_type, as upstream pads with zeros).
  * With {@code normalize}, y is divided by the same product of a ones sequence (upstream's forward
  * argument {@code normalize}).
  *

@@ -1,7 +1,11 @@
 package dev.longconv.ops;
 
 import dev.longconv.LongConvException;
+import dev.longconv.simd.Simd;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -9,13 +13,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Chooses the backend: the fastest available one, or the one named by {@code -Dlongconv.backend}.
  * Backends are found as {@link BackendProvider}s on the class or module path (scalar and vector come with
  * this module, cuda with longconv-cuda). The choice is made once per JVM and logged once through
- * {@link System.Logger}, with the reason each faster backend was skipped and what would enable it (after
- * Lucene's vectorization provider).
+ * {@link System.Logger} (logger {@code dev.longconv}): the choice at INFO, the reason each faster backend was
+ * skipped at DEBUG (a machine without a GPU is normal, not news on every start; {@code longconv info} lists the
+ * reasons). After Lucene's vectorization provider, the vector backend is not offered where C2 will not compile it
+ * ({@link Simd#status()} logs that once as a warning), and a JDK newer than the one longconv was tested on is
+ * named in a warning once. Every {@code -Dlongconv.*} property is checked at selection: a value that cannot be
+ * honoured is a one-line {@link LongConvException} naming the property, the value and what is allowed; an unknown
+ * name is a warning.
  */
 public final class Backends {
     /** System property that forces a backend: scalar, vector or cuda. */
@@ -31,6 +42,13 @@ public final class Backends {
     private static final Map<String, String> OPTIONAL_MODULES = Map.of("cuda", "dev.longconv:longconv-cuda");
 
     private static final System.Logger LOG = System.getLogger("dev.longconv");
+
+    /** The JDK feature version longconv is built and tested on; newer ones get a warning (the Vector API incubates). */
+    public static final int TESTED_JDK = 25;
+
+    /** Every {@code longconv.*} system property longconv reads (relaunched is the CLI's own marker). */
+    public static final Set<String> PROPERTIES = Set.of(PROPERTY, Simd.BITS_PROPERTY, "longconv.threads", "longconv.cuda.fused",
+            "longconv.cuda.libdir", "longconv.relaunched", "longconv.test.seed");
 
     /** The providers on the path, fastest first; found once. */
     private static final List<BackendProvider> PROVIDERS = ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())
@@ -56,6 +74,7 @@ public final class Backends {
 
     /** The backend named {@code name}; LongConvException with the reason when it is unknown or cannot run here. */
     public static Backend get(String name) {
+        checkProperties();
         String n = name.toLowerCase(Locale.ROOT).strip();
         for (Status s : statuses()) {
             if (!s.name().equals(n)) continue;
@@ -69,6 +88,7 @@ public final class Backends {
 
     /** The backends that can run here, fastest first. */
     public static List<Backend> available() {
+        checkProperties();
         return PROVIDERS.stream().filter(p -> p.status().available()).map(BackendProvider::create).toList();
     }
 
@@ -104,6 +124,9 @@ public final class Backends {
     }
 
     private static Backend choose() {
+        checkProperties();
+        String jdk = untestedJdkWarning(Runtime.version().feature());
+        if (jdk != null) LOG.log(System.Logger.Level.WARNING, jdk);
         String forced = System.getProperty(PROPERTY);
         if (forced != null && !forced.isBlank()) {
             Backend b;
@@ -118,11 +141,58 @@ public final class Backends {
         StringBuilder msg = new StringBuilder();
         for (Status s : statuses()) {
             if (s.available()) {
-                LOG.log(System.Logger.Level.INFO, "longconv backend: " + s.name() + msg);
+                LOG.log(System.Logger.Level.INFO, "longconv backend: " + s.name() + " (" + s.reason() + ")");
+                if (!msg.isEmpty()) LOG.log(System.Logger.Level.DEBUG, "longconv backend: " + s.name() + msg);
                 return provider(s.name()).create();
             }
             msg.append("; skipped ").append(s.name()).append(": ").append(s.reason());
         }
         throw new LongConvException("backend", "selection", "an available backend", "none" + msg);
+    }
+
+    /**
+     * Checks the {@code longconv.*} properties whose values selection depends on: {@code vectorBits} (128, 256 or
+     * 512, at most the CPU's width) and {@code cuda.libdir} (an existing directory); {@code backend} is checked when it
+     * is used, {@code threads} and {@code cuda.fused} by the code that reads them. Unknown names are logged once.
+     */
+    static void checkProperties() {
+        String bits = Simd.propertyProblem();
+        if (bits != null) {
+            throw new LongConvException("configuration", "-D" + Simd.BITS_PROPERTY, bits + " (allowed: 128, 256 or 512, at most the CPU's width)");
+        }
+        String libdir = System.getProperty("longconv.cuda.libdir");
+        if (libdir != null && !isDirectory(libdir)) {
+            throw new LongConvException("configuration", "-Dlongconv.cuda.libdir", "an existing directory holding the CUDA libraries",
+                    "'" + libdir + "'");
+        }
+        Set<String> unknown = unknownProperties(System.getProperties().stringPropertyNames());
+        if (!unknown.isEmpty() && UNKNOWN_LOGGED.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "longconv: unknown propert" + (unknown.size() == 1 ? "y " : "ies ") + String.join(", ", unknown)
+                    + " ignored (known: " + String.join(", ", new TreeSet<>(PROPERTIES)) + ")");
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean UNKNOWN_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private static boolean isDirectory(String dir) {
+        try {
+            return !dir.isBlank() && Files.isDirectory(Path.of(dir));
+        } catch (InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /** The names among {@code names} that start with {@code longconv.} but are not properties longconv reads. */
+    static Set<String> unknownProperties(Set<String> names) {
+        Set<String> out = new TreeSet<>();
+        for (String n : names) if (n.startsWith("longconv.") && !PROPERTIES.contains(n)) out.add(n);
+        return out;
+    }
+
+    /** The warning for a JDK feature version above {@link #TESTED_JDK}, or null. */
+    static String untestedJdkWarning(int feature) {
+        if (feature <= TESTED_JDK) return null;
+        return "longconv: JDK " + feature + " is newer than the JDK " + TESTED_JDK + " longconv was tested on; the Vector API is an "
+                + "incubator module and may behave differently (the scalar backend is the fallback: -D" + PROPERTY + "=scalar)";
     }
 }

@@ -24,9 +24,9 @@ import java.util.Arrays;
 public record ConvProblem(Kind kind, int channels, int length, int taps, Layout layout, DType dtype) {
     /** The two long convolutions a plan can hold. */
     public enum Kind {
-        /** y[t] = sum over s <= min(t, Lk-1) of k[s] x[t-s]. */
+        /** y[t] = sum over s &lt;= min(t, Lk-1) of k[s] x[t-s]. */
         CAUSAL(Check.CAUSAL_CONV),
-        /** y[t] = sum over s < L of k[t-s+L-1] x[s]: lags -(L-1)..(L-1). */
+        /** y[t] = sum over s &lt; L of k[t-s+L-1] x[s]: lags -(L-1)..(L-1). */
         TOEPLITZ(Check.TOEPLITZ_CONV);
 
         private final String op;

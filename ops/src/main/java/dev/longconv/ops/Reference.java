@@ -125,7 +125,7 @@ public final class Reference {
 
     /**
      * The dense L x r interpolation matrix of ski. Row t has (p_{i+1}-t)/h on i and (t-p_i)/h on i+1
-     * for the segment p_i <= t <= p_{i+1}; with L = 1 all points coincide and row 0 is e_0.
+     * for the segment p_i &lt;= t &lt;= p_{i+1}; with L = 1 all points coincide and row 0 is e_0.
      */
     public static double[][] interpolationMatrix(int len, int r) {
         double[][] wm = new double[len][r];
@@ -149,7 +149,7 @@ public final class Reference {
 
     /**
      * Full spectrum of the causal sequence whose DFT has real part {@code re} [D, N/2+1]:
-     * e = irfft(re, N); h[0] = e[0], h[t] = 2 e[t] for 0 < t < N/2, h[N/2] = e[N/2], 0 above;
+     * e = irfft(re, N); h[0] = e[0], h[t] = 2 e[t] for 0 &lt; t &lt; N/2, h[N/2] = e[N/2], 0 above;
      * output rfft(h) as [D, N/2+1, 2].
      */
     public static Tensor causalSpectrum(Tensor re, int n) {

@@ -39,4 +39,17 @@ class BackendsTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Backends.get("tpu"));
         assertTrue(e.getMessage().contains("scalar, vector, cuda"), e.getMessage());
     }
+
+    @Test
+    void aJdkNewerThanTheTestedOneIsNamedInAWarning() {
+        assertEquals(null, Backends.untestedJdkWarning(Backends.TESTED_JDK));
+        String w = Backends.untestedJdkWarning(Backends.TESTED_JDK + 1);
+        assertTrue(w != null && w.contains("JDK " + (Backends.TESTED_JDK + 1)) && w.contains("tested on"), w);
+    }
+
+    @Test
+    void unknownLongconvPropertiesAreFound() {
+        assertEquals(java.util.Set.of("longconv.thread"), Backends.unknownProperties(
+                java.util.Set.of("longconv.thread", "longconv.threads", "longconv.vectorBits", "java.home", "longconvx")));
+    }
 }

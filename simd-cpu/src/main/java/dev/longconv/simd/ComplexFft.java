@@ -39,7 +39,7 @@ public final class ComplexFft {
     /**
      * The plan for size n, created on first use and cached.
      *
-     * @throws IllegalArgumentException if n < 1, or if the working buffers for n cannot be Java arrays
+     * @throws IllegalArgumentException if n &lt; 1, or if the working buffers for n cannot be Java arrays
      *     (n above about 2^30, or above 2^27 for sizes with a prime factor over 13)
      */
     public static ComplexFft of(int n) {

@@ -9,7 +9,7 @@ package dev.longconv.simd;
 public final class FftSizes {
     private FftSizes() {}
 
-    /** Whether n >= 1 has no prime factor other than 2, 3 and 5; false for n < 1. */
+    /** Whether n >= 1 has no prime factor other than 2, 3 and 5; false for n &lt; 1. */
     public static boolean isFast(int n) {
         if (n < 1) return false;
         while (n % 2 == 0) n /= 2;
@@ -21,7 +21,7 @@ public final class FftSizes {
     /**
      * The smallest 2^a 3^b 5^c that is at least {@code minN}.
      *
-     * @throws IllegalArgumentException if minN < 1, or if that size exceeds Integer.MAX_VALUE
+     * @throws IllegalArgumentException if minN &lt; 1, or if that size exceeds Integer.MAX_VALUE
      *     (minN above 2125764000 = 2^8 3^12 5^3)
      */
     public static int nextFast(int minN) {

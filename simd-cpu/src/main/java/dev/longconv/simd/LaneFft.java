@@ -196,8 +196,8 @@ public final class LaneFft {
 
     /**
      * The circular convolution of the W sequences in {@code x} with a kernel whose spectrum
-     * ({@link #convolutionSpectrum} of the kernel) is {@code kRe}, {@code kIm}: outputs t < outCount into
-     * {@code y[yOff + t * W + l]}. Only reals t < nonzero of x are read (the rest count as zero), so
+     * ({@link #convolutionSpectrum} of the kernel) is {@code kRe}, {@code kIm}: outputs t &lt; outCount into
+     * {@code y[yOff + t * W + l]}. Only reals t &lt; nonzero of x are read (the rest count as zero), so
      * the caller need not pad. y may be x. The split, the product and the inverse's un-split run as one
      * pass over bin pairs (k, n/2 - k) in the transposed order, so no spectrum is written out.
      */

@@ -59,13 +59,13 @@ public final class LaneKernels {
         }
     }
 
-    /** a[i] *= b[i] for i < n (n a multiple of W). */
+    /** a[i] *= b[i] for i &lt; n (n a multiple of W). */
     public static void multiply(float[] a, float[] b, int n) {
         for (int i = 0; i < n; i += W) FloatVector.fromArray(SPECIES, a, i).mul(FloatVector.fromArray(SPECIES, b, i)).intoArray(a, i);
     }
 
     /**
-     * Per lane, the largest |x[t]| for t < count into {@code out[0..W)}: NaN where the lane holds a NaN, infinity
+     * Per lane, the largest |x[t]| for t &lt; count into {@code out[0..W)}: NaN where the lane holds a NaN, infinity
      * where it holds an infinity and no NaN. One pass, for the FFT paths' range and finiteness checks.
      */
     public static void maxAbs(float[] x, int count, float[] out) {
@@ -74,13 +74,13 @@ public final class LaneKernels {
         m.intoArray(out, 0);
     }
 
-    /** x[t] *= s (one factor per lane) for t < count. */
+    /** x[t] *= s (one factor per lane) for t &lt; count. */
     public static void scaleLanes(float[] x, int count, float[] s) {
         FloatVector sv = FloatVector.fromArray(SPECIES, s, 0);
         for (int i = 0, n = count * W; i < n; i += W) FloatVector.fromArray(SPECIES, x, i).mul(sv).intoArray(x, i);
     }
 
-    /** y[t] += s * x[t] per lane for t < len; s holds one factor per lane. */
+    /** y[t] += s * x[t] per lane for t &lt; len; s holds one factor per lane. */
     public static void addScaled(float[] y, float[] x, float[] s, int len) {
         FloatVector sv = FloatVector.fromArray(SPECIES, s, 0);
         for (int i = 0, n = len * W; i < n; i += W) {
@@ -89,7 +89,7 @@ public final class LaneKernels {
     }
 
     /**
-     * Direct causal convolution: y[t] = sum_{j < taps, j <= t} k[j] x[t-j] for t < len, per lane.
+     * Direct causal convolution: y[t] = sum_{j &lt; taps, j &lt;= t} k[j] x[t-j] for t &lt; len, per lane.
      * x, k and y are lane-interleaved; y must not alias x.
      */
     public static void causalDirect(float[] x, float[] k, int taps, float[] y, int len) {
@@ -109,7 +109,7 @@ public final class LaneKernels {
     }
 
     /**
-     * Short convolution: y[t] = bias + sum_j wts[j] x[t - shift + j] for t < len, reading x as zero
+     * Short convolution: y[t] = bias + sum_j wts[j] x[t - shift + j] for t &lt; len, reading x as zero
      * outside [0, len). bias may be null.
      */
     public static void shortConv(float[] x, int len, float[] wts, int width, int shift, float[] bias, float[] y) {
@@ -184,7 +184,7 @@ public final class LaneKernels {
         }
     }
 
-    /** ski kernel gradient per lane, accumulated: dk[i - j + r - 1] += gv[i] u[j] over i, j < r ((2r-1) * lanes floats). */
+    /** ski kernel gradient per lane, accumulated: dk[i - j + r - 1] += gv[i] u[j] over i, j &lt; r ((2r-1) * lanes floats). */
     public static void skiKernelGrad(float[] gv, float[] u, int r, float[] dk) {
         for (int m = 0; m < 2 * r - 1; m++) {
             int lag = m - (r - 1), j0 = Math.max(0, -lag), j1 = Math.min(r, r - lag);

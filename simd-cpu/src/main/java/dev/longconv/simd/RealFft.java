@@ -52,7 +52,7 @@ public final class RealFft {
     /**
      * The plan for size n, created on first use and cached.
      *
-     * @throws IllegalArgumentException if n < 1 (or so large that the working buffers cannot be arrays)
+     * @throws IllegalArgumentException if n &lt; 1 (or so large that the working buffers cannot be arrays)
      */
     public static RealFft of(int n) {
         if (n < 1) throw new IllegalArgumentException("FFT size must be >= 1, got " + n);

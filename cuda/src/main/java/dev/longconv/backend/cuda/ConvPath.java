@@ -13,7 +13,7 @@ public enum ConvPath {
     CUFFT,
     /**
      * One launch per call (the FFT in shared memory): x read once, y written once. Power-of-two FFT sizes up to
-     * {@link Kernels#FUSED_MAX_N} only, so L + Lk - 1 <= 16384 (causal) or 2L - 1 <= 16384 (toeplitz); a plan
+     * {@link Kernels#FUSED_MAX_N} only, so L + Lk - 1 &lt;= 16384 (causal) or 2L - 1 &lt;= 16384 (toeplitz); a plan
      * asking for it where it does not apply throws.
      */
     FUSED

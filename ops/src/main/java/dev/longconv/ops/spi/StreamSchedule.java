@@ -12,7 +12,7 @@ import java.util.Arrays;
  *
  * <p>Blocks are aligned to an origin O: the position where the stream was last flushed (all earlier inputs'
  * contributions to every future output accumulated), so after a bulk push the schedule restarts there.
- * With Lk <= head there are no segments: a direct ring buffer.
+ * With Lk &lt;= head there are no segments: a direct ring buffer.
  *
  * @param taps        Lk
  * @param head        lags summed directly every step ({@code min(Lk, chosen head)})
