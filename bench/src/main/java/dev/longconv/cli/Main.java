@@ -88,7 +88,7 @@ public final class Main {
         cl.setExecutionStrategy(Main::runOrShowHelp);
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("longconv: " + ex.getMessage().replace('\n', ' ') + " (see: " + c.getCommandSpec().qualifiedName() + " --help)");
+            c.getErr().println("longconv: " + LongConvException.printable(ex.getMessage().replace('\n', ' ')) + " (see: " + c.getCommandSpec().qualifiedName() + " --help)");
             c.getErr().flush();
             return EXIT_BAD_INPUT;
         });
@@ -152,14 +152,14 @@ public final class Main {
     /** Prints the one line for {@code ex} (and its stack trace when verbose); returns the exit code. */
     static int report(PrintWriter err, Throwable ex, boolean verbose) {
         if (ex instanceof OutOfMemoryError) {
-            err.println("longconv: too large for this machine: the JVM ran out of memory (" + ex.getMessage() + ")");
+            err.println("longconv: too large for this machine: the JVM ran out of memory (" + LongConvException.printable(ex.getMessage()) + ")");
             err.flush();
             return EXIT_BAD_INPUT;
         }
         boolean badInput = isBadInput(ex);
         String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
         err.println("longconv: " + (badInput ? "" : "internal error: " + ex.getClass().getName() + ": ")
-                + msg.replace('\n', ' ') + (badInput || verbose ? "" : " (a bug in longconv: --verbose prints the stack trace)"));
+                + LongConvException.printable(msg.replace('\n', ' ')) + (badInput || verbose ? "" : " (a bug in longconv: --verbose prints the stack trace)"));
         if (verbose) ex.printStackTrace(err);
         err.flush();
         return badInput ? EXIT_BAD_INPUT : 1;

@@ -1,5 +1,7 @@
 package dev.longconv.io;
 
+import dev.longconv.LongConvException;
+
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -25,21 +27,6 @@ public final class NpyFormatException extends IOException {
      * control characters; escaping them keeps the promise of one printable line.
      */
     static String oneLine(String s) {
-        StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            String esc = switch (c) {
-                case '\n' -> "\\n";
-                case '\r' -> "\\r";
-                case '\t' -> "\\t";
-                default -> Character.isISOControl(c) || c == '\u2028' || c == '\u2029' ? String.format("\\u%04x", (int) c) : null;
-            };
-            if (esc != null && b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
-            if (b != null) {
-                if (esc != null) b.append(esc);
-                else b.append(c);
-            }
-        }
-        return b == null ? s : b.toString();
+        return LongConvException.printable(s);
     }
 }

@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * Weights read from a safetensors file exported from PyTorch ({@code safetensors.torch.save_file(
- * module.state_dict(), path, metadata=...)}): F32 and F64 tensors are zero-copy views of the mapping, F16
- * and BF16 are widened to float32. Closing unmaps the file; layers built from it must not be used after.
+ * module.state_dict(), path, metadata=...)}): {@link #open} reads the file into memory this object owns
+ * (a file rewritten on disk afterwards changes nothing), F32 and F64 tensors are read-only views of that memory,
+ * F16 and BF16 are widened to float32. Closing frees it; layers built from it must not be used after.
  */
 public final class SafetensorsWeights implements Weights, AutoCloseable {
     private final Safetensors file;

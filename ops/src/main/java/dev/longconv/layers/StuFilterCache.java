@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 
 import java.util.Map;
@@ -14,11 +15,26 @@ final class StuFilterCache {
 
     private static final Map<Key, Tensor> FILTERS = new ConcurrentHashMap<>();
 
+    /**
+     * The longest {@code seq_len} whose filters are computed from metadata. The eigen-solve's time and memory
+     * grow with L*K (about 5 s and 0.75 GB of heap at L = 2^20, K = 24, measured with StuFilters.eigenpairs), so
+     * a file naming a larger length is refused in one line rather than left to exhaust the heap; such models
+     * ship their filters as the "phi" tensor, which is read as is.
+     */
+    static final int MAX_COMPUTED_LENGTH = 1 << 20;
+
+    /** The most filter values (L*K) computed from metadata: K = 32 at the longest length. */
+    static final long MAX_COMPUTED_VALUES = 1L << 25;
+
     private StuFilterCache() {}
 
     /** The filters for metadata {@code seq_len} and K columns; names the missing key when there is none. */
     static Tensor filters(Map<String, String> meta, String source, int count, boolean hankelL) {
-        int length = Hyper.integer(Stu.NAME, meta, "seq_len");
+        int length = Hyper.integer(Stu.NAME, "seq_len", Hyper.string(Stu.NAME, meta, "seq_len"), 1, MAX_COMPUTED_LENGTH);
+        if ((long) length * count > MAX_COMPUTED_VALUES) {
+            throw new LongConvException(Stu.NAME, "seq_len", "seq_len * K <= " + MAX_COMPUTED_VALUES
+                    + " to compute the filters (put them in the file as the \"phi\" tensor for more)", length + " * " + count);
+        }
         return get(length, count, hankelL ? HankelVariant.HANKEL_L : HankelVariant.HANKEL);
     }
 

@@ -105,10 +105,6 @@ final class TnoHyperparameters {
     }
 
     private int parseInt(String key, String v) {
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new LongConvException(layer, key, "an integer", "'" + v + "'");
-        }
+        return Hyper.size(layer, key, v);
     }
 }
