@@ -5,7 +5,7 @@ import dev.longconv.Tensor;
 /**
  * A causal layer running over a sequence that arrives in pieces (see {@link Layer#session}): token-by-token decoding.
  * After any split of the input into {@link #prefill}, {@link #push} and {@link #step} calls, the output at every step
- * t < {@link #maxLength()} equals {@link Layer#forward} of the whole sequence (of length maxLength) at t: the layer's
+ * t &lt; {@link #maxLength()} equals {@link Layer#forward} of the whole sequence (of length maxLength) at t: the layer's
  * kernels are those of length maxLength, and causality makes output t depend on inputs up to t only.
  *
  * <p>Shapes: a block of C steps has the layer's input shape with L = C (STU and GTU [B, C, D]; TNO [B, H, C, dim]); one
