@@ -46,6 +46,7 @@ public class CausalConvBench {
     ConvPlan vector, scalar;
     JTransformsConv jtransforms;
     FftwConv fftw;
+    private static boolean fftwDescribed;
 
     @Setup(Level.Trial)
     public void setUp() throws Throwable {
@@ -68,7 +69,11 @@ public class CausalConvBench {
         pl.edu.icm.jlargearrays.ConcurrencyUtils.setNumberOfThreads(1);
         jtransforms = new JTransformsConv(ka, length, n);
         SymbolLookup lib = FftwConv.library();
-        if (lib != null) fftw = new FftwConv(lib, ka, length, n);
+        if (lib != null) {
+            if (!fftwDescribed) System.err.println(FftwConv.describe(lib));
+            fftwDescribed = true;
+            fftw = new FftwConv(lib, ka, length, n);
+        }
         else System.err.println(FftwConv.missing());
         verifyAnchorsAgree();
     }

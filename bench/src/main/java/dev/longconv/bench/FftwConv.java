@@ -22,17 +22,50 @@ final class FftwConv implements AutoCloseable {
     private final MemorySegment[] kSpec;
     private final MethodHandle execR2c, execC2r;
 
+    /**
+     * The library to load: {@code -Dlongconv.bench.fftw=/path/to/libfftw3f.so.3} (a build of your own, e.g. with
+     * AVX2/AVX-512 and FMA codelets from Debian's source package, see README), else the loader's libfftw3f.so.3.
+     */
+    static final String LIBRARY = System.getProperty("longconv.bench.fftw", "libfftw3f.so.3");
+
     /** Null when libfftw3f cannot be loaded; the reason is then in {@link #missing()}. */
     static SymbolLookup library() {
         try {
-            return SymbolLookup.libraryLookup("libfftw3f.so.3", Arena.global());
+            return LIBRARY.contains("/") ? SymbolLookup.libraryLookup(java.nio.file.Path.of(LIBRARY), Arena.global())
+                    : SymbolLookup.libraryLookup(LIBRARY, Arena.global());
         } catch (IllegalArgumentException e) {
             return null;
         }
     }
 
     static String missing() {
-        return "libfftw3f.so.3 not found: FFTW anchor skipped (apt-get install libfftw3-dev)";
+        return LIBRARY + " not found: FFTW anchor skipped (apt-get install libfftw3-dev, or -Dlongconv.bench.fftw=PATH)";
+    }
+
+    /**
+     * Which FFTW was loaded: its version string (fftwf_version lists the SIMD extensions it was built with, e.g.
+     * "fftw-3.3.10-sse2-avx-avx2-avx2_128-avx512"), whether AVX-512 and AVX2 codelets are in it, and the CPU's vector
+     * width, so that a comparison against a weaker build is visible in the benchmark's output.
+     */
+    static String describe(SymbolLookup lib) {
+        String version = lib.find("fftwf_version").map(a -> a.reinterpret(256).getString(0)).orElse("unknown version");
+        boolean avx512 = version.contains("avx512") || lib.find("fftwf_have_simd_avx512").isPresent();
+        boolean avx2 = version.contains("avx2") || lib.find("fftwf_have_simd_avx2").isPresent();
+        return "FFTW anchor: " + LIBRARY + " = " + version + " (AVX-512 codelets: " + (avx512 ? "yes" : "no") + ", AVX2/FMA codelets: "
+                + (avx2 ? "yes" : "no") + "; FFTW uses those the CPU has: " + cpuFlags() + ")";
+    }
+
+    /** The CPU's AVX-512F and AVX2/FMA flags from /proc/cpuinfo (Linux), or "CPU flags unknown". */
+    private static String cpuFlags() {
+        try {
+            String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+            java.util.Set<String> set = new java.util.HashSet<>(java.util.Arrays.asList(flags.replaceFirst("^flags\\s*:", "").trim().split("\\s+")));
+            return "CPU avx512f " + (set.contains("avx512f") ? "yes" : "no") + ", avx2 " + (set.contains("avx2") ? "yes" : "no")
+                    + ", fma " + (set.contains("fma") ? "yes" : "no");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "CPU flags unknown";
+        }
     }
 
     FftwConv(SymbolLookup lib, float[][] kernels, int len, int n) throws Throwable {
