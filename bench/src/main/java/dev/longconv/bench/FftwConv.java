@@ -23,10 +23,10 @@ final class FftwConv implements AutoCloseable {
     private final MethodHandle execR2c, execC2r;
 
     /**
-     * The library to load: {@code -Dlongconv.bench.fftw=/path/to/libfftw3f.so.3} (a build of your own, e.g. with
+     * The library to load: {@code -Dbench.fftw=/path/to/libfftw3f.so.3} (a build of your own, e.g. with
      * AVX2/AVX-512 and FMA codelets from Debian's source package, see README), else the loader's libfftw3f.so.3.
      */
-    static final String LIBRARY = System.getProperty("longconv.bench.fftw", "libfftw3f.so.3");
+    static final String LIBRARY = System.getProperty("bench.fftw", "libfftw3f.so.3");
 
     /** Null when libfftw3f cannot be loaded; the reason is then in {@link #missing()}. */
     static SymbolLookup library() {
@@ -39,7 +39,7 @@ final class FftwConv implements AutoCloseable {
     }
 
     static String missing() {
-        return LIBRARY + " not found: FFTW anchor skipped (apt-get install libfftw3-dev, or -Dlongconv.bench.fftw=PATH)";
+        return LIBRARY + " not found: FFTW anchor skipped (apt-get install libfftw3-dev, or -Dbench.fftw=PATH)";
     }
 
     /**

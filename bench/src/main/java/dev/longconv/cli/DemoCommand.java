@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Least timed runs per case; the fastest is shown (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--warm-ms", defaultValue = "1500", description = "Untimed warm-up per backend before the table (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warm-ms", defaultValue = "4000", description = "Untimed warm-up per backend before the table (default: ${DEFAULT-VALUE}).")
     long warmMs;
 
     // The Vector API runs boxed until C2 compiles it, so a few cold calls would time the interpreter.
