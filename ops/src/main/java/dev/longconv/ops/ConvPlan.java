@@ -22,7 +22,7 @@ public interface ConvPlan extends AutoCloseable {
      * How a plan computes, for logs, benchmarks and tests (after FFTW's plans, which describe themselves).
      *
      * @param backend the backend's name
-     * @param path    "fft", "direct", "fused" (one GPU launch) or "per-call" (no prepared form: the op runs each apply)
+     * @param path    "fft", "direct" (on channel lanes), "direct-rows" (along time, BDL on the vector backend), "fused" (one GPU launch) or "per-call" (no prepared form: the op runs each apply)
      * @param fftSize the FFT size the plan transforms at, 0 where it does not transform
      */
     record Description(String backend, String path, int fftSize) {

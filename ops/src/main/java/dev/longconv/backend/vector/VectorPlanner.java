@@ -1,6 +1,7 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.Tensor;
+import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.spi.Plans;
 import dev.longconv.simd.LaneFft;
@@ -21,8 +22,19 @@ final class VectorPlanner {
      */
     static final double DIRECT_COST_RATIO = 4.5;
 
+    /**
+     * C for the row direct sum ({@link RowDirectPlan}, BDL), which skips the lane plan's gather and scatter: 3.4-5.7x
+     * faster than the lane direct sum at 8-128 taps, it crosses the FFT near 300 taps at L = 1024 and 200-250 at
+     * L = 8192 (ConvPathBench -p taps=64..384, AVX2), C of 8 to 14; the lower end is taken.
+     */
+    static final double ROW_DIRECT_COST_RATIO = 8.0;
+
     static boolean directIsCheaper(int outputs, int taps, int n) {
-        return (double) outputs * taps <= DIRECT_COST_RATIO * n * (Math.log(n) / Math.log(2));
+        return directIsCheaper(outputs, taps, n, DIRECT_COST_RATIO);
+    }
+
+    static boolean directIsCheaper(int outputs, int taps, int n, double ratio) {
+        return (double) outputs * taps <= ratio * n * (Math.log(n) / Math.log(2));
     }
 
     /** The FFT size a plan for {@code problem} would transform at: the smallest fast size free of wrap-around. */
@@ -45,10 +57,11 @@ final class VectorPlanner {
     }
 
     /** The plan of float32 kernel k (already checked against {@code problem}) on {@code path}. */
-    static LanePlan plan(ConvProblem problem, Tensor k, VectorBackend.Path path) {
+    static ConvPlan plan(ConvProblem problem, Tensor k, VectorBackend.Path path) {
         int n = fftSize(problem);
         boolean direct = switch (path) {
-            case AUTO -> directIsCheaper(problem.firstOutput() + problem.length(), problem.effectiveTaps(), n);
+            case AUTO -> directIsCheaper(problem.firstOutput() + problem.length(), problem.effectiveTaps(), n,
+                    RowDirectPlan.fits(problem) ? ROW_DIRECT_COST_RATIO : DIRECT_COST_RATIO);
             case DIRECT -> true;
             case FFT -> false;
         };
@@ -57,6 +70,7 @@ final class VectorPlanner {
         long prepared = direct ? blocks * problem.effectiveTaps() * Lanes.W * 4L : blocks * (n + 2L) * Lanes.W * 4L + blocks * problem.effectiveTaps() * Lanes.W * 4L;
         Plans.requireHeap(problem.op(), "the plan's working memory (" + (direct ? "packed taps" : "kernel spectra at N=" + n) + " and per-thread buffers)",
                 prepared + perThread + (direct ? 0 : 2L * n * Lanes.W * 4 * Parallel.threads()));
+        if (direct && RowDirectPlan.fits(problem)) return new RowDirectPlan(problem, k);
         return direct ? new LaneDirectPlan(problem, k) : new LaneFftPlan(problem, k, n);
     }
 }

@@ -132,9 +132,12 @@ class VectorBackendTest {
         try (Tensor shortK = Tensor.random(DType.FLOAT32, SEED, 3, 4); Tensor longK = Tensor.random(DType.FLOAT32, SEED, 3, 4096);
              Tensor tiny = Tensor.random(DType.FLOAT32, SEED, 3, 5)) {
             VectorBackend vb = new VectorBackend();
-            assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.causalConvPlan(shortK, 4096, Layout.BDL).describe(), "4 taps: direct");
+            assertEquals(new ConvPlan.Description("vector", "direct-rows", 0), vb.causalConvPlan(shortK, 4096, Layout.BDL).describe(), "4 taps, BDL: direct along rows");
+            try (Tensor shortBld = shortK.transpose(0, 1).contiguous()) {
+                assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.causalConvPlan(shortBld, 4096, Layout.BLD).describe(), "4 taps, BLD: direct on lanes");
+            }
             assertEquals(new ConvPlan.Description("vector", "fft", 8192), vb.causalConvPlan(longK, 4096, Layout.BDL).describe(), "4096 taps: FFT of 8192");
-            assertEquals(new ConvPlan.Description("vector", "direct", 0), vb.toeplitzConvPlan(tiny, 3, Layout.BDL).describe(), "L=3: direct");
+            assertEquals(new ConvPlan.Description("vector", "direct-rows", 0), vb.toeplitzConvPlan(tiny, 3, Layout.BDL).describe(), "L=3: direct");
         }
     }
 
