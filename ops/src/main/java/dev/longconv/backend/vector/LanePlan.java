@@ -1,11 +1,9 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.Layout;
-import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
-import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.Plans;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.simd.LaneKernels;
@@ -100,12 +98,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
     /** Gates fused into the pass: pre multiplies the gathered input, post and skip the convolved output before the scatter. */
     @Override
     public void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
-        String op = problem.op();
-        if (layout != problem.layout()) throw new LongConvException(op, "layout", problem.layout() + " (as planned)", String.valueOf(layout));
-        Plans.checkInput(op, x, layout, channels, length, problem.dtype());
-        Plans.checkOutput(op, x, y);
-        Check.gates(op, x, pre, post, skip, layout);
-        Plans.checkAliasing(op, y, x, pre, post, skip);
+        Plans.checkGatedCall(problem.op(), problem.layout(), channels, length, problem.dtype(), x, pre, post, skip, y, layout);
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
         Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
         int blocks = blocks();

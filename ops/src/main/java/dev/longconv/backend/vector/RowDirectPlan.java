@@ -1,11 +1,9 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.Layout;
-import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
-import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Plans;
 import dev.longconv.ops.spi.Seq;
@@ -77,12 +75,7 @@ final class RowDirectPlan implements ConvPlan {
 
     @Override
     public void applyGatedInto(Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
-        String op = problem.op();
-        if (layout != problem.layout()) throw new LongConvException(op, "layout", problem.layout() + " (as planned)", String.valueOf(layout));
-        Plans.checkInput(op, x, layout, channels, length, problem.dtype());
-        Plans.checkOutput(op, x, y);
-        if (pre != null || post != null || skip != null) Check.gates(op, x, pre, post, skip, layout);
-        Plans.checkAliasing(op, y, x, pre, post, skip);
+        Plans.checkGatedCall(problem.op(), problem.layout(), channels, length, problem.dtype(), x, pre, post, skip, y, layout);
         Seq in = Seq.of(x, layout), out = Seq.of(y, layout);
         Seq ps = pre == null ? null : Seq.of(pre, layout), qs = post == null ? null : Seq.of(post, layout);
         MemorySegment skipSeg = skip == null ? null : skip.storageSegment();

@@ -31,6 +31,19 @@ public final class Plans {
     }
 
     /**
+     * Every check of a host plan's gated call, in order: the planned layout, x, y, the gates (when any is given) and
+     * aliasing. One place, so that every host plan refuses the same calls with the same messages.
+     */
+    public static void checkGatedCall(String op, Layout planned, int channels, int length, DType dtype,
+                                      Tensor x, Tensor pre, Tensor post, Tensor skip, Tensor y, Layout layout) {
+        if (layout != planned) throw new LongConvException(op, "layout", planned + " (as planned)", String.valueOf(layout));
+        checkInput(op, x, layout, channels, length, dtype);
+        checkOutput(op, x, y);
+        if (pre != null || post != null || skip != null) Check.gates(op, x, pre, post, skip, layout);
+        checkAliasing(op, y, x, pre, post, skip);
+    }
+
+    /**
      * The output of a gated plan call against its inputs (see {@link Aliasing}): exactly one of them, or no shared
      * memory. Skip is read per channel and may not be y.
      */
