@@ -6,6 +6,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
+import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
 
 import java.util.Arrays;
@@ -267,6 +268,115 @@ abstract sealed class SparseLowRankTno implements Layer, TokenMixer permits SkiT
         }
         applyW(w, u, y, b, len);
         return TnoTensors.write(y, dt, v.shape());
+    }
+
+    /**
+     * Everything that depends only on the weights and the length, once: causal, the interpolated kernel with
+     * conv_kernel added, in a causal plan; bidirectional, the low-rank weights W, the inducing kernel kr in a Toeplitz
+     * plan over the r inducing points and the short taps. A call then does Wᵀ v, the plan, the short convolution and
+     * W u, as {@link #mix} does.
+     */
+    @Override
+    public TokenMixer.PreparedMix prepareMix(Backend be, DType dt, int length) {
+        ServingChecks.checkDtype(op, dt);
+        ServingChecks.checkLength(op, length);
+        int ch = shape.channels(), r = shape.r();
+        if (!shape.causal && length < 2) {
+            throw new LongConvException(op, "length", "L >= 2 (upstream's low-rank weights divide by L - 1)", "L=" + length);
+        }
+        if (shape.causal) {
+            ConvPlan plan;
+            try (Tensor k = TnoTensors.write(withConvKernel(causalKernel(be, dt, length, false).kernel(), length), dt, length, ch)) {
+                plan = be.causalConvPlan(k, length, Layout.BLD);
+            }
+            return new TokenMixer.PreparedMix() {
+                @Override
+                public Tensor mix(Tensor v) {
+                    checkPrepared(v, dt, length);
+                    return plan.apply(v);
+                }
+
+                @Override
+                public void close() {
+                    plan.close();
+                }
+            };
+        }
+        LowRankW w = lowRankW(length, dt);
+        Tensor wk = shortKernel(dt);
+        ConvPlan plan;
+        try (Tensor kr = TnoTensors.write(inducingKernel(be, dt, length, false).kernel(), dt, 2L * r - 1, ch)) {
+            plan = be.toeplitzConvPlan(kr, r, Layout.BLD);
+        } catch (RuntimeException | Error e) {
+            wk.close();
+            throw e;
+        }
+        return new TokenMixer.PreparedMix() {
+            @Override
+            public Tensor mix(Tensor v) {
+                int b = checkPrepared(v, dt, length);
+                double[] z = applyTransposed(w, TnoTensors.read(v), b, length), u, y;
+                try (Tensor zt = TnoTensors.write(z, dt, b, r, ch); Tensor ut = plan.apply(zt)) {
+                    u = TnoTensors.read(ut);
+                }
+                try (Tensor ys = be.shortConv(v, wk, null, ShortConvMode.SAME, Layout.BLD)) {
+                    y = TnoTensors.read(ys);
+                }
+                applyW(w, u, y, b, length);
+                return TnoTensors.write(y, dt, v.shape());
+            }
+
+            @Override
+            public void close() {
+                plan.close();
+                wk.close();
+            }
+        };
+    }
+
+    /** v must be [B, length, H·dim] in the prepared dtype; returns B. */
+    private int checkPrepared(Tensor v, DType dt, int length) {
+        int[] s = check(v, "v");
+        if (v.dtype() != dt || s[1] != length) {
+            throw new LongConvException(op, "v", "[B, L=" + length + ", " + shape.channels() + "] " + dt + " (as prepared)", v.dtype() + Arrays.toString(v.shape()));
+        }
+        return s[0];
+    }
+
+    /** The operator prepared for {@code length} ({@link #prepareMix}): x [B, L, H·dim] as upstream's. */
+    @Override
+    public PreparedLayer prepare(Backend backend, DType dtype, int length) {
+        TokenMixer.PreparedMix mixer = prepareMix(backend, dtype, length);
+        return new PreparedLayer() {
+            @Override
+            public Layer layer() {
+                return SparseLowRankTno.this;
+            }
+
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public DType dtype() {
+                return dtype;
+            }
+
+            @Override
+            public void forwardInto(Tensor x, Tensor y) {
+                checkPrepared(x, dtype, length);
+                ServingChecks.checkOutput(op, y, x.shape(), dtype);
+                try (Tensor r = mixer.mix(x)) {
+                    ServingChecks.copyInto(op, r, y);
+                }
+            }
+
+            @Override
+            public void close() {
+                mixer.close();
+            }
+        };
     }
 
     @Override

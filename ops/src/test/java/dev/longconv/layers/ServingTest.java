@@ -84,6 +84,17 @@ class ServingTest {
             out.add(new Subject("fd-tno " + (c.causal() ? "causal" : "bidirectional") + " " + c.grid(), new FdTno(c, sd), h, dim, c.causal(),
                     () -> TnnTestSupport.closeAll(sd)));
         }
+        for (SkiTnnOperatorsTest.Kind kind : new SkiTnnOperatorsTest.Kind[] {SkiTnnOperatorsTest.Kind.RPE, SkiTnnOperatorsTest.Kind.INV_TIME}) {
+            for (boolean causal : new boolean[] {false, true}) {
+                SkiTnnOperatorsTest.Case k = new SkiTnnOperatorsTest.Case(TnnTestSupport.backends().get(0), kind, rng.nextLong(), DType.FLOAT64, 1, 2,
+                        causal, 1 + rng.nextInt(3), 1 + rng.nextInt(3), 2 + rng.nextInt(6), 1 + rng.nextInt(6));
+                @SuppressWarnings("unchecked") Map<String, Tensor>[] sd = new Map[1];
+                Layer layer = SkiTnnOperatorsTest.build(k, sd);
+                // x [B, L, H·dim] as upstream's; no sessions (ski-tnn's operators have none here)
+                out.add(new Subject("ski-tno " + kind + (causal ? " causal" : " bidirectional"), layer, 0, k.h() * k.dim(), false,
+                        () -> TnnTestSupport.closeAll(sd[0])));
+            }
+        }
         for (Gtu.TnoType type : Gtu.TnoType.values()) {
             if (type == Gtu.TnoType.TNO) continue;
             Gtu.Config c = GtuTest.skiTnnConfig(rng, type, rng.nextBoolean(), false);
@@ -92,6 +103,13 @@ class ServingTest {
                     () -> TnnTestSupport.closeAll(sd)));
         }
         return out;
+    }
+
+    /** 2 for ski-tnn's bidirectional low-rank operators (upstream's weights divide by L - 1), else 1. */
+    static int minLength(Layer layer) {
+        if (layer instanceof SparseLowRankTno t) return t.shape.causal() ? 1 : 2;
+        if (layer instanceof Gtu g) return g.config().tnoType().ski() && !g.config().causal() ? 2 : 1;
+        return 1;
     }
 
     static Stream<Arguments> cases() {
@@ -114,7 +132,7 @@ class ServingTest {
     void preparedLayersGiveTheForward(Backend be, DType dt, int index, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         try (Subject s = subjects(seed).get(index)) {
-            int len = 1 + rng.nextInt(97), b = 1 + rng.nextInt(2);
+            int len = Math.max(minLength(s.layer()), 1 + rng.nextInt(97)), b = 1 + rng.nextInt(2);
             try (Tensor x = input(s, dt, b, len, rng.nextLong()); Tensor want = s.layer().forward(be, x);
                  PreparedLayer p = s.layer().prepare(be, dt, len); Tensor got = p.forward(x); Tensor again = p.forward(x)) {
                 double tol = dt == DType.FLOAT32 ? 1e-6 : 1e-12;
