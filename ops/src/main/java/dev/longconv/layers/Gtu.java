@@ -236,12 +236,24 @@ public final class Gtu implements Layer {
         return TnoTensors.write(f.y, x.dtype(), x.shape());
     }
 
-    /** The Toeplitz operator prepared for {@code length} ({@link TokenMixer#prepareMix}); the rest as forward. */
+    /**
+     * The Toeplitz operator prepared for {@code length} ({@link TokenMixer#prepareMix}). In float32 the projections'
+     * weights are held in float32 once ({@link Projections}) and the elementwise steps run row by row straight from the
+     * GEMM outputs, in float64 as forward's ({@link PreparedFloat32}); in float64 the rest runs as forward.
+     */
     @Override
     public PreparedLayer prepare(Backend backend, DType dtype, int length) {
         ServingChecks.checkDtype(NAME, dtype);
         ServingChecks.checkLength(NAME, length);
         TokenMixer.PreparedMix mixer = toep.prepareMix(backend, dtype, length);
+        if (dtype == DType.FLOAT32) {
+            try {
+                return new PreparedFloat32(backend, length, mixer, Projections.of(this, dtype));
+            } catch (RuntimeException | Error e) {
+                mixer.close();
+                throw e;
+            }
+        }
         return new PreparedLayer() {
             @Override
             public Layer layer() {
@@ -276,6 +288,128 @@ public final class Gtu implements Layer {
                 mixer.close();
             }
         };
+    }
+
+    /** The three projections' weights in one dtype (owned copies) and their biases (null without bias), held once. */
+    private record Projections(Tensor v, Tensor u, Tensor o, double[] vBias, double[] uBias, double[] oBias) implements AutoCloseable {
+        static Projections of(Gtu g, DType dt) {
+            boolean bias = g.config.bias;
+            Tensor v = g.params.get("v_proj.weight").to(dt), u = null, o = null;
+            try {
+                u = g.params.get("u_proj.weight").to(dt);
+                o = g.params.get("o.weight").to(dt);
+                return new Projections(v, u, o, bias ? TnoTensors.read(g.params.get("v_proj.bias")) : null,
+                        bias ? TnoTensors.read(g.params.get("u_proj.bias")) : null, bias ? TnoTensors.read(g.params.get("o.bias")) : null);
+            } catch (RuntimeException | Error e) {
+                v.close();
+                if (u != null) u.close();
+                if (o != null) o.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            v.close();
+            u.close();
+            o.close();
+        }
+    }
+
+    /**
+     * A float32 GTU prepared for one length: x goes to the GEMMs as it is, the bias, activation, gate and norm run row
+     * by row in float64 (as forward's, so the output matches forward's rounding) from the GEMM outputs, and only v
+     * and the normalized rows are written back as float32 tensors, for the operator and the output projection.
+     */
+    private final class PreparedFloat32 implements PreparedLayer {
+        private final Backend backend;
+        private final int length;
+        private final TokenMixer.PreparedMix mixer;
+        private final Projections w;
+        private final Norm.Bound norm;
+
+        PreparedFloat32(Backend backend, int length, TokenMixer.PreparedMix mixer, Projections w) {
+            this.backend = backend;
+            this.length = length;
+            this.mixer = mixer;
+            this.w = w;
+            this.norm = Gtu.this.norm == null ? null : Gtu.this.norm.bind();
+        }
+
+        @Override
+        public Layer layer() {
+            return Gtu.this;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.FLOAT32;
+        }
+
+        @Override
+        public void forwardInto(Tensor x, Tensor y) {
+            int[] s = checkInput(x, "x");
+            if (x.dtype() != DType.FLOAT32 || s[1] != length) {
+                throw new LongConvException(NAME, "x", "[B, L=" + length + ", E] float32 (as prepared)", x.dtype() + Arrays.toString(x.shape()));
+            }
+            ServingChecks.checkOutput(NAME, y, x.shape(), DType.FLOAT32);
+            int b = s[0], rows = b * length, e = config.embedDim, d1 = config.innerDim();
+            float[] u0, t;
+            double[] row = new double[d1], gate = new double[d1], normed = new double[d1];
+            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e);
+                 Tensor vt = backend.gemm(x2, w.v(), false, true); Tensor ut = backend.gemm(x2, w.u(), false, true)) {
+                u0 = floats(ut);
+                float[] v = floats(vt);
+                for (int r = 0; r < rows; r++) {
+                    biasAndActivation(v, r * d1, w.vBias(), row);
+                    for (int j = 0; j < d1; j++) v[r * d1 + j] = (float) row[j];
+                }
+                try (Tensor vm = Tensor.of(v, b, length, d1); Tensor mixed = mixer.mix(vm)) {
+                    t = floats(mixed);
+                }
+            }
+            float[] n = new float[rows * d1];
+            for (int r = 0; r < rows; r++) {
+                biasAndActivation(u0, r * d1, w.uBias(), gate);
+                for (int j = 0; j < d1; j++) row[j] = gate[j] * t[r * d1 + j];
+                if (norm != null) norm.forward(row, 0, normed, 0);
+                double[] out = norm != null ? normed : row;
+                for (int j = 0; j < d1; j++) n[r * d1 + j] = (float) out[j];
+            }
+            try (Tensor nt = Tensor.of(n, rows, d1); Tensor ot = backend.gemm(nt, w.o(), false, true)) {
+                float[] yf = floats(ot);
+                if (w.oBias() != null) {
+                    for (int r = 0; r < rows; r++) for (int j = 0; j < e; j++) yf[r * e + j] = (float) (yf[r * e + j] + w.oBias()[j]);
+                }
+                try (Tensor result = Tensor.of(yf, x.shape())) {
+                    ServingChecks.copyInto(NAME, result, y);
+                }
+            }
+        }
+
+        /** out[j] = act(in[from + j] + bias[j]) for one row, in float64 as forward's. */
+        private void biasAndActivation(float[] in, int from, double[] bias, double[] out) {
+            for (int j = 0; j < out.length; j++) out[j] = in[from + j] + (bias == null ? 0 : bias[j]);
+            config.actFun.applyAll(out, out);
+        }
+
+        private static float[] floats(Tensor t) {
+            if (t.isContiguous()) return t.segment().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            try (Tensor c = t.contiguous()) {
+                return c.segment().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            }
+        }
+
+        @Override
+        public void close() {
+            mixer.close();
+            w.close();
+        }
     }
 
     /** A causal GTU step by step over blocks [B, C, E] (steps [B, E]): per-token projections and a session of the operator. */
