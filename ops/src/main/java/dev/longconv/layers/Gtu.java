@@ -5,6 +5,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -290,28 +291,35 @@ public final class Gtu implements Layer {
         };
     }
 
-    /** The three projections' weights in one dtype (owned copies) and their biases (null without bias), held once. */
-    private record Projections(Tensor v, Tensor u, Tensor o, double[] vBias, double[] uBias, double[] oBias) implements AutoCloseable {
+    /**
+     * The projections' weights in one dtype, held once: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM
+     * for both, x packed once), o's [E, d1], and the biases (null without bias).
+     */
+    private record Projections(Tensor vu, Tensor o, double[] vBias, double[] uBias, double[] oBias) implements AutoCloseable {
         static Projections of(Gtu g, DType dt) {
             boolean bias = g.config.bias;
-            Tensor v = g.params.get("v_proj.weight").to(dt), u = null, o = null;
+            int d1 = g.config.innerDim(), e = g.config.embedDim;
+            Tensor vu = Tensor.zeros(dt, 2L * d1, e), o = null;
             try {
-                u = g.params.get("u_proj.weight").to(dt);
+                for (String name : new String[] {"v_proj.weight", "u_proj.weight"}) {
+                    try (Tensor w = g.params.get(name).to(dt); Tensor wc = w.contiguous()) {
+                        long at = name.startsWith("v") ? 0 : (long) d1 * e * dt.byteSize();
+                        MemorySegment.copy(wc.segment(), 0, vu.segment(), at, wc.segment().byteSize());
+                    }
+                }
                 o = g.params.get("o.weight").to(dt);
-                return new Projections(v, u, o, bias ? TnoTensors.read(g.params.get("v_proj.bias")) : null,
+                return new Projections(vu, o, bias ? TnoTensors.read(g.params.get("v_proj.bias")) : null,
                         bias ? TnoTensors.read(g.params.get("u_proj.bias")) : null, bias ? TnoTensors.read(g.params.get("o.bias")) : null);
-            } catch (RuntimeException | Error e) {
-                v.close();
-                if (u != null) u.close();
+            } catch (RuntimeException | Error ex) {
+                vu.close();
                 if (o != null) o.close();
-                throw e;
+                throw ex;
             }
         }
 
         @Override
         public void close() {
-            v.close();
-            u.close();
+            vu.close();
             o.close();
         }
     }
@@ -359,14 +367,13 @@ public final class Gtu implements Layer {
             }
             ServingChecks.checkOutput(NAME, y, x.shape(), DType.FLOAT32);
             int b = s[0], rows = b * length, e = config.embedDim, d1 = config.innerDim();
-            float[] u0, t;
+            float[] vu, t;
             double[] row = new double[d1], gate = new double[d1], normed = new double[d1];
-            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e);
-                 Tensor vt = backend.gemm(x2, w.v(), false, true); Tensor ut = backend.gemm(x2, w.u(), false, true)) {
-                u0 = floats(ut);
-                float[] v = floats(vt);
+            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e); Tensor vut = backend.gemm(x2, w.vu(), false, true)) {
+                vu = floats(vut); // row r: v at [2 d1 r, 2 d1 r + d1), u after it
+                float[] v = new float[rows * d1];
                 for (int r = 0; r < rows; r++) {
-                    biasAndActivation(v, r * d1, w.vBias(), row);
+                    biasAndActivation(vu, 2 * r * d1, w.vBias(), row);
                     for (int j = 0; j < d1; j++) v[r * d1 + j] = (float) row[j];
                 }
                 try (Tensor vm = Tensor.of(v, b, length, d1); Tensor mixed = mixer.mix(vm)) {
@@ -375,7 +382,7 @@ public final class Gtu implements Layer {
             }
             float[] n = new float[rows * d1];
             for (int r = 0; r < rows; r++) {
-                biasAndActivation(u0, r * d1, w.uBias(), gate);
+                biasAndActivation(vu, (2 * r + 1) * d1, w.uBias(), gate);
                 for (int j = 0; j < d1; j++) row[j] = gate[j] * t[r * d1 + j];
                 if (norm != null) norm.forward(row, 0, normed, 0);
                 double[] out = norm != null ? normed : row;
