@@ -1,5 +1,7 @@
 package dev.longconv.io;
 
+import dev.longconv.LongConvException;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -122,7 +124,7 @@ final class FileReplacement {
         private static final long serialVersionUID = 1L;
 
         SpecialFileException(Path file, String doing, String why) {
-            super(NpyFormatException.oneLine(file.toString()) + ": cannot " + doing + ": " + why);
+            super(LongConvException.printable(file.toString()) + ": cannot " + doing + ": " + why);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.longconv.io;
 
+import dev.longconv.LongConvException;
+
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -15,7 +17,7 @@ final class IoFailure {
     private IoFailure() {}
 
     static IOException of(Path file, String doing, IOException e) {
-        String name = NpyFormatException.oneLine(file.toString());
+        String name = LongConvException.printable(file.toString());
         IOException out;
         if (e instanceof NoSuchFileException) {
             out = new NoSuchFileException(name, null, doing.equals("read") ? "no such file" : "cannot write: no such directory");
@@ -24,7 +26,7 @@ final class IoFailure {
         } else {
             String why = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
             if (why == null) why = e.getClass().getSimpleName();
-            out = new IOException(name + ": cannot " + doing + ": " + NpyFormatException.oneLine(why));
+            out = new IOException(name + ": cannot " + doing + ": " + LongConvException.printable(why));
         }
         out.initCause(e);
         return out;

@@ -19,14 +19,6 @@ public final class NpyFormatException extends IOException {
      * @param problem what is wrong with it, in words
      */
     public NpyFormatException(Path file, String problem) {
-        super(oneLine(file + ": " + problem));
-    }
-
-    /**
-     * Parts of the message come from the file (a dtype string, a key) or its name, and either may hold
-     * control characters; escaping them keeps the promise of one printable line.
-     */
-    static String oneLine(String s) {
-        return LongConvException.printable(s);
+        super(LongConvException.printable(file + ": " + problem)); // file names and dtype strings may hold control characters
     }
 }

@@ -1,5 +1,7 @@
 package dev.longconv.io;
 
+import dev.longconv.LongConvException;
+
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -18,7 +20,7 @@ public final class SafetensorsFormatException extends IOException {
      * @param problem what is wrong with it, in words
      */
     public SafetensorsFormatException(Path file, String problem) {
-        super(NpyFormatException.oneLine(file + ": " + problem));
+        super(LongConvException.printable(file + ": " + problem));
     }
 
     /**
@@ -29,6 +31,6 @@ public final class SafetensorsFormatException extends IOException {
      * @param problem what is wrong with it, in words
      */
     public SafetensorsFormatException(Path file, String tensor, String problem) {
-        super(NpyFormatException.oneLine(file + ": tensor " + SafetensorsJson.quote(tensor) + ": " + problem));
+        super(LongConvException.printable(file + ": tensor " + SafetensorsJson.quote(tensor) + ": " + problem));
     }
 }

@@ -255,33 +255,15 @@ public final class Gtu implements Layer {
                 throw e;
             }
         }
-        return new PreparedLayer() {
+        return new PreparedBase(this, dtype, length) {
             @Override
-            public Layer layer() {
-                return Gtu.this;
+            void checkInput(Tensor x) {
+                checkPrepared(x, dtype, length);
             }
 
             @Override
-            public int length() {
-                return length;
-            }
-
-            @Override
-            public DType dtype() {
-                return dtype;
-            }
-
-            @Override
-            public void forwardInto(Tensor x, Tensor y) {
-                int[] s = checkInput(x, "x");
-                if (x.dtype() != dtype || s[1] != length) {
-                    throw new LongConvException(NAME, "x", "[B, L=" + length + ", E] " + dtype + " (as prepared)", x.dtype() + Arrays.toString(x.shape()));
-                }
-                ServingChecks.checkOutput(NAME, y, x.shape(), dtype);
-                Pass f = run(backend, x, s, mixer::mix);
-                try (Tensor r = TnoTensors.write(f.y, dtype, x.shape())) {
-                    ServingChecks.copyInto(NAME, r, y);
-                }
+            Tensor compute(Tensor x) {
+                return TnoTensors.write(run(backend, x, Gtu.this.checkInput(x, "x"), mixer::mix).y, dtype, x.shape());
             }
 
             @Override
@@ -289,6 +271,15 @@ public final class Gtu implements Layer {
                 mixer.close();
             }
         };
+    }
+
+    /** x must be [B, L=length, E] in the prepared dtype; returns [B, L]. */
+    private int[] checkPrepared(Tensor x, DType dtype, int length) {
+        int[] s = checkInput(x, "x");
+        if (x.dtype() != dtype || s[1] != length) {
+            throw new LongConvException(NAME, "x", "[B, L=" + length + ", E] " + dtype + " (as prepared)", x.dtype() + Arrays.toString(x.shape()));
+        }
+        return s;
     }
 
     /**
@@ -329,43 +320,28 @@ public final class Gtu implements Layer {
      * by row in float64 (as forward's, so the output matches forward's rounding) from the GEMM outputs, and only v
      * and the normalized rows are written back as float32 tensors, for the operator and the output projection.
      */
-    private final class PreparedFloat32 implements PreparedLayer {
+    private final class PreparedFloat32 extends PreparedBase {
         private final Backend backend;
-        private final int length;
         private final TokenMixer.PreparedMix mixer;
         private final Projections w;
         private final Norm.Bound norm;
 
         PreparedFloat32(Backend backend, int length, TokenMixer.PreparedMix mixer, Projections w) {
+            super(Gtu.this, DType.FLOAT32, length);
             this.backend = backend;
-            this.length = length;
             this.mixer = mixer;
             this.w = w;
             this.norm = Gtu.this.norm == null ? null : Gtu.this.norm.bind();
         }
 
         @Override
-        public Layer layer() {
-            return Gtu.this;
+        void checkInput(Tensor x) {
+            checkPrepared(x, DType.FLOAT32, length);
         }
 
         @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.FLOAT32;
-        }
-
-        @Override
-        public void forwardInto(Tensor x, Tensor y) {
-            int[] s = checkInput(x, "x");
-            if (x.dtype() != DType.FLOAT32 || s[1] != length) {
-                throw new LongConvException(NAME, "x", "[B, L=" + length + ", E] float32 (as prepared)", x.dtype() + Arrays.toString(x.shape()));
-            }
-            ServingChecks.checkOutput(NAME, y, x.shape(), DType.FLOAT32);
+        Tensor compute(Tensor x) {
+            int[] s = Gtu.this.checkInput(x, "x");
             int b = s[0], rows = b * length, e = config.embedDim, d1 = config.innerDim();
             float[] vu, t;
             double[] row = new double[d1], gate = new double[d1], normed = new double[d1];
@@ -393,9 +369,7 @@ public final class Gtu implements Layer {
                 if (w.oBias() != null) {
                     for (int r = 0; r < rows; r++) for (int j = 0; j < e; j++) yf[r * e + j] = (float) (yf[r * e + j] + w.oBias()[j]);
                 }
-                try (Tensor result = Tensor.of(yf, x.shape())) {
-                    ServingChecks.copyInto(NAME, result, y);
-                }
+                return Tensor.of(yf, x.shape());
             }
         }
 

@@ -38,29 +38,15 @@ final class HeadsServing {
         ServingChecks.checkDtype(layer.name(), dtype);
         ServingChecks.checkLength(layer.name(), length);
         TokenMixer.PreparedMix prepared = mixer.prepareMix(backend, dtype, length);
-        return new PreparedLayer() {
+        return new PreparedBase(layer, dtype, length) {
             @Override
-            public Layer layer() {
-                return layer;
-            }
-
-            @Override
-            public int length() {
-                return length;
-            }
-
-            @Override
-            public DType dtype() {
-                return dtype;
-            }
-
-            @Override
-            public void forwardInto(Tensor x, Tensor y) {
+            void checkInput(Tensor x) {
                 checkHeads(layer, x, h, dim, dtype, length, 0);
-                ServingChecks.checkOutput(layer.name(), y, x.shape(), dtype);
-                try (Tensor r = throughTokens(x, h, dim, dtype, prepared::mix)) {
-                    ServingChecks.copyInto(layer.name(), r, y);
-                }
+            }
+
+            @Override
+            Tensor compute(Tensor x) {
+                return throughTokens(x, h, dim, dtype, prepared::mix);
             }
 
             @Override

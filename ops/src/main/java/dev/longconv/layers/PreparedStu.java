@@ -18,11 +18,9 @@ import java.util.List;
  * and M_phi_minus, contracting each convolution with one gemm into the output. The AR terms, when present, run after
  * the spectral part as in {@link Stu#forward}.
  */
-final class PreparedStu implements PreparedLayer {
+final class PreparedStu extends PreparedBase {
     private final Stu stu;
     private final Backend backend;
-    private final DType dtype;
-    private final int length;
     /** approx: M_inputs [D_in, D]; exact: M_branch[k] [D_in, D_out] per plan. */
     private final List<Tensor> projections = new ArrayList<>();
     private final List<ConvPlan> plans = new ArrayList<>();
@@ -30,10 +28,9 @@ final class PreparedStu implements PreparedLayer {
     private final List<Tensor> kernels = new ArrayList<>();
 
     PreparedStu(Stu stu, Backend backend, DType dtype, int length) {
+        super(stu, dtype, length);
         this.stu = stu;
         this.backend = backend;
-        this.dtype = ServingChecks.checkDtype(Stu.NAME, dtype);
-        this.length = ServingChecks.checkLength(Stu.NAME, length);
         int taps = stu.taps(length);
         try {
             if (stu.config().mode() == Stu.Mode.APPROX) {
@@ -57,21 +54,6 @@ final class PreparedStu implements PreparedLayer {
             close();
             throw e;
         }
-    }
-
-    @Override
-    public Layer layer() {
-        return stu;
-    }
-
-    @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
-    public DType dtype() {
-        return dtype;
     }
 
     @Override

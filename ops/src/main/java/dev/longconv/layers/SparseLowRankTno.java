@@ -247,34 +247,16 @@ abstract sealed class SparseLowRankTno implements Layer, TokenMixer permits SkiT
     @Override
     public Tensor mix(Backend be, Tensor v) {
         int[] s = check(v, "v");
-        int b = s[0], len = s[1], ch = shape.channels();
-        DType dt = v.dtype();
-        if (shape.causal) {
-            double[] a = withConvKernel(causalKernel(be, dt, len, false).kernel(), len);
-            try (Tensor k = TnoTensors.write(a, dt, len, ch)) {
-                return be.causalConv(v, k, Layout.BLD);
-            }
+        try (TokenMixer.PreparedMix prepared = prepareMix(be, v.dtype(), s[1])) {
+            return prepared.mix(v);
         }
-        LowRankW w = lowRankW(len, dt);
-        double[] z = applyTransposed(w, TnoTensors.read(v), b, len), u;
-        try (Tensor zt = TnoTensors.write(z, dt, b, shape.r(), ch);
-             Tensor kr = TnoTensors.write(inducingKernel(be, dt, len, false).kernel(), dt, 2L * shape.r() - 1, ch);
-             Tensor ut = be.toeplitzConv(zt, kr, Layout.BLD)) {
-            u = TnoTensors.read(ut);
-        }
-        double[] y;
-        try (Tensor wk = shortKernel(dt); Tensor ys = be.shortConv(v, wk, null, ShortConvMode.SAME, Layout.BLD)) {
-            y = TnoTensors.read(ys);
-        }
-        applyW(w, u, y, b, len);
-        return TnoTensors.write(y, dt, v.shape());
     }
 
     /**
      * Everything that depends only on the weights and the length, once: causal, the interpolated kernel with
      * conv_kernel added, in a causal plan; bidirectional, the low-rank weights W, the inducing kernel kr in a Toeplitz
      * plan over the r inducing points and the short taps. A call then does Wᵀ v, the plan, the short convolution and
-     * W u, as {@link #mix} does.
+     * W u; {@link #mix} is this prepared form made and run once.
      */
     @Override
     public TokenMixer.PreparedMix prepareMix(Backend be, DType dt, int length) {
@@ -347,29 +329,15 @@ abstract sealed class SparseLowRankTno implements Layer, TokenMixer permits SkiT
     @Override
     public PreparedLayer prepare(Backend backend, DType dtype, int length) {
         TokenMixer.PreparedMix mixer = prepareMix(backend, dtype, length);
-        return new PreparedLayer() {
+        return new PreparedBase(this, dtype, length) {
             @Override
-            public Layer layer() {
-                return SparseLowRankTno.this;
-            }
-
-            @Override
-            public int length() {
-                return length;
-            }
-
-            @Override
-            public DType dtype() {
-                return dtype;
-            }
-
-            @Override
-            public void forwardInto(Tensor x, Tensor y) {
+            void checkInput(Tensor x) {
                 checkPrepared(x, dtype, length);
-                ServingChecks.checkOutput(op, y, x.shape(), dtype);
-                try (Tensor r = mixer.mix(x)) {
-                    ServingChecks.copyInto(op, r, y);
-                }
+            }
+
+            @Override
+            Tensor compute(Tensor x) {
+                return mixer.mix(x);
             }
 
             @Override
