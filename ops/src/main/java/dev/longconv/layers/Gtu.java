@@ -5,12 +5,15 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -239,8 +242,8 @@ public final class Gtu implements Layer {
 
     /**
      * The Toeplitz operator prepared for {@code length} ({@link TokenMixer#prepareMix}). In float32 the projections'
-     * weights are held in float32 once ({@link Projections}) and the elementwise steps run row by row straight from the
-     * GEMM outputs, in float64 as forward's ({@link PreparedFloat32}); in float64 the rest runs as forward.
+     * weights are held in float32 once ({@link Projections}) and the elementwise steps run on float lanes straight from
+     * the GEMM outputs ({@link PreparedFloat32}); in float64 the rest runs as forward.
      */
     @Override
     public PreparedLayer prepare(Backend backend, DType dtype, int length) {
@@ -286,7 +289,7 @@ public final class Gtu implements Layer {
      * The projections' weights in one dtype, held once: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM
      * for both, x packed once), o's [E, d1], and the biases (null without bias).
      */
-    private record Projections(Tensor vu, Tensor o, double[] vBias, double[] uBias, double[] oBias) implements AutoCloseable {
+    private record Projections(Tensor vu, Tensor o, float[] vBias, float[] uBias, float[] oBias) implements AutoCloseable {
         static Projections of(Gtu g, DType dt) {
             boolean bias = g.config.bias;
             int d1 = g.config.innerDim(), e = g.config.embedDim;
@@ -299,13 +302,21 @@ public final class Gtu implements Layer {
                     }
                 }
                 o = g.params.get("o.weight").to(dt);
-                return new Projections(vu, o, bias ? TnoTensors.read(g.params.get("v_proj.bias")) : null,
-                        bias ? TnoTensors.read(g.params.get("u_proj.bias")) : null, bias ? TnoTensors.read(g.params.get("o.bias")) : null);
+                return new Projections(vu, o, bias ? floats(g.params.get("v_proj.bias")) : new float[d1],
+                        bias ? floats(g.params.get("u_proj.bias")) : new float[d1], bias ? floats(g.params.get("o.bias")) : null);
             } catch (RuntimeException | Error ex) {
                 vu.close();
                 if (o != null) o.close();
                 throw ex;
             }
+        }
+
+        /** A bias as float32 values (each parameter's value rounded once, as a float32 layer holds it). */
+        private static float[] floats(Tensor t) {
+            double[] d = TnoTensors.read(t);
+            float[] f = new float[d.length];
+            for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+            return f;
         }
 
         @Override
@@ -316,15 +327,19 @@ public final class Gtu implements Layer {
     }
 
     /**
-     * A float32 GTU prepared for one length: x goes to the GEMMs as it is, the bias, activation, gate and norm run row
-     * by row in float64 (as forward's, so the output matches forward's rounding) from the GEMM outputs, and only v
-     * and the normalized rows are written back as float32 tensors, for the operator and the output projection.
+     * A float32 GTU prepared for one length, in float32 from end to end: the stacked v/u GEMM, bias and activation of
+     * v on float lanes ({@link FloatRows}), the operator, bias, activation and gate of u in one pass, the norm row by
+     * row (float64 within a row), and the output GEMM written straight into y. The intermediates of a call live in a
+     * {@link Workspace} that the next call of the same batch size reuses (no allocation, no page faults); a call that
+     * finds it taken by another thread makes its own, so the form stays safe from several threads.
      */
     private final class PreparedFloat32 extends PreparedBase {
         private final Backend backend;
         private final TokenMixer.PreparedMix mixer;
         private final Projections w;
         private final Norm.Bound norm;
+        private final AtomicReference<Workspace> idle = new AtomicReference<>();
+        private volatile boolean closed;
 
         PreparedFloat32(Backend backend, int length, TokenMixer.PreparedMix mixer, Projections w) {
             super(Gtu.this, DType.FLOAT32, length);
@@ -335,61 +350,93 @@ public final class Gtu implements Layer {
         }
 
         @Override
-        void checkInput(Tensor x) {
-            checkPrepared(x, DType.FLOAT32, length);
+        public void forwardInto(Tensor x, Tensor y) {
+            int b = checkPrepared(x, DType.FLOAT32, length)[0];
+            ServingChecks.checkOutput(NAME, y, x.shape(), DType.FLOAT32);
+            if (closed) throw new IllegalStateException(NAME + ": the prepared layer is closed");
+            Workspace ws = idle.getAndSet(null);
+            if (ws != null && ws.batch() != b) {
+                ws.close();
+                ws = null;
+            }
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim());
+            try {
+                run(x, y, ws);
+            } finally {
+                if (!idle.compareAndSet(null, ws)) ws.close();
+                if (closed) releaseIdle();
+            }
         }
 
-        @Override
-        Tensor compute(Tensor x) {
-            int[] s = Gtu.this.checkInput(x, "x");
-            int b = s[0], rows = b * length, e = config.embedDim, d1 = config.innerDim();
-            float[] vu, t;
-            double[] row = new double[d1], gate = new double[d1], normed = new double[d1];
-            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e); Tensor vut = backend.gemm(x2, w.vu(), false, true)) {
-                vu = floats(vut); // row r: v at [2 d1 r, 2 d1 r + d1), u after it
-                float[] v = new float[rows * d1];
-                for (int r = 0; r < rows; r++) {
-                    biasAndActivation(vu, 2 * r * d1, w.vBias(), row);
-                    for (int j = 0; j < d1; j++) v[r * d1 + j] = (float) row[j];
-                }
-                try (Tensor vm = Tensor.of(v, b, length, d1); Tensor mixed = mixer.mix(vm)) {
-                    t = floats(mixed);
+        private void run(Tensor x, Tensor y, Workspace ws) {
+            int rows = ws.batch() * length, e = config.embedDim, d1 = config.innerDim();
+            Activation act = config.actFun;
+            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e)) {
+                backend.gemmInto(x2, w.vu(), false, true, ws.vu());
+            }
+            MemorySegment vus = ws.vu().segment(), vs = ws.v().segment(), ts = ws.t().segment(), ns = ws.n().segment();
+            for (int r = 0; r < rows; r++) FloatRows.biasActivation(act, vus, 2L * r * d1, w.vBias(), null, 0, vs, (long) r * d1);
+            mixer.mixInto(ws.v(), ws.t());
+            for (int r = 0; r < rows; r++) FloatRows.biasActivation(act, vus, (2L * r + 1) * d1, w.uBias(), ts, (long) r * d1, ns, (long) r * d1);
+            if (norm != null) normRows(ns, rows, d1);
+            try (Arena scratch = Arena.ofConfined();
+                 Tensor out = y.isContiguous() ? y.reshape(rows, e) : Tensor.zeros(scratch, DType.FLOAT32, rows, e)) {
+                backend.gemmInto(ws.n(), w.o(), false, true, out);
+                MemorySegment os = out.segment();
+                if (w.oBias() != null) for (int r = 0; r < rows; r++) FloatRows.biasActivation(Activation.NONE, os, (long) r * e, w.oBias(), null, 0, os, (long) r * e);
+                if (!y.isContiguous()) {
+                    try (Tensor shaped = out.reshape(x.shape())) {
+                        ServingChecks.copyInto(NAME, shaped, y);
+                    }
                 }
             }
-            float[] n = new float[rows * d1];
+        }
+
+        private void releaseIdle() {
+            Workspace ws = idle.getAndSet(null);
+            if (ws != null) ws.close();
+        }
+
+        /** The norm over each row of n [rows, d1], in float64 within the row. */
+        private void normRows(MemorySegment n, int rows, int d1) {
+            double[] row = new double[d1], normed = new double[d1];
             for (int r = 0; r < rows; r++) {
-                biasAndActivation(vu, (2 * r + 1) * d1, w.uBias(), gate);
-                for (int j = 0; j < d1; j++) row[j] = gate[j] * t[r * d1 + j];
-                if (norm != null) norm.forward(row, 0, normed, 0);
-                double[] out = norm != null ? normed : row;
-                for (int j = 0; j < d1; j++) n[r * d1 + j] = (float) out[j];
-            }
-            try (Tensor nt = Tensor.of(n, rows, d1); Tensor ot = backend.gemm(nt, w.o(), false, true)) {
-                float[] yf = floats(ot);
-                if (w.oBias() != null) {
-                    for (int r = 0; r < rows; r++) for (int j = 0; j < e; j++) yf[r * e + j] = (float) (yf[r * e + j] + w.oBias()[j]);
-                }
-                return Tensor.of(yf, x.shape());
-            }
-        }
-
-        /** out[j] = act(in[from + j] + bias[j]) for one row, in float64 as forward's. */
-        private void biasAndActivation(float[] in, int from, double[] bias, double[] out) {
-            for (int j = 0; j < out.length; j++) out[j] = in[from + j] + (bias == null ? 0 : bias[j]);
-            config.actFun.applyAll(out, out);
-        }
-
-        private static float[] floats(Tensor t) {
-            if (t.isContiguous()) return t.segment().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
-            try (Tensor c = t.contiguous()) {
-                return c.segment().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                for (int j = 0; j < d1; j++) row[j] = n.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d1 + j);
+                norm.forward(row, 0, normed, 0);
+                for (int j = 0; j < d1; j++) n.setAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d1 + j, (float) normed[j]);
             }
         }
 
         @Override
         public void close() {
+            if (closed) return;
+            closed = true;
+            releaseIdle();
             mixer.close();
             w.close();
+        }
+    }
+
+    /**
+     * The intermediates of a prepared float32 call for one batch size, in their own arena: vu [B·L, 2 d1] (the stacked
+     * GEMM's output), v [B, L, d1] (the operator's input), t (its output) and n [B·L, d1] (the gated rows).
+     */
+    private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n) implements AutoCloseable {
+        static Workspace of(int batch, int length, int d1) {
+            Arena arena = Arena.ofShared();
+            try {
+                long rows = (long) batch * length;
+                return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),
+                        Tensor.zeros(arena, DType.FLOAT32, batch, length, d1), Tensor.zeros(arena, DType.FLOAT32, rows, d1));
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            arena.close();
         }
     }
 

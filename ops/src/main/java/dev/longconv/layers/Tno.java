@@ -320,6 +320,14 @@ public final class Tno implements Layer, TokenMixer {
             }
 
             @Override
+            public void mixInto(Tensor v, Tensor out) {
+                int len = checkTokens(v, "v");
+                if (len != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + len);
+                plan.applyInto(v, out);
+                if (den != null) divideInPlace(out, den, 0, den.length);
+            }
+
+            @Override
             public void close() {
                 plan.close();
                 k.close();
@@ -330,17 +338,22 @@ public final class Tno implements Layer, TokenMixer {
     /** y[b, t, c] /= den[(start + t) * ch + c] for a block of y [B, C, ch], den holding {@code denLength} values. */
     private void divide(Tensor y, double[] den, long start, int denLength) {
         try {
-            int ch = config.h * config.dim, c = Math.toIntExact(y.dim(1));
-            double[] z = TnoTensors.read(y);
-            for (int i = 0; i < z.length; i++) {
-                int t = (i / ch) % c, q = i % ch;
-                z[i] /= den[(int) ((start + t) * ch + q) % denLength];
-            }
-            TnoTensors.store(y, z);
+            divideInPlace(y, den, start, denLength);
         } catch (RuntimeException | Error e) {
             y.close();
             throw e;
         }
+    }
+
+    /** {@link #divide} for a y the caller owns (left open on failure). */
+    private void divideInPlace(Tensor y, double[] den, long start, int denLength) {
+        int ch = config.h * config.dim, c = Math.toIntExact(y.dim(1));
+        double[] z = TnoTensors.read(y);
+        for (int i = 0; i < z.length; i++) {
+            int t = (i / ch) % c, q = i % ch;
+            z[i] /= den[(int) ((start + t) * ch + q) % denLength];
+        }
+        TnoTensors.store(y, z);
     }
 
     /** A causal stream of the kernel of length maxLength; with normalize, outputs divided by the kernel's prefix sums. */

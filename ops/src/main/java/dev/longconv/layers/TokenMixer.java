@@ -43,6 +43,13 @@ interface TokenMixer {
     interface PreparedMix extends AutoCloseable {
         Tensor mix(Tensor v);
 
+        /** {@link #mix} written into {@code out}: a contiguous tensor of v's shape and dtype, apart from v. */
+        default void mixInto(Tensor v, Tensor out) {
+            try (Tensor y = mix(v)) {
+                ServingChecks.copyInto(Gtu.NAME, y, out);
+            }
+        }
+
         @Override
         default void close() {}
     }

@@ -1,6 +1,9 @@
 package dev.longconv.layers;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +16,7 @@ final class VectorActivations {
     private VectorActivations() {}
 
     private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
     /** Whether {@code a} has a vector form here. */
     static boolean covers(Activation a) {
@@ -53,6 +57,44 @@ final class VectorActivations {
         DoubleVector e = x.abs().neg().lanewise(VectorOperators.EXP);
         DoubleVector q = DoubleVector.broadcast(SPECIES, 1.0).div(e.add(1.0));
         return q.blend(e.mul(q), x.compare(VectorOperators.LT, 0.0));
+    }
+
+    /**
+     * {@link FloatRows#biasActivation} on float lanes over whole vectors of the row: out = act(in + bias) (· gate);
+     * returns the index where the whole vectors stop (the caller finishes the tail).
+     */
+    static int applyFloat(Activation a, MemorySegment in, long inAt, float[] bias, MemorySegment gate, long gateAt, MemorySegment out, long outAt) {
+        int w = FLOATS.length(), j = 0;
+        for (; j + w <= bias.length; j += w) {
+            FloatVector x = FloatVector.fromMemorySegment(FLOATS, in, (inAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .add(FloatVector.fromArray(FLOATS, bias, j));
+            FloatVector y = switch (a) {
+                case NONE -> x;
+                case RELU -> x.max(0f);
+                case LEAK -> x.max(x.mul(0.01f));
+                case EXP -> x.lanewise(VectorOperators.EXP);
+                case SIGMOID -> sigmoid(x);
+                case SILU -> x.mul(sigmoid(x));
+                case ELU -> elu(x);
+                case ONE_PLUS_ELU -> elu(x).add(1f);
+                case TWO_PLUS_ELU -> elu(x).add(2f);
+                case GELU -> throw new IllegalStateException("gelu has no vector form here");
+            };
+            if (gate != null) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gate, (gateAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
+            y.intoMemorySegment(out, (outAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+        }
+        return j;
+    }
+
+    /** The float form of {@link #sigmoid(DoubleVector)}. */
+    private static FloatVector sigmoid(FloatVector x) {
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector q = FloatVector.broadcast(FLOATS, 1f).div(e.add(1f));
+        return q.blend(e.mul(q), x.compare(VectorOperators.LT, 0f));
+    }
+
+    private static FloatVector elu(FloatVector x) {
+        return x.blend(x.lanewise(VectorOperators.EXPM1), x.compare(VectorOperators.LE, 0f));
     }
 
     private static DoubleVector elu(DoubleVector x) {

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -139,7 +142,42 @@ class ServingTest {
                 double err = Compare.relL2(got, want);
                 assertTrue(err <= tol, be.name() + " " + dt + " " + s + " L=" + len + " seed=" + seed + ": prepared vs forward " + err);
                 assertEquals(0.0, Compare.relL2(again, got), "a prepared layer is reusable");
+                long[] os = s.layer().outputShape(x.shape()), wide = os.clone();
+                int last = os.length - 1;
+                wide[last] *= 2;
+                try (Tensor big = Tensor.zeros(dt, wide); Tensor strided = big.slice(last, 0, os[last])) {
+                    p.forwardInto(x, strided);
+                    assertEquals(0.0, Compare.relL2(strided, got), "a prepared layer writes a strided y");
+                }
                 assertThrows(LongConvException.class, () -> p.forward(input(s, dt, b, len + 1, 1)), "the prepared length");
+            }
+        }
+    }
+
+    /** One prepared layer called with alternating batch sizes, then from two threads at once: every call gives the same bits. */
+    @ParameterizedTest(name = "{0} {1} subject {2}")
+    @MethodSource("cases")
+    void preparedLayersServeSeveralBatchSizesAndThreads(Backend be, DType dt, int index, long seed) throws Exception {
+        SplittableRandom rng = new SplittableRandom(seed);
+        try (Subject s = subjects(seed).get(index)) {
+            int len = Math.max(minLength(s.layer()), 1 + rng.nextInt(40));
+            try (PreparedLayer p = s.layer().prepare(be, dt, len); Tensor x1 = input(s, dt, 1, len, rng.nextLong());
+                 Tensor x3 = input(s, dt, 3, len, rng.nextLong()); Tensor want1 = p.forward(x1); Tensor want3 = p.forward(x3)) {
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    List<Future<Double>> calls = new ArrayList<>();
+                    for (int i = 0; i < 12; i++) {
+                        boolean one = i % 3 != 2;
+                        calls.add(pool.submit(() -> {
+                            try (Tensor y = p.forward(one ? x1 : x3)) {
+                                return Compare.relL2(y, one ? want1 : want3);
+                            }
+                        }));
+                    }
+                    for (Future<Double> f : calls) assertEquals(0.0, f.get(), be.name() + " " + dt + " " + s + " L=" + len + " seed=" + seed);
+                } finally {
+                    pool.shutdown();
+                }
             }
         }
     }
