@@ -14,6 +14,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The vector backend's float32 causal stream: W channels per vector lane, one task per (batch row, channel block)
@@ -96,6 +97,12 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
     private long origin;
     /** Per thread: an FFT data buffer and scratch, at the largest size this stream uses. */
     private final ThreadLocal<float[][]> buffers;
+    /** The pool's helpers for steps where a large segment fires, made once, and that step's arguments for them. */
+    private final Parallel.Team team = new Parallel.Team();
+    private long firingP;
+    private int firingCount;
+    private double[] firingXs, firingYs;
+    private final IntConsumer firingTask = this::firingTask;
 
     LaneCausalStream(Tensor k, int batch, Layout layout, StreamSchedule schedule) {
         super(batch, ChannelKernel.of(k, layout).channels(), ChannelKernel.of(k, layout).taps(), layout, DType.FLOAT32);
@@ -152,7 +159,8 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
     /**
      * A step runs on the pool only when a segment of at least this size fires; other steps (all but one in every
      * PARALLEL_SEGMENT_MIN) run on the caller's thread, where a head sum over a few dozen lags per block costs less
-     * than handing tasks to a worker, and allocates nothing.
+     * than handing tasks to a worker. Neither allocates: the pool's steps go through a {@link Parallel.Team} made with
+     * the stream.
      */
     static final int PARALLEL_SEGMENT_MIN = 1024;
 
@@ -162,10 +170,24 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
         int firing = s.firing(p + 1 - origin);
         int blocks = kernel.blocks, tasks = batch() * blocks;
         if (firing > 0 && s.segmentSize(firing - 1) >= PARALLEL_SEGMENT_MIN) {
-            Parallel.forEach(tasks, task -> stepTask(task / blocks, task % blocks, p, firing, xs, ys));
+            firingP = p;
+            firingCount = firing;
+            firingXs = xs;
+            firingYs = ys;
+            try {
+                team.forEach(tasks, firingTask);
+            } finally {
+                firingXs = null;
+                firingYs = null;
+            }
         } else {
             for (int task = 0; task < tasks; task++) stepTask(task / blocks, task % blocks, p, firing, xs, ys);
         }
+    }
+
+    /** One task of a step where a large segment fires, with that step's arguments from the fields. */
+    private void firingTask(int task) {
+        stepTask(task / kernel.blocks, task % kernel.blocks, firingP, firingCount, firingXs, firingYs);
     }
 
     private void stepTask(int b, int block, long p, int firing, double[] xs, double[] ys) {

@@ -6,6 +6,7 @@ import dev.longconv.Tensor;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
@@ -134,5 +135,77 @@ final class Parallel {
         }
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error er) throw er;
+    }
+
+    /**
+     * {@link #forEach(int, IntConsumer)} for a hot path that must not allocate (a stream's step): its helper tasks are
+     * made once and forked again on every call, and the caller, after taking tasks from the shared counter as in
+     * forEach, waits for the helpers that started by spinning on a counter; a helper the pool has not started yet is
+     * claimed by the caller (it then returns at once when it runs). Not for concurrent use: one call at a time, as a
+     * stream's owner makes them.
+     */
+    static final class Team {
+        private Helper[] helpers = new Helper[0];
+        private final AtomicInteger next = new AtomicInteger(), running = new AtomicInteger();
+        private IntConsumer body;
+        private int tasks;
+        private volatile Throwable helperFailure;
+
+        void forEach(int tasks, IntConsumer body) {
+            int count = Math.min(tasks, threads()) - 1;
+            if (tasks <= 1 || count < 1) {
+                for (int i = 0; i < tasks; i++) body.accept(i);
+                return;
+            }
+            if (helpers.length < count) helpers = java.util.Arrays.copyOf(helpers, count);
+            this.body = body;
+            this.tasks = tasks;
+            next.set(0);
+            helperFailure = null;
+            running.set(count);
+            for (int h = 0; h < count; h++) {
+                // a helper an earlier call claimed before the pool ran it may still sit in the queue: replace it (rare)
+                if (helpers[h] == null || !helpers[h].isDone()) helpers[h] = new Helper();
+                else helpers[h].reinitialize();
+                helpers[h].claimed.set(false);
+                POOL.execute(helpers[h]);
+            }
+            Throwable failure = null;
+            try {
+                drain();
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+            for (int h = 0; h < count; h++) if (helpers[h].claimed.compareAndSet(false, true)) running.decrementAndGet();
+            while (running.get() > 0) Thread.onSpinWait();
+            this.body = null;
+            Throwable other = helperFailure;
+            if (failure == null) failure = other;
+            else if (other != null) failure.addSuppressed(other);
+            if (failure instanceof RuntimeException re) throw re;
+            if (failure instanceof Error er) throw er;
+        }
+
+        private void drain() {
+            IntConsumer b = body;
+            int n = tasks;
+            for (int i; (i = next.getAndIncrement()) < n; ) b.accept(i);
+        }
+
+        private final class Helper extends RecursiveAction {
+            final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+
+            @Override
+            protected void compute() {
+                if (!claimed.compareAndSet(false, true)) return;
+                try {
+                    drain();
+                } catch (RuntimeException | Error e) {
+                    helperFailure = e;
+                } finally {
+                    running.decrementAndGet();
+                }
+            }
+        }
     }
 }
