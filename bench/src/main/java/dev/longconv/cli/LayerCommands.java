@@ -9,6 +9,7 @@ import dev.longconv.layers.Gtu;
 import dev.longconv.layers.HankelVariant;
 import dev.longconv.layers.Layer;
 import dev.longconv.layers.LayerGrads;
+import dev.longconv.layers.PreparedLayer;
 import dev.longconv.layers.SafetensorsWeights;
 import dev.longconv.layers.SkiTno;
 import dev.longconv.layers.SkiTnoInvTime;
@@ -50,6 +51,18 @@ final class LayerCommands {
                 description = "Where the backward pass writes dx.npy and one NAME.npy per parameter (state_dict names).") Path grads;
         @Option(names = "--lenient", description = "Map unknown act/norm names as upstream does (identity / LayerNorm), logged once, instead of refusing them.")
         boolean lenient;
+        @Option(names = "--prepared", description = "Run the forward through a prepared layer (Layer.prepare for x's length), as a service would.")
+        boolean prepared;
+
+        /** y through l prepared for x's length (the axis before the channels: [B, L, D] and [B, H, L, dim] alike). */
+        private Tensor preparedForward(Layer l, Tensor xt) {
+            if (xt.rank() < 2) throw new dev.longconv.LongConvException(l.name(), "x", "a tensor of rank >= 2 with L before the channels", xt.toString());
+            long len = xt.dim(xt.rank() - 2);
+            if (len > Integer.MAX_VALUE) throw new dev.longconv.LongConvException(l.name(), "x", "L <= " + Integer.MAX_VALUE, "L=" + len);
+            try (PreparedLayer p = l.prepare(backend(), xt.dtype(), (int) len)) {
+                return p.forward(xt);
+            }
+        }
 
         Backend backend() {
             return backend == null ? Backends.selected() : Backends.get(backend);
@@ -64,7 +77,7 @@ final class LayerCommands {
             }
             try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x)) {
                 Layer l = factory.apply(w, overrides);
-                try (Tensor y = l.forward(backend(), xt)) {
+                try (Tensor y = prepared ? preparedForward(l, xt) : l.forward(backend(), xt)) {
                     Npy.save(y, out);
                 }
                 if (gy != null) {

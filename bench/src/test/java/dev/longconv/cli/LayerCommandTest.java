@@ -71,6 +71,25 @@ class LayerCommandTest {
                 double err = Math.sqrt(num / den);
                 assertTrue(err <= 1e-5, layer + " " + name + " on " + backend + ": relative L2 " + err + " against torch's float64 output");
             }
+            assertPreparedGivesTheForward(args, out, layer + " " + name + " on " + backend, 1e-6);
+        }
+    }
+
+    /**
+     * The same command with --prepared (the serving path: Layer.prepare for x's length) gives the forward's y, already
+     * written at {@code forwardOut}, within {@code tol} (1e-6 float32, 1e-12 float64).
+     */
+    void assertPreparedGivesTheForward(String[] args, Path forwardOut, String what, double tol) throws IOException {
+        Path preparedOut = dir.resolve("prepared_" + forwardOut.getFileName());
+        String[] p = Arrays.copyOf(args, args.length + 1);
+        p[args.length] = "--prepared";
+        for (int i = 0; i < p.length - 1; i++) if (p[i].equals("--out")) p[i + 1] = preparedOut.toString();
+        Result r = run(p);
+        assertEquals(0, r.code(), what + " --prepared: " + r.err());
+        try (Tensor y = Npy.load(preparedOut); Tensor f = Npy.load(forwardOut)) {
+            assertEquals(Arrays.toString(f.shape()), Arrays.toString(y.shape()), what + " --prepared shape");
+            double err = relL2(y, f);
+            assertTrue(err <= tol, what + " --prepared: relative L2 " + err + " against the forward (limit " + tol + ")");
         }
     }
 
@@ -107,6 +126,7 @@ class LayerCommandTest {
                     double err = relL2(y, e), tol = in64 ? 1e-12 : 1e-5;
                     assertTrue(err <= tol, what + ": relative L2 " + err + " against upstream's " + e.dtype() + " output (limit " + tol + ")");
                 }
+                assertPreparedGivesTheForward(args, out, what, in64 ? 1e-12 : 1e-6);
             }
         }
     }
