@@ -5,6 +5,9 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -103,6 +106,55 @@ public final class Rpe {
             h = y;
         }
         return new Pass(positions, inputs, h);
+    }
+
+    /**
+     * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
+     * tensor in {@code arena}. The Linear layers write their GEMM outputs in place and take the bias on float lanes;
+     * each row's norm runs in float64 (a row is dim values) and its activation on float lanes ({@link FloatRows}).
+     * Against {@link #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
+     */
+    Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {
+        int m = positions.length, dim = config.dim;
+        float[] zeros = new float[dim];
+        Tensor h = Tensor.zeros(arena, DType.FLOAT32, m, dim), a = Tensor.zeros(arena, DType.FLOAT32, m, dim);
+        double[] w = value(prefix + "pos_proj.weight"), b = value(prefix + "pos_proj.bias");
+        MemorySegment hs = h.segment(), as = a.segment();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < dim; j++) hs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + j, (float) (positions[i] * w[j] + (b == null ? 0 : b[j])));
+        }
+        double[] row = new double[dim], normed = new double[dim];
+        for (int i = 0; i <= config.layers; i++) {
+            Norm.Bound norm = norms.get(i).bind();
+            for (int r = 0; r < m; r++) {
+                long at = (long) r * dim;
+                for (int j = 0; j < dim; j++) row[j] = hs.getAtIndex(ValueLayout.JAVA_FLOAT, at + j);
+                norm.forward(row, 0, normed, 0);
+                for (int j = 0; j < dim; j++) as.setAtIndex(ValueLayout.JAVA_FLOAT, at + j, (float) normed[j]);
+                FloatRows.biasActivation(config.act, as, at, zeros, null, 0, as, at);
+            }
+            int out = i < config.layers ? dim : config.outdim;
+            Tensor y = Tensor.zeros(arena, DType.FLOAT32, m, out);
+            try (Tensor wt = params.get(blockPrefix(i) + "2.weight").to(DType.FLOAT32)) {
+                be.gemmInto(a, wt, false, true, y);
+            }
+            MemorySegment ys = y.segment();
+            float[] bias = floats(value(blockPrefix(i) + "2.bias"), out);
+            for (int r = 0; r < m; r++) FloatRows.biasActivation(Activation.NONE, ys, (long) r * out, bias, null, 0, ys, (long) r * out);
+            if (i < config.layers && config.residual) {
+                for (long j = 0, n = (long) m * dim; j < n; j++) ys.setAtIndex(ValueLayout.JAVA_FLOAT, j, ys.getAtIndex(ValueLayout.JAVA_FLOAT, j) + hs.getAtIndex(ValueLayout.JAVA_FLOAT, j));
+            }
+            h = y;
+            hs = ys;
+        }
+        return h;
+    }
+
+    /** A bias as float32 values, or n zeros without one. */
+    private static float[] floats(double[] bias, int n) {
+        float[] f = new float[n];
+        if (bias != null) for (int j = 0; j < n; j++) f[j] = (float) bias[j];
+        return f;
     }
 
     private double[] normAct(Norm.Bound norm, double[] h, int m) {

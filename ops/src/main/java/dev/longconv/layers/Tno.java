@@ -9,6 +9,9 @@ import dev.longconv.ops.CausalStream;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.Grads;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -145,9 +148,38 @@ public final class Tno implements Layer, TokenMixer {
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
         int b = s[0], h = s[1], len = s[2], d = s[3];
+        if (x.dtype() == DType.FLOAT32) {
+            try (Tensor v = permuteHeads(x, b, h, len, d, true); Tensor y = mix(backend, v)) {
+                return permuteHeads(y, b, h, len, d, false);
+            }
+        }
         double[] tokens = TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d);
         try (Tensor v = TnoTensors.write(tokens, x.dtype(), b, len, (long) h * d); Tensor y = mix(backend, v)) {
             return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(y), b, h, len, d), x.dtype(), x.shape());
+        }
+    }
+
+    /**
+     * A float32 x [B, H, L, d] as a new [B, L, H·d] (channel h·d + c, the operator's layout) when {@code toTokens}, or
+     * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic.
+     */
+    private static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens) {
+        Tensor out = Tensor.zeros(DType.FLOAT32, toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d});
+        try (Tensor xc = x.contiguous()) {
+            MemorySegment src = xc.segment(), dst = out.segment();
+            long run = (long) d * Float.BYTES;
+            for (int bi = 0; bi < b; bi++) {
+                for (int hi = 0; hi < h; hi++) {
+                    for (int t = 0; t < len; t++) {
+                        long heads = (((long) bi * h + hi) * len + t) * run, tokens = (((long) bi * len + t) * h + hi) * run;
+                        MemorySegment.copy(src, toTokens ? heads : tokens, dst, toTokens ? tokens : heads, run);
+                    }
+                }
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         }
     }
 
@@ -251,6 +283,46 @@ public final class Tno implements Layer, TokenMixer {
         return new Coefficients(len, pass, gamma, pre, k);
     }
 
+    /**
+     * The kernel [M, H·dim] of a float32 forward, in float32 from end to end, in {@code arena}: the encoder's float32
+     * form ({@link Rpe#forwardFloat32}), the decay γ^|lag| (powers built up lag by lag in float64, so no pow per
+     * value) and act_type on float lanes. The float64 form ({@link #coefficients}) stays for float64, normalize, the
+     * backward pass and sessions.
+     */
+    private Tensor kernelFloat32(Backend be, Arena arena, int len) {
+        int m = lags(len), ch = config.h * config.dim;
+        double[] pos = new double[m];
+        for (int i = 0; i < m; i++) pos[i] = position(lagOf(i, len), len);
+        Tensor k = rpe.forwardFloat32(be, arena, pos);
+        MemorySegment ks = k.segment();
+        if (config.hasDecay()) {
+            double[] gamma = effectiveGamma(TnoTensors.read(params.get(prefix + "gamma"))), power = new double[ch];
+            java.util.Arrays.fill(power, 1);
+            for (int lag = 1; lag < len; lag++) {
+                for (int c = 0; c < ch; c++) power[c] *= gamma[c];
+                scaleRow(ks, rowOfLag(lag, len), ch, power);
+                if (!config.causal) scaleRow(ks, rowOfLag(-lag, len), ch, power);
+            }
+        }
+        if (config.actType != Activation.NONE) {
+            float[] zeros = new float[ch];
+            for (int i = 0; i < m; i++) FloatRows.biasActivation(config.actType, ks, (long) i * ch, zeros, null, 0, ks, (long) i * ch);
+        }
+        return k;
+    }
+
+    /** The kernel row holding lag {@code lag} (the inverse of {@link #lagOf}). */
+    private int rowOfLag(int lag, int len) {
+        return config.causal ? lag : lag + (len - 1);
+    }
+
+    private static void scaleRow(MemorySegment k, int row, int ch, double[] by) {
+        for (int c = 0; c < ch; c++) {
+            long at = (long) row * ch + c;
+            k.setAtIndex(ValueLayout.JAVA_FLOAT, at, (float) (k.getAtIndex(ValueLayout.JAVA_FLOAT, at) * by[c]));
+        }
+    }
+
     /** The kernel as the backend's per-channel kernel tensor in BLD: [M, H·dim]. */
     private Tensor kernelTensor(Coefficients c, DType dtype) {
         return TnoTensors.write(c.kernel(), dtype, lags(c.length()), (long) config.h * config.dim);
@@ -278,6 +350,11 @@ public final class Tno implements Layer, TokenMixer {
     @Override
     public Tensor mix(Backend be, Tensor v) {
         int len = checkTokens(v, "v");
+        if (v.dtype() == DType.FLOAT32 && !config.normalize) {
+            try (Arena arena = Arena.ofShared()) {
+                return conv(be, v, kernelFloat32(be, arena, len));
+            }
+        }
         Coefficients c = coefficients(be, v.dtype(), len, false);
         Tensor y;
         try (Tensor k = kernelTensor(c, v.dtype())) {
@@ -299,9 +376,18 @@ public final class Tno implements Layer, TokenMixer {
     /** The kernel at length {@code length} in a plan, and the normalization's denominators: computed once. */
     @Override
     public TokenMixer.PreparedMix prepareMix(Backend be, DType dt, int length) {
-        Coefficients c = coefficients(be, dt, length, false);
-        double[] den = config.normalize ? onesResponse(c) : null;
-        Tensor k = kernelTensor(c, dt);
+        double[] den = null;
+        Tensor k;
+        if (dt == DType.FLOAT32 && !config.normalize) { // the kernel forward computes, bit for bit
+            try (Arena arena = Arena.ofShared()) {
+                k = kernelFloat32(be, arena, length).copy();
+            }
+        } else {
+            Coefficients c = coefficients(be, dt, length, false);
+            den = config.normalize ? onesResponse(c) : null;
+            k = kernelTensor(c, dt);
+        }
+        double[] denominators = den;
         ConvPlan plan;
         try {
             plan = config.causal ? be.causalConvPlan(k, length, Layout.BLD) : be.toeplitzConvPlan(k, length, Layout.BLD);
@@ -315,7 +401,7 @@ public final class Tno implements Layer, TokenMixer {
                 int len = checkTokens(v, "v");
                 if (len != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + len);
                 Tensor y = plan.apply(v);
-                if (den != null) divide(y, den, 0, den.length);
+                if (denominators != null) divide(y, denominators, 0, denominators.length);
                 return y;
             }
 
@@ -324,7 +410,7 @@ public final class Tno implements Layer, TokenMixer {
                 int len = checkTokens(v, "v");
                 if (len != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + len);
                 plan.applyInto(v, out);
-                if (den != null) divideInPlace(out, den, 0, den.length);
+                if (denominators != null) divideInPlace(out, denominators, 0, denominators.length);
             }
 
             @Override
