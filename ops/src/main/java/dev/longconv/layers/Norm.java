@@ -2,6 +2,8 @@ package dev.longconv.layers;
 
 import dev.longconv.Tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -13,6 +15,7 @@ public final class Norm {
     private static final double RMS_EPS = 1e-8;
     private static final double SCALE_EPS = 1e-5;
     private static final double LAYER_EPS = 1e-5;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private final NormType type;
     private final int d;
@@ -73,6 +76,43 @@ public final class Norm {
                 case LAYER -> {
                     double mu = mean(x, xo), q = 1 / Math.sqrt(variance(x, xo, mu) + LAYER_EPS);
                     for (int i = 0; i < d; i++) y[yo + i] = (x[xo + i] - mu) * q * p[0][i] + p[1][i];
+                }
+            }
+        }
+
+        /**
+         * {@link #forward} on one row of float32 memory (element offsets; y may be x): the row's statistics summed in
+         * float64 from the float32 values, each output rounded once to float32.
+         */
+        void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo) {
+            double s = 0, sq = 0;
+            for (int i = 0; i < d; i++) {
+                double v = x.getAtIndex(F32, xo + i);
+                s += v;
+                sq += v * v;
+            }
+            switch (type) {
+                case SIMPLE_RMS, RMS, GATED_RMS -> {
+                    double inv = 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
+                    for (int i = 0; i < d; i++) {
+                        double xi = x.getAtIndex(F32, xo + i), v = xi * inv;
+                        if (type != NormType.SIMPLE_RMS) v *= p[0][i];
+                        if (type == NormType.GATED_RMS) v *= Activation.sigmoid(p[1][i] * xi);
+                        y.setAtIndex(F32, yo + i, (float) v);
+                    }
+                }
+                case SCALE -> {
+                    double q = p[0][0] / Math.sqrt(sq / d + SCALE_EPS);
+                    for (int i = 0; i < d; i++) y.setAtIndex(F32, yo + i, (float) (x.getAtIndex(F32, xo + i) * q));
+                }
+                case LAYER -> {
+                    double mu = s / d, var = 0;
+                    for (int i = 0; i < d; i++) {
+                        double c = x.getAtIndex(F32, xo + i) - mu;
+                        var += c * c;
+                    }
+                    double q = 1 / Math.sqrt(var / d + LAYER_EPS);
+                    for (int i = 0; i < d; i++) y.setAtIndex(F32, yo + i, (float) ((x.getAtIndex(F32, xo + i) - mu) * q * p[0][i] + p[1][i]));
                 }
             }
         }

@@ -111,7 +111,7 @@ public final class Rpe {
     /**
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
      * tensor in {@code arena}. The Linear layers write their GEMM outputs in place and take the bias on float lanes;
-     * each row's norm runs in float64 (a row is dim values) and its activation on float lanes ({@link FloatRows}).
+     * each row's norm sums its statistics in float64 ({@link Norm.Bound#forwardFloat}) and its activation runs on float lanes ({@link FloatRows}).
      * Against {@link #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
      */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {
@@ -123,14 +123,11 @@ public final class Rpe {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < dim; j++) hs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + j, (float) (positions[i] * w[j] + (b == null ? 0 : b[j])));
         }
-        double[] row = new double[dim], normed = new double[dim];
         for (int i = 0; i <= config.layers; i++) {
             Norm.Bound norm = norms.get(i).bind();
             for (int r = 0; r < m; r++) {
                 long at = (long) r * dim;
-                for (int j = 0; j < dim; j++) row[j] = hs.getAtIndex(ValueLayout.JAVA_FLOAT, at + j);
-                norm.forward(row, 0, normed, 0);
-                for (int j = 0; j < dim; j++) as.setAtIndex(ValueLayout.JAVA_FLOAT, at + j, (float) normed[j]);
+                norm.forwardFloat(hs, at, as, at);
                 FloatRows.biasActivation(config.act, as, at, zeros, null, 0, as, at);
             }
             int out = i < config.layers ? dim : config.outdim;
