@@ -380,8 +380,6 @@ public final class LaneFft {
     /** (s[re], s[im]) times the four-step twiddle at index tw, into out[o] and out[o + hw]. */
     private void twiddle(float[] s, int re, int im, int tw, float[] out, int o, int hw) {
         FloatVector ar = FloatVector.fromArray(SPECIES, s, re), ai = FloatVector.fromArray(SPECIES, s, im);
-        float wr = stepRe[tw], wi = stepIm[tw];
-        ar.mul(wr).sub(ai.mul(wi)).intoArray(out, o);
-        ar.mul(wi).add(ai.mul(wr)).intoArray(out, o + hw);
+        LaneStockham.twiddle(ar, ai, stepRe[tw], stepIm[tw], out, o, o + hw);
     }
 }

@@ -105,8 +105,7 @@ final class LaneStockham {
                 ar.add(br).intoArray(a, yr + o0);
                 ai.add(bi).intoArray(a, yi + o0);
                 FloatVector dr = ar.sub(br), di = ai.sub(bi);
-                dr.mul(wr).sub(di.mul(wi)).intoArray(a, yr + o1);
-                dr.mul(wi).add(di.mul(wr)).intoArray(a, yi + o1);
+                twiddle(dr, di, wr, wi, a, yr + o1, yi + o1);
             }
         }
     }
@@ -132,12 +131,9 @@ final class LaneStockham {
                 int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw;
                 t0r.add(t2r).intoArray(a, yr + o0);
                 t0i.add(t2i).intoArray(a, yi + o0);
-                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
-                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
-                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
-                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
-                b3r.mul(w3r).sub(b3i.mul(w3i)).intoArray(a, yr + o3);
-                b3r.mul(w3i).add(b3i.mul(w3r)).intoArray(a, yi + o3);
+                twiddle(b1r, b1i, w1r, w1i, a, yr + o1, yi + o1);
+                twiddle(b2r, b2i, w2r, w2i, a, yr + o2, yi + o2);
+                twiddle(b3r, b3i, w3r, w3i, a, yr + o3, yi + o3);
             }
         }
     }
@@ -159,10 +155,8 @@ final class LaneStockham {
                 int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw;
                 a0r.add(tr0).intoArray(a, yr + o0);
                 a0i.add(ti0).intoArray(a, yi + o0);
-                b1r.mul(w1r).sub(b1i.mul(w1i)).intoArray(a, yr + o1);
-                b1r.mul(w1i).add(b1i.mul(w1r)).intoArray(a, yi + o1);
-                b2r.mul(w2r).sub(b2i.mul(w2i)).intoArray(a, yr + o2);
-                b2r.mul(w2i).add(b2i.mul(w2r)).intoArray(a, yi + o2);
+                twiddle(b1r, b1i, w1r, w1i, a, yr + o1, yi + o1);
+                twiddle(b2r, b2i, w2r, w2i, a, yr + o2, yi + o2);
             }
         }
     }
@@ -201,8 +195,12 @@ final class LaneStockham {
         }
     }
 
-    private static void twiddle(FloatVector br, FloatVector bi, float wr, float wi, float[] a, int or, int oi) {
-        br.mul(wr).sub(bi.mul(wi)).intoArray(a, or);
-        br.mul(wi).add(bi.mul(wr)).intoArray(a, oi);
+    /**
+     * (br + i bi)(wr + i wi) into a[or] and a[oi], each part one multiply and one fused multiply-add: Java does not
+     * fuse a multiply and an add itself (the rounding differs), and the twiddles were a third of a stage's arithmetic.
+     */
+    static void twiddle(FloatVector br, FloatVector bi, float wr, float wi, float[] a, int or, int oi) {
+        br.fma(FloatVector.broadcast(SPECIES, wr), bi.mul(-wi)).intoArray(a, or);
+        br.fma(FloatVector.broadcast(SPECIES, wi), bi.mul(wr)).intoArray(a, oi);
     }
 }
