@@ -105,6 +105,20 @@ class LaneFftTest {
      * The Stockham stages exist for radices 2, 3, 4 and 5 only; a size with another prime factor is refused where
      * the stages are built (it used to run its radix-7, -11 or -13 stages as radix 5 and return wrong values).
      */
+    /** The four-step split takes the column count with the fewest Stockham passes near sqrt(half), no lone radix-2 on both sides. */
+    @Test
+    void fourStepSplitsAvoidRadixTwoPasses() {
+        assertEquals(16, LaneFft.columnsFor(1024), "half 1024: 16 x 64 (five radix-4 passes), not 32 x 32 (six)");
+        assertEquals(64, LaneFft.columnsFor(8192), "half 8192: 64 x 128, seven passes either way, the larger count");
+        assertEquals(256, LaneFft.columnsFor(65536), "half 65536: 256 x 256");
+        assertEquals(20, LaneFft.columnsFor(540), "half 540: 20 x 27 (4·5 and 3·3·3: five passes), not 18 x 30 (six)");
+        for (int half : new int[] {300, 1024, 2250, 4096, 8192, 65536}) {
+            int m1 = LaneFft.columnsFor(half);
+            assertEquals(0, half % m1, "half " + half);
+            assertTrue((long) m1 * m1 <= half && (long) m1 * m1 * LaneFft.COLUMN_SPREAD * LaneFft.COLUMN_SPREAD >= half / 2, "half " + half + " m1 " + m1);
+        }
+    }
+
     @Test
     void stockhamRefusesSizesWithoutStages() {
         for (int m : new int[] {7, 11, 13, 14, 21, 49, 2 * 3 * 5 * 7}) {
