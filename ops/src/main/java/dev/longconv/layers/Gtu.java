@@ -7,7 +7,6 @@ import dev.longconv.ops.Backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -287,7 +286,7 @@ public final class Gtu implements Layer {
 
     /**
      * The projections' weights in one dtype, held once: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM
-     * for both, x packed once), o's [E, d1], and the biases (null without bias).
+     * for both, x packed once), o's [E, d1], and the biases in float32 (v's and u's zeros without bias, o's null).
      */
     private record Projections(Tensor vu, Tensor o, float[] vBias, float[] uBias, float[] oBias) implements AutoCloseable {
         static Projections of(Gtu g, DType dt) {
@@ -397,14 +396,9 @@ public final class Gtu implements Layer {
             if (ws != null) ws.close();
         }
 
-        /** The norm over each row of n [rows, d1], in float64 within the row. */
+        /** The norm over each row of n [rows, d1], in place ({@link Norm.Bound#forwardFloat}). */
         private void normRows(MemorySegment n, int rows, int d1) {
-            double[] row = new double[d1], normed = new double[d1];
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < d1; j++) row[j] = n.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d1 + j);
-                norm.forward(row, 0, normed, 0);
-                for (int j = 0; j < d1; j++) n.setAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d1 + j, (float) normed[j]);
-            }
+            for (int r = 0; r < rows; r++) norm.forwardFloat(n, (long) r * d1, n, (long) r * d1);
         }
 
         @Override
