@@ -28,6 +28,11 @@ final class HeadsServing {
     /** y = the operator of x's tokens, in x's layout. */
     private static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op) {
         int b = Math.toIntExact(x.dim(0)), c = Math.toIntExact(x.dim(2));
+        if (dtype == DType.FLOAT32) {
+            try (Tensor v = TnoTensors.permuteHeads(x, b, h, c, dim, true); Tensor t = op.apply(v)) {
+                return TnoTensors.permuteHeads(t, b, h, c, dim, false);
+            }
+        }
         try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, c, dim), dtype, b, c, (long) h * dim);
              Tensor t = op.apply(v)) {
             return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(t), b, h, c, dim), dtype, x.shape());

@@ -149,37 +149,13 @@ public final class Tno implements Layer, TokenMixer {
         int[] s = checkInput(x, "x");
         int b = s[0], h = s[1], len = s[2], d = s[3];
         if (x.dtype() == DType.FLOAT32) {
-            try (Tensor v = permuteHeads(x, b, h, len, d, true); Tensor y = mix(backend, v)) {
-                return permuteHeads(y, b, h, len, d, false);
+            try (Tensor v = TnoTensors.permuteHeads(x, b, h, len, d, true); Tensor y = mix(backend, v)) {
+                return TnoTensors.permuteHeads(y, b, h, len, d, false);
             }
         }
         double[] tokens = TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d);
         try (Tensor v = TnoTensors.write(tokens, x.dtype(), b, len, (long) h * d); Tensor y = mix(backend, v)) {
             return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(y), b, h, len, d), x.dtype(), x.shape());
-        }
-    }
-
-    /**
-     * A float32 x [B, H, L, d] as a new [B, L, H·d] (channel h·d + c, the operator's layout) when {@code toTokens}, or
-     * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic.
-     */
-    private static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens) {
-        Tensor out = Tensor.zeros(DType.FLOAT32, toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d});
-        try (Tensor xc = x.contiguous()) {
-            MemorySegment src = xc.segment(), dst = out.segment();
-            long run = (long) d * Float.BYTES;
-            for (int bi = 0; bi < b; bi++) {
-                for (int hi = 0; hi < h; hi++) {
-                    for (int t = 0; t < len; t++) {
-                        long heads = (((long) bi * h + hi) * len + t) * run, tokens = (((long) bi * len + t) * h + hi) * run;
-                        MemorySegment.copy(src, toTokens ? heads : tokens, dst, toTokens ? tokens : heads, run);
-                    }
-                }
-            }
-            return out;
-        } catch (RuntimeException | Error e) {
-            out.close();
-            throw e;
         }
     }
 

@@ -92,6 +92,30 @@ final class TnoTensors {
         }
     }
 
+    /**
+     * A float32 x [B, H, L, d] as a new [B, L, H·d] (channel h·d + c, the operator's layout) when {@code toTokens}, or
+     * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic.
+     */
+    static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens) {
+        Tensor out = Tensor.zeros(DType.FLOAT32, toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d});
+        try (Tensor xc = x.contiguous()) {
+            MemorySegment src = xc.segment(), dst = out.segment();
+            long run = (long) d * Float.BYTES;
+            for (int bi = 0; bi < b; bi++) {
+                for (int hi = 0; hi < h; hi++) {
+                    for (int t = 0; t < len; t++) {
+                        long heads = (((long) bi * h + hi) * len + t) * run, tokens = (((long) bi * len + t) * h + hi) * run;
+                        MemorySegment.copy(src, toTokens ? heads : tokens, dst, toTokens ? tokens : heads, run);
+                    }
+                }
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
     /** [B, H, L, d] to [B, L, H*d] (channel h*d + c), the layout of the TNO's Toeplitz products. */
     static double[] headsToTokens(double[] x, int b, int h, int len, int d) {
         double[] out = new double[x.length];
