@@ -120,4 +120,38 @@ class VectorAllocationTest {
             }
         }
     }
+
+    /**
+     * A warm float32 prepared GTU keeps its intermediates in a reused workspace and its elementwise steps on float
+     * rows: about 1.2 KB of heap per call (views, the pool's tasks). Bounded at 16 KB (all threads, least of several
+     * windows): its float64 row path allocated 0.86 MB per call at L = 512, and boxing would allocate far more.
+     */
+    @Test
+    void aWarmPreparedGtuCallAllocatesAlmostNothing() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
+                "thread allocation counters unsupported on this JVM");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        dev.longconv.layers.Gtu.Config c = dev.longconv.layers.Gtu.Config.defaults(32, 2);
+        java.util.Map<String, Tensor> state = new java.util.LinkedHashMap<>();
+        long seed = 1;
+        for (var e : dev.longconv.layers.Gtu.shapes(c).entrySet()) state.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
+        int len = 128;
+        try (Tensor x = Tensor.random(DType.FLOAT32, 7, 1, len, 32); Tensor y = Tensor.zeros(DType.FLOAT32, 1, len, 32);
+             dev.longconv.layers.PreparedLayer p = new dev.longconv.layers.Gtu(c, state).prepare(new VectorBackend(), DType.FLOAT32, len)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 500 || System.nanoTime() - start < 1_500_000_000L; i++) p.forwardInto(x, y);
+            int calls = 50;
+            long perCall = Long.MAX_VALUE;
+            for (int w = 0; w < 10 && perCall >= 16 * 1024 && System.nanoTime() - start < 10_000_000_000L; w++) {
+                long before = mx.getTotalThreadAllocatedBytes();
+                for (int i = 0; i < calls; i++) p.forwardInto(x, y);
+                perCall = Math.min(perCall, (mx.getTotalThreadAllocatedBytes() - before) / calls);
+            }
+            System.out.println("a warm prepared GTU call (B=1, L=" + len + ", E=32, heads=2): " + perCall + " bytes allocated on the Java heap");
+            assertTrue(perCall < 16 * 1024, "a warm prepared GTU call allocated " + perCall + " bytes (all threads)");
+        } finally {
+            state.values().forEach(Tensor::close);
+        }
+    }
 }
