@@ -97,6 +97,7 @@ final class TnoTensors {
      * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic.
      */
     static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens) {
+        if (x.dtype() != DType.FLOAT32) throw new IllegalArgumentException("permuteHeads copies float32 runs, got " + x.dtype());
         Tensor out = Tensor.zeros(DType.FLOAT32, toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d});
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
