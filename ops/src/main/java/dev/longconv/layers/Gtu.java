@@ -301,21 +301,13 @@ public final class Gtu implements Layer {
                     }
                 }
                 o = g.params.get("o.weight").to(dt);
-                return new Projections(vu, o, bias ? floats(g.params.get("v_proj.bias")) : new float[d1],
-                        bias ? floats(g.params.get("u_proj.bias")) : new float[d1], bias ? floats(g.params.get("o.bias")) : null);
+                return new Projections(vu, o, bias ? g.params.get("v_proj.bias").toFloatArray() : new float[d1],
+                        bias ? g.params.get("u_proj.bias").toFloatArray() : new float[d1], bias ? g.params.get("o.bias").toFloatArray() : null);
             } catch (RuntimeException | Error ex) {
                 vu.close();
                 if (o != null) o.close();
                 throw ex;
             }
-        }
-
-        /** A bias as float32 values (each parameter's value rounded once, as a float32 layer holds it). */
-        private static float[] floats(Tensor t) {
-            double[] d = TnoTensors.read(t);
-            float[] f = new float[d.length];
-            for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
-            return f;
         }
 
         @Override
@@ -358,7 +350,7 @@ public final class Gtu implements Layer {
                 ws.close();
                 ws = null;
             }
-            if (ws == null) ws = Workspace.of(b, length, config.innerDim());
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim);
             try {
                 run(x, y, ws);
             } finally {
@@ -378,16 +370,18 @@ public final class Gtu implements Layer {
             mixer.mixInto(ws.v(), ws.t());
             for (int r = 0; r < rows; r++) FloatRows.biasActivation(act, vus, (2L * r + 1) * d1, w.uBias(), ts, (long) r * d1, ns, (long) r * d1);
             if (norm != null) normRows(ns, rows, d1);
-            try (Arena scratch = Arena.ofConfined();
-                 Tensor out = y.isContiguous() ? y.reshape(rows, e) : Tensor.zeros(scratch, DType.FLOAT32, rows, e)) {
+            Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
+            try {
                 backend.gemmInto(ws.n(), w.o(), false, true, out);
                 MemorySegment os = out.segment();
                 if (w.oBias() != null) for (int r = 0; r < rows; r++) FloatRows.biasActivation(Activation.NONE, os, (long) r * e, w.oBias(), null, 0, os, (long) r * e);
-                if (!y.isContiguous()) {
+                if (view == null) {
                     try (Tensor shaped = out.reshape(x.shape())) {
                         ServingChecks.copyInto(NAME, shaped, y);
                     }
                 }
+            } finally {
+                if (view != null) view.close();
             }
         }
 
@@ -413,15 +407,17 @@ public final class Gtu implements Layer {
 
     /**
      * The intermediates of a prepared float32 call for one batch size, in their own arena: vu [B·L, 2 d1] (the stacked
-     * GEMM's output), v [B, L, d1] (the operator's input), t (its output) and n [B·L, d1] (the gated rows).
+     * GEMM's output), v [B, L, d1] (the operator's input), t (its output), n [B·L, d1] (the gated rows) and out
+     * [B·L, E] (the output projection, for a y that is not contiguous).
      */
-    private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n) implements AutoCloseable {
-        static Workspace of(int batch, int length, int d1) {
+    private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out) implements AutoCloseable {
+        static Workspace of(int batch, int length, int d1, int embed) {
             Arena arena = Arena.ofShared();
             try {
                 long rows = (long) batch * length;
                 return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),
-                        Tensor.zeros(arena, DType.FLOAT32, batch, length, d1), Tensor.zeros(arena, DType.FLOAT32, rows, d1));
+                        Tensor.zeros(arena, DType.FLOAT32, batch, length, d1), Tensor.zeros(arena, DType.FLOAT32, rows, d1),
+                        Tensor.zeros(arena, DType.FLOAT32, rows, embed));
             } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;

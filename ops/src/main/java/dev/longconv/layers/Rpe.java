@@ -136,7 +136,8 @@ public final class Rpe {
                 be.gemmInto(a, wt, false, true, y);
             }
             MemorySegment ys = y.segment();
-            float[] bias = floats(value(blockPrefix(i) + "2.bias"), out);
+            Tensor bt = params.get(blockPrefix(i) + "2.bias");
+            float[] bias = bt == null ? new float[out] : bt.toFloatArray();
             for (int r = 0; r < m; r++) FloatRows.biasActivation(Activation.NONE, ys, (long) r * out, bias, null, 0, ys, (long) r * out);
             if (i < config.layers && config.residual) {
                 for (long j = 0, n = (long) m * dim; j < n; j++) ys.setAtIndex(ValueLayout.JAVA_FLOAT, j, ys.getAtIndex(ValueLayout.JAVA_FLOAT, j) + hs.getAtIndex(ValueLayout.JAVA_FLOAT, j));
@@ -145,13 +146,6 @@ public final class Rpe {
             hs = ys;
         }
         return h;
-    }
-
-    /** A bias as float32 values, or n zeros without one. */
-    private static float[] floats(double[] bias, int n) {
-        float[] f = new float[n];
-        if (bias != null) for (int j = 0; j < n; j++) f[j] = (float) bias[j];
-        return f;
     }
 
     private double[] normAct(Norm.Bound norm, double[] h, int m) {

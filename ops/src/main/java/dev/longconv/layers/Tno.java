@@ -273,7 +273,7 @@ public final class Tno implements Layer, TokenMixer {
         MemorySegment ks = k.segment();
         if (config.hasDecay()) {
             double[] gamma = effectiveGamma(TnoTensors.read(params.get(prefix + "gamma"))), power = new double[ch];
-            java.util.Arrays.fill(power, 1);
+            Arrays.fill(power, 1);
             for (int lag = 1; lag < len; lag++) {
                 for (int c = 0; c < ch; c++) power[c] *= gamma[c];
                 scaleRow(ks, rowOfLag(lag, len), ch, power);
@@ -285,6 +285,11 @@ public final class Tno implements Layer, TokenMixer {
             for (int i = 0; i < m; i++) FloatRows.biasActivation(config.actType, ks, (long) i * ch, zeros, null, 0, ks, (long) i * ch);
         }
         return k;
+    }
+
+    /** Whether a pass in {@code dtype} takes the float32 kernel ({@link #kernelFloat32}): float32 without normalize. */
+    private boolean float32Kernel(DType dtype) {
+        return dtype == DType.FLOAT32 && !config.normalize;
     }
 
     /** The kernel row holding lag {@code lag} (the inverse of {@link #lagOf}). */
@@ -326,7 +331,7 @@ public final class Tno implements Layer, TokenMixer {
     @Override
     public Tensor mix(Backend be, Tensor v) {
         int len = checkTokens(v, "v");
-        if (v.dtype() == DType.FLOAT32 && !config.normalize) {
+        if (float32Kernel(v.dtype())) {
             try (Arena arena = Arena.ofShared()) {
                 return conv(be, v, kernelFloat32(be, arena, len));
             }
@@ -354,7 +359,7 @@ public final class Tno implements Layer, TokenMixer {
     public TokenMixer.PreparedMix prepareMix(Backend be, DType dt, int length) {
         double[] den = null;
         Tensor k;
-        if (dt == DType.FLOAT32 && !config.normalize) { // the kernel forward computes, bit for bit
+        if (float32Kernel(dt)) { // the kernel forward computes, bit for bit
             try (Arena arena = Arena.ofShared()) {
                 k = kernelFloat32(be, arena, length).copy();
             }
@@ -374,11 +379,14 @@ public final class Tno implements Layer, TokenMixer {
         return new TokenMixer.PreparedMix() {
             @Override
             public Tensor mix(Tensor v) {
-                int len = checkTokens(v, "v");
-                if (len != length) throw new LongConvException(NAME, "v", "L=" + length + " (as prepared)", "L=" + len);
-                Tensor y = plan.apply(v);
-                if (denominators != null) divide(y, denominators, 0, denominators.length);
-                return y;
+                Tensor y = Tensor.zeros(v.dtype(), v.shape());
+                try {
+                    mixInto(v, y);
+                    return y;
+                } catch (RuntimeException | Error e) {
+                    y.close();
+                    throw e;
+                }
             }
 
             @Override
