@@ -312,29 +312,17 @@ public final class LaneFft {
             for (int j = 0; j < half; j++) pack(x, xOff, nonzero, j, s, j * W, hw);
             return cols.run(s, 0, 2 * hw);
         }
-        // z_j at (j / m2, j % m2) in one sequential pass; rows past the data are never written, the columns read them as zeros.
-        int pairs = (nonzero + 1) / 2, dataRows = (pairs + m2 - 1) / m2;
-        for (int j1 = 0; j1 < dataRows; j1++) {
-            for (int j2 = 0; j2 < m2; j2++) pack(x, xOff, nonzero, j2 + m2 * j1, s, (j1 * rp + j2) * W, hw);
-        }
-        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * W;
-        FloatVector zero = FloatVector.zero(SPECIES);
+        // Columns first, each gathered straight from x (z_j for j = j2 + m2 j1 at row j1; zeros past nonzero), then
+        // twiddled into the matrix; then each row transformed where it lies.
+        int sub = 2 * hw, cp = cols.pitch();
         for (int j2 = 0; j2 < m2; j2++) {
-            for (int j1 = 0; j1 < m1; j1++) {
-                int p = (j1 * rp + j2) * W, q = sub + j1 * W;
-                (j1 < dataRows ? FloatVector.fromArray(SPECIES, s, p) : zero).intoArray(s, q);
-                (j1 < dataRows ? FloatVector.fromArray(SPECIES, s, hw + p) : zero).intoArray(s, q + cp);
-            }
+            for (int j1 = 0; j1 < m1; j1++) pack(x, xOff, nonzero, j2 + m2 * j1, s, sub + j1 * W, cp);
             int r = cols.run(s, sub, sub + 2 * cp);
             for (int k1 = 0; k1 < m1; k1++) twiddle(s, r + k1 * W, r + cp + k1 * W, k1 * m2 + j2, s, (k1 * rp + j2) * W, hw);
         }
         for (int k1 = 0; k1 < m1; k1++) {
             int p = k1 * rp * W;
-            System.arraycopy(s, p, s, sub, rw);
-            System.arraycopy(s, hw + p, s, sub + rp2, rw);
-            int r = rows.run(s, sub, sub + 2 * rp2);
-            System.arraycopy(s, r, s, p, rw);
-            System.arraycopy(s, r + rp2, s, hw + p, rw);
+            rows.run(s, p, hw + p, p, hw + p, sub);
         }
         return 0;
     }
@@ -350,35 +338,21 @@ public final class LaneFft {
             for (int j = 0; 2 * j < outCount; j++) unpack(s, r + j * W, hw, y, yOff, outCount, j);
             return;
         }
-        int sub = 2 * hw, cp = cols.pitch(), rp2 = rows.pitch(), rw = m2 * W;
+        // Rows where they lie, then each column gathered with its twiddle, transformed, and unpacked straight into y
+        // (only the z_j with 2j < outCount are wanted back).
+        int sub = 2 * hw, cp = cols.pitch();
         for (int k1 = 0; k1 < m1; k1++) {
             int p = k1 * rp * W;
-            System.arraycopy(s, p, s, sub, rw);
-            System.arraycopy(s, hw + p, s, sub + rp2, rw);
-            int r = rows.run(s, sub, sub + 2 * rp2);
-            for (int j2 = 0; j2 < m2; j2++) twiddle(s, r + j2 * W, r + rp2 + j2 * W, k1 * m2 + j2, s, p + j2 * W, hw);
+            rows.run(s, p, hw + p, p, hw + p, sub);
         }
-        // Only rows holding some z_j with 2j < outCount are wanted back.
-        int pairs = (outCount + 1) / 2, outRows = (pairs + m2 - 1) / m2;
-        for (int j2 = 0; j2 < m2; j2++) {
+        int pairs = (outCount + 1) / 2;
+        for (int j2 = 0; j2 < m2 && j2 < pairs; j2++) {
             for (int k1 = 0; k1 < m1; k1++) {
                 int p = (k1 * rp + j2) * W;
-                FloatVector.fromArray(SPECIES, s, p).intoArray(s, sub + k1 * W);
-                FloatVector.fromArray(SPECIES, s, hw + p).intoArray(s, sub + cp + k1 * W);
+                twiddle(s, p, hw + p, k1 * m2 + j2, s, sub + k1 * W, cp);
             }
             int r = cols.run(s, sub, sub + 2 * cp);
-            for (int j1 = 0; j1 < outRows; j1++) {
-                int p = (j1 * rp + j2) * W;
-                FloatVector.fromArray(SPECIES, s, r + j1 * W).intoArray(s, p);
-                FloatVector.fromArray(SPECIES, s, r + cp + j1 * W).intoArray(s, hw + p);
-            }
-        }
-        for (int j1 = 0; j1 < outRows; j1++) {
-            for (int j2 = 0; j2 < m2; j2++) {
-                int j = j2 + m2 * j1;
-                if (2 * j >= outCount) return;
-                unpack(s, (j1 * rp + j2) * W, hw, y, yOff, outCount, j);
-            }
+            for (int j1 = 0, j = j2; j1 < m1 && j < pairs; j1++, j += m2) unpack(s, r + j1 * W, cp, y, yOff, outCount, j);
         }
     }
 

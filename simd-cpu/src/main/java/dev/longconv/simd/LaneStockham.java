@@ -73,21 +73,54 @@ final class LaneStockham {
     int run(float[] a, int src, int dst) {
         int mw = pitch(), cur = m, stride = 1;
         for (int s = 0; s < radices.length; s++) {
-            int p = radices[s], q = cur / p;
-            switch (p) {
-                case 4 -> radix4(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
-                case 2 -> radix2(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
-                case 3 -> radix3(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
-                case 5 -> radix5(a, src, src + mw, dst, dst + mw, q, stride, twRe[s], twIm[s]);
-                default -> throw new IllegalStateException("LaneStockham: no stage for radix " + p); // the constructor admits none
-            }
+            stage(s, a, src, src + mw, dst, dst + mw, cur / radices[s], stride);
             int t = src;
             src = dst;
             dst = t;
-            cur = q;
-            stride *= p;
+            cur /= radices[s];
+            stride *= radices[s];
         }
         return src;
+    }
+
+    /**
+     * Transforms the m points at {@code a[inRe..]}, {@code a[inIm..]} into {@code a[outRe..]}, {@code a[outIm..]}
+     * (element e of each part at e * W), passing between stages through the two regions at {@code a[tmp..]}
+     * (4 {@link #pitch()} floats). This lets a four-step pass transform a row of its matrix where it lies instead
+     * of copying it out and back. The input and output may be the same: only the first stage reads the input and
+     * only the last writes the output, and where those are one stage, m is its radix and the stage is a single
+     * butterfly, which loads all its inputs before it stores.
+     */
+    void run(float[] a, int inRe, int inIm, int outRe, int outIm, int tmp) {
+        int mw = pitch(), cur = m, stride = 1, last = radices.length - 1;
+        if (last < 0) { // m = 1: the transform is the identity
+            FloatVector.fromArray(SPECIES, a, inRe).intoArray(a, outRe);
+            FloatVector.fromArray(SPECIES, a, inIm).intoArray(a, outIm);
+            return;
+        }
+        int srcRe = inRe, srcIm = inIm;
+        for (int s = 0; s <= last; s++) {
+            int buf = tmp + (s % 2) * 2 * mw;
+            int dstRe = s == last ? outRe : buf, dstIm = s == last ? outIm : buf + mw;
+            stage(s, a, srcRe, srcIm, dstRe, dstIm, cur / radices[s], stride);
+            srcRe = dstRe;
+            srcIm = dstIm;
+            cur /= radices[s];
+            stride *= radices[s];
+        }
+    }
+
+    private void stage(int s, float[] a, int xr, int xi, int yr, int yi, int q, int stride) {
+        switch (radices[s]) {
+            case 4 -> {
+                if (q == 1) lastRadix4(a, xr, xi, yr, yi, stride);
+                else radix4(a, xr, xi, yr, yi, q, stride, twRe[s], twIm[s]);
+            }
+            case 2 -> radix2(a, xr, xi, yr, yi, q, stride, twRe[s], twIm[s]);
+            case 3 -> radix3(a, xr, xi, yr, yi, q, stride, twRe[s], twIm[s]);
+            case 5 -> radix5(a, xr, xi, yr, yi, q, stride, twRe[s], twIm[s]);
+            default -> throw new IllegalStateException("LaneStockham: no stage for radix " + radices[s]); // the constructor admits none
+        }
     }
 
     // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times W^(j k); indices are in
@@ -135,6 +168,31 @@ final class LaneStockham {
                 twiddle(b2r, b2i, w2r, w2i, a, yr + o2, yi + o2);
                 twiddle(b3r, b3i, w3r, w3i, a, yr + o3, yi + o3);
             }
+        }
+    }
+
+    /**
+     * The last radix-4 stage (one butterfly group, j = 0): every twiddle is 1, so the stage is the plain butterfly,
+     * 12 fewer vector multiplies per butterfly than {@link #radix4}. Every transform ending in a radix-4 stage runs it.
+     */
+    private static void lastRadix4(float[] a, int xr, int xi, int yr, int yi, int s) {
+        int sw = s * W;
+        for (int q = 0; q < sw; q += W) {
+            int i0 = q, i1 = i0 + sw, i2 = i1 + sw, i3 = i2 + sw;
+            FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+            FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+            FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
+            FloatVector a3r = FloatVector.fromArray(SPECIES, a, xr + i3), a3i = FloatVector.fromArray(SPECIES, a, xi + i3);
+            FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+            FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+            t0r.add(t2r).intoArray(a, yr + i0);
+            t0i.add(t2i).intoArray(a, yi + i0);
+            t1r.add(t3i).intoArray(a, yr + i1);
+            t1i.sub(t3r).intoArray(a, yi + i1);
+            t0r.sub(t2r).intoArray(a, yr + i2);
+            t0i.sub(t2i).intoArray(a, yi + i2);
+            t1r.sub(t3i).intoArray(a, yr + i3);
+            t1i.add(t3r).intoArray(a, yi + i3);
         }
     }
 

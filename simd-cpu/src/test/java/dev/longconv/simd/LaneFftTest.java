@@ -129,6 +129,56 @@ class LaneFftTest {
     }
 
     /**
+     * The run that reads its input and writes its output where they lie (the four-step rows) against a float64 DFT per
+     * lane, in place and to another place, and bit for bit against the ping-pong run (the same stages in the same order).
+     */
+    @Test
+    void stockhamRunsBetweenAnyInputAndOutput() {
+        Random rnd = new Random(SEED);
+        int w = Lanes.W;
+        for (int m : new int[] {1, 2, 3, 4, 5, 6, 8, 12, 16, 20, 45, 64, 100}) {
+            LaneStockham st = new LaneStockham(m);
+            int pitch = st.pitch();
+            float[] in = new float[2 * pitch];
+            for (int i = 0; i < m * w; i++) {
+                in[i] = rnd.nextFloat() - 0.5f;
+                in[pitch + i] = rnd.nextFloat() - 0.5f;
+            }
+            float[] pingPong = new float[4 * pitch];
+            System.arraycopy(in, 0, pingPong, 0, in.length);
+            int r = st.run(pingPong, 0, 2 * pitch);
+            // Layout: input/output row with re and im 3 floats apart from the pitch, then the buffers.
+            int re = 5, im = 5 + m * w + 3, out = im + m * w + 7, outIm = out + m * w + 1, tmp = outIm + m * w + 2;
+            for (boolean inPlace : new boolean[] {true, false}) {
+                float[] a = new float[tmp + 4 * pitch];
+                System.arraycopy(in, 0, a, re, m * w);
+                System.arraycopy(in, pitch, a, im, m * w);
+                int oRe = inPlace ? re : out, oIm = inPlace ? im : outIm;
+                st.run(a, re, im, oRe, oIm, tmp);
+                for (int i = 0; i < m * w; i++) {
+                    assertEquals(pingPong[r + i], a[oRe + i], "m=" + m + " inPlace=" + inPlace + " re " + i + " seed " + SEED);
+                    assertEquals(pingPong[r + pitch + i], a[oIm + i], "m=" + m + " inPlace=" + inPlace + " im " + i + " seed " + SEED);
+                }
+                for (int l = 0; l < w; l++) {
+                    double num = 0, den = 0;
+                    for (int k = 0; k < m; k++) {
+                        double sr = 0, si = 0;
+                        for (int t = 0; t < m; t++) {
+                            double ang = -2 * Math.PI * ((long) t * k % m) / m, xr = in[t * w + l], xi = in[pitch + t * w + l];
+                            sr += xr * Math.cos(ang) - xi * Math.sin(ang);
+                            si += xr * Math.sin(ang) + xi * Math.cos(ang);
+                        }
+                        num += Math.pow(a[oRe + k * w + l] - sr, 2) + Math.pow(a[oIm + k * w + l] - si, 2);
+                        den += sr * sr + si * si;
+                    }
+                    double err = Math.sqrt(num / den);
+                    assertTrue(err < TOL, "m=" + m + " lane " + l + " inPlace=" + inPlace + ": relative L2 " + err + " seed " + SEED);
+                }
+            }
+        }
+    }
+
+    /**
      * convolve against a float64 direct circular convolution per lane: partial inputs (nonzero < n, with
      * garbage past it that must not be read), partial outputs, y aliasing x, and outputs past outCount
      * left untouched.
