@@ -123,6 +123,11 @@ final class LaneStockham {
         }
     }
 
+    // Twiddles, (br + i bi)(wr + i wi), are written out in each stage as one multiply and one fused multiply-add per
+    // part (Java does not fuse a multiply and an add itself; the twiddles were a third of a stage's arithmetic), not
+    // called as a helper taking vectors: where C2 declines to inline such a helper (radix 3 and 5 are large methods),
+    // every vector argument is boxed on the heap, which made sizes with factors 3 and 5 allocate and run at half speed.
+
     // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times W^(j k); indices are in
     // complex elements, each W floats wide.
 
@@ -138,7 +143,8 @@ final class LaneStockham {
                 ar.add(br).intoArray(a, yr + o0);
                 ai.add(bi).intoArray(a, yi + o0);
                 FloatVector dr = ar.sub(br), di = ai.sub(bi);
-                twiddle(dr, di, wr, wi, a, yr + o1, yi + o1);
+                dr.fma(FloatVector.broadcast(SPECIES, wr), di.mul(-wi)).intoArray(a, yr + o1);
+                dr.fma(FloatVector.broadcast(SPECIES, wi), di.mul(wr)).intoArray(a, yi + o1);
             }
         }
     }
@@ -164,9 +170,12 @@ final class LaneStockham {
                 int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw;
                 t0r.add(t2r).intoArray(a, yr + o0);
                 t0i.add(t2i).intoArray(a, yi + o0);
-                twiddle(b1r, b1i, w1r, w1i, a, yr + o1, yi + o1);
-                twiddle(b2r, b2i, w2r, w2i, a, yr + o2, yi + o2);
-                twiddle(b3r, b3i, w3r, w3i, a, yr + o3, yi + o3);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, yr + o1);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, yi + o1);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, yr + o2);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, yi + o2);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, yr + o3);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, yi + o3);
             }
         }
     }
@@ -213,8 +222,10 @@ final class LaneStockham {
                 int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw;
                 a0r.add(tr0).intoArray(a, yr + o0);
                 a0i.add(ti0).intoArray(a, yi + o0);
-                twiddle(b1r, b1i, w1r, w1i, a, yr + o1, yi + o1);
-                twiddle(b2r, b2i, w2r, w2i, a, yr + o2, yi + o2);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, yr + o1);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, yi + o1);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, yr + o2);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, yi + o2);
             }
         }
     }
@@ -245,20 +256,15 @@ final class LaneStockham {
                 int o0 = out0 + q, o1 = o0 + sw, o2 = o1 + sw, o3 = o2 + sw, o4 = o3 + sw;
                 a0r.add(t1r).add(t2r).intoArray(a, yr + o0);
                 a0i.add(t1i).add(t2i).intoArray(a, yi + o0);
-                twiddle(b1r, b1i, tr[t], ti[t], a, yr + o1, yi + o1);
-                twiddle(b2r, b2i, tr[t + 1], ti[t + 1], a, yr + o2, yi + o2);
-                twiddle(b3r, b3i, tr[t + 2], ti[t + 2], a, yr + o3, yi + o3);
-                twiddle(b4r, b4i, tr[t + 3], ti[t + 3], a, yr + o4, yi + o4);
+                b1r.fma(FloatVector.broadcast(SPECIES, tr[t]), b1i.mul(-ti[t])).intoArray(a, yr + o1);
+                b1r.fma(FloatVector.broadcast(SPECIES, ti[t]), b1i.mul(tr[t])).intoArray(a, yi + o1);
+                b2r.fma(FloatVector.broadcast(SPECIES, tr[t + 1]), b2i.mul(-ti[t + 1])).intoArray(a, yr + o2);
+                b2r.fma(FloatVector.broadcast(SPECIES, ti[t + 1]), b2i.mul(tr[t + 1])).intoArray(a, yi + o2);
+                b3r.fma(FloatVector.broadcast(SPECIES, tr[t + 2]), b3i.mul(-ti[t + 2])).intoArray(a, yr + o3);
+                b3r.fma(FloatVector.broadcast(SPECIES, ti[t + 2]), b3i.mul(tr[t + 2])).intoArray(a, yi + o3);
+                b4r.fma(FloatVector.broadcast(SPECIES, tr[t + 3]), b4i.mul(-ti[t + 3])).intoArray(a, yr + o4);
+                b4r.fma(FloatVector.broadcast(SPECIES, ti[t + 3]), b4i.mul(tr[t + 3])).intoArray(a, yi + o4);
             }
         }
-    }
-
-    /**
-     * (br + i bi)(wr + i wi) into a[or] and a[oi], each part one multiply and one fused multiply-add: Java does not
-     * fuse a multiply and an add itself (the rounding differs), and the twiddles were a third of a stage's arithmetic.
-     */
-    static void twiddle(FloatVector br, FloatVector bi, float wr, float wi, float[] a, int or, int oi) {
-        br.fma(FloatVector.broadcast(SPECIES, wr), bi.mul(-wi)).intoArray(a, or);
-        br.fma(FloatVector.broadcast(SPECIES, wi), bi.mul(wr)).intoArray(a, oi);
     }
 }

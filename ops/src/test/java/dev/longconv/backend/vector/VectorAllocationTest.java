@@ -30,18 +30,23 @@ class VectorAllocationTest {
                 "thread allocation counters unsupported on this JVM");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         VectorBackend be = new VectorBackend();
-        int len = 2048, d = 16;
-        try (Tensor x = Tensor.random(DType.FLOAT32, 1, 1, d, len); Tensor k = Tensor.random(DType.FLOAT32, 2, d, len);
-                Tensor y = Tensor.zeros(DType.FLOAT32, 1, d, len)) {
-            ConvPlan plan = be.causalConvPlan(k, len, Layout.BDL);
-            long end = System.nanoTime() + 8_000_000_000L;
-            for (int i = 0; i < 3000 && System.nanoTime() < end; i++) plan.applyInto(x, y);
-            int calls = 50;
-            long before = mx.getTotalThreadAllocatedBytes();
-            for (int i = 0; i < calls; i++) plan.applyInto(x, y);
-            long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
-            assertTrue(perCall < 64 * 1024, "a warm causal-conv plan call allocated " + perCall + " bytes (all threads); boxing?");
-            System.out.println("vector causal-conv plan call (D=16, L=2048, warm): " + perCall + " bytes allocated on the Java heap");
+        // L = 2048: FFT size 4096 (radix-4 stages); L = 1025: 2160 = 2^4 3^3 5 (radix 3 and 5 stages, the largest
+        // methods, where C2 once declined to inline a twiddle helper taking vectors and boxed them: 440 KB per call).
+        for (int len : new int[] {2048, 1025}) {
+            int d = 16;
+            try (Tensor x = Tensor.random(DType.FLOAT32, 1, 1, d, len); Tensor k = Tensor.random(DType.FLOAT32, 2, d, len);
+                    Tensor y = Tensor.zeros(DType.FLOAT32, 1, d, len)) {
+                ConvPlan plan = be.causalConvPlan(k, len, Layout.BDL);
+                long end = System.nanoTime() + 8_000_000_000L;
+                for (int i = 0; i < 3000 && System.nanoTime() < end; i++) plan.applyInto(x, y);
+                int calls = 50;
+                long before = mx.getTotalThreadAllocatedBytes();
+                for (int i = 0; i < calls; i++) plan.applyInto(x, y);
+                long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+                System.out.println("vector causal-conv plan call (D=16, L=" + len + ", " + plan.describe() + ", warm): " + perCall
+                        + " bytes allocated on the Java heap");
+                assertTrue(perCall < 64 * 1024, "a warm causal-conv plan call (L=" + len + ") allocated " + perCall + " bytes (all threads); boxing?");
+            }
         }
     }
 
