@@ -366,12 +366,17 @@ public final class LaneFft {
      */
     private void forwardColumns(float[] x, int xOff, int nonzero, float[] s) {
         int hw = imOff, sub = 2 * hw, cp = cols.pitch(), cs = 4 * cp;
+        // Rows at or past dataRows hold no input; when that includes the whole second half of each column (a causal
+        // convolution's input is at most half the size), the column transform skips that half and it is not gathered.
+        int dataRows = ((nonzero + 1) / 2 + m2 - 1) / m2;
+        boolean upperZero = cols.firstIsRadix4() && 2 * dataRows <= m1;
+        int gathered = upperZero ? m1 / 2 : m1;
         for (int j2 = 0; j2 < m2; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
-            for (int j1 = 0; j1 < m1; j1++) {
+            for (int j1 = 0; j1 < gathered; j1++) {
                 for (int b = 0; b < nb; b++) pack(x, xOff, nonzero, j2 + b + m2 * j1, s, sub + b * cs + j1 * W, cp);
             }
-            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp) - b * cs; // the same for every b
+            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, upperZero, false) - b * cs; // the same for every b
             for (int k1 = 0; k1 < m1; k1++) {
                 for (int b = 0; b < nb; b++) {
                     int c = r + b * cs + k1 * W;
@@ -393,7 +398,10 @@ public final class LaneFft {
      */
     private void inverseColumns(float[] s, float[] y, int yOff, int outCount) {
         int hw = imOff, sub = 2 * hw, cp = cols.pitch(), cs = 4 * cp;
-        int pairs = (outCount + 1) / 2;
+        int pairs = (outCount + 1) / 2, outRows = (pairs + m2 - 1) / m2;
+        // Only rows below outRows are unpacked; when those are all in the first half of each column (a causal
+        // convolution's output is at most half the size), the column transform's last stage writes only that half.
+        boolean lowerOnly = cols.lastIsRadix4() && 2 * outRows <= m1;
         for (int j2 = 0; j2 < m2 && j2 < pairs; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             for (int k1 = 0; k1 < m1; k1++) {
@@ -402,7 +410,7 @@ public final class LaneFft {
                     twiddle(s, p, hw + p, k1 * m2 + j2 + b, s, sub + b * cs + k1 * W, cp);
                 }
             }
-            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp) - b * cs;
+            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, false, lowerOnly) - b * cs;
             for (int j1 = 0, j = j2; j1 < m1 && j < pairs; j1++, j += m2) {
                 for (int b = 0; b < nb && j + b < pairs; b++) unpack(s, r + b * cs + j1 * W, cp, y, yOff, outCount, j + b);
             }

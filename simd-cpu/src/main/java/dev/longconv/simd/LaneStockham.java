@@ -71,16 +71,37 @@ final class LaneStockham {
      * result's real parts start: src or dst.
      */
     int run(float[] a, int src, int dst) {
-        int mw = pitch(), cur = m, stride = 1;
-        for (int s = 0; s < radices.length; s++) {
-            stage(s, a, src, src + mw, dst, dst + mw, cur / radices[s], stride);
+        return run(a, src, dst, false, false);
+    }
+
+    /**
+     * {@link #run(float[], int, int)} for a zero-padded input and a partly wanted output, the two halves of a causal
+     * convolution's transforms: with {@code upperInputZero}, elements m/2..m-1 of the input are taken as zero and not
+     * read (the first stage must be radix 4: {@link #firstIsRadix4()}); with {@code lowerOutputOnly}, only elements
+     * 0..m/2-1 of the result are written (the last stage must be radix 4: {@link #lastIsRadix4()}).
+     */
+    int run(float[] a, int src, int dst, boolean upperInputZero, boolean lowerOutputOnly) {
+        int mw = pitch(), cur = m, stride = 1, last = radices.length - 1;
+        for (int s = 0; s <= last; s++) {
+            int q = cur / radices[s];
+            if (s == 0 && upperInputZero) firstRadix4UpperZero(a, src, src + mw, dst, dst + mw, q, twRe[0], twIm[0]);
+            else if (s == last && lowerOutputOnly) lastRadix4LowerOut(a, src, src + mw, dst, dst + mw, stride);
+            else stage(s, a, src, src + mw, dst, dst + mw, q, stride);
             int t = src;
             src = dst;
             dst = t;
-            cur /= radices[s];
+            cur = q;
             stride *= radices[s];
         }
         return src;
+    }
+
+    boolean firstIsRadix4() {
+        return radices.length > 0 && radices[0] == 4;
+    }
+
+    boolean lastIsRadix4() {
+        return radices.length > 0 && radices[radices.length - 1] == 4;
     }
 
     /**
@@ -202,6 +223,50 @@ final class LaneStockham {
             t0i.sub(t2i).intoArray(a, yi + i2);
             t1r.sub(t3i).intoArray(a, yr + i3);
             t1i.add(t3r).intoArray(a, yi + i3);
+        }
+    }
+
+    /**
+     * The first radix-4 stage (stride 1) of an input whose upper half is zero: of each butterfly's inputs j, j + q,
+     * j + 2q, j + 3q only the first two are nonzero, so it loads half and adds a quarter of what {@link #radix4} does.
+     */
+    private static void firstRadix4UpperZero(float[] a, int xr, int xi, int yr, int yi, int m, float[] tr, float[] ti) {
+        int mw = m * W;
+        for (int j = 0; j < m; j++) {
+            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
+            int i0 = j * W, i1 = i0 + mw, o0 = 4 * j * W, o1 = o0 + W, o2 = o1 + W, o3 = o2 + W;
+            FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+            FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+            FloatVector b1r = a0r.add(a1i), b1i = a0i.sub(a1r), b2r = a0r.sub(a1r), b2i = a0i.sub(a1i);
+            FloatVector b3r = a0r.sub(a1i), b3i = a0i.add(a1r);
+            a0r.add(a1r).intoArray(a, yr + o0);
+            a0i.add(a1i).intoArray(a, yi + o0);
+            b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, yr + o1);
+            b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, yi + o1);
+            b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, yr + o2);
+            b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, yi + o2);
+            b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, yr + o3);
+            b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, yi + o3);
+        }
+    }
+
+    /**
+     * The last radix-4 stage writing only the lower half of the result: outputs k = 0 and 1 of each butterfly (elements
+     * q and q + s, below m/2 = 2s), half the stores of {@link #lastRadix4}.
+     */
+    private static void lastRadix4LowerOut(float[] a, int xr, int xi, int yr, int yi, int s) {
+        int sw = s * W;
+        for (int q = 0; q < sw; q += W) {
+            int i0 = q, i1 = i0 + sw, i2 = i1 + sw, i3 = i2 + sw;
+            FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
+            FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
+            FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
+            FloatVector a3r = FloatVector.fromArray(SPECIES, a, xr + i3), a3i = FloatVector.fromArray(SPECIES, a, xi + i3);
+            FloatVector t1r = a0r.sub(a2r), t1i = a0i.sub(a2i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+            a0r.add(a2r).add(a1r.add(a3r)).intoArray(a, yr + i0);
+            a0i.add(a2i).add(a1i.add(a3i)).intoArray(a, yi + i0);
+            t1r.add(t3i).intoArray(a, yr + i1);
+            t1i.sub(t3r).intoArray(a, yi + i1);
         }
     }
 
