@@ -171,6 +171,13 @@ public final class LaneFft {
      */
     public void convolutionSpectrum(float[] k, int kOff, float[] re, float[] im, float[] scratch) {
         forward(k, kOff, re, im, scratch, true);
+        // convolve's product leaves out two scalings: the split's 1/2 (bins 1..n/2-1) and the inverse's 1/n (all bins).
+        float inner = 0.5f / n, edge = 1.0f / n;
+        for (int p = 0; p <= halfSlot; p++) {
+            float f = p == 0 || p == halfSlot ? edge : inner;
+            FloatVector.fromArray(SPECIES, re, p * W).mul(f).intoArray(re, p * W);
+            FloatVector.fromArray(SPECIES, im, p * W).mul(f).intoArray(im, p * W);
+        }
     }
 
     private void forward(float[] x, int xOff, float[] re, float[] im, float[] scratch, boolean byPosition) {
@@ -275,48 +282,46 @@ public final class LaneFft {
     }
 
     /**
-     * Bins k and n/2 - k (0 < k < n/2) in place at positions pa and pb: split both from the two packed
-     * values, multiply by the kernel, and un-split into the conjugated, 1/n-scaled input of the inverse.
-     * The pair shares every intermediate: X[k] = (E + P, F + Q) and X[n/2-k] = (E - P, Q - F), and the
-     * un-split of Y[n/2-k] is the mirror of Y[k]'s, so one set of products serves both.
+     * Bins k and n/2 - k (0 < k < n/2) in place at positions pa and pb: split both from the two packed values, multiply
+     * by the kernel, and un-split into the conjugated, 1/n-scaled input of the inverse. The pair shares every
+     * intermediate: X[k] = (E + P, F + Q) and X[n/2-k] = (E - P, Q - F), and the un-split of Y[n/2-k] is the mirror of
+     * Y[k]'s, so one set of products serves both. The split's factor 1/2 and the inverse's 1/n are in the kernel
+     * spectrum ({@link #convolutionSpectrum}), so E, F, O here are twice the textbook ones and nothing is rescaled.
      */
     private void multiplyPair(float[] s, int z, int pa, int pb, int hw, float[] kRe, float[] kIm) {
         int a = z + pa * W, b = z + pb * W;
         FloatVector ar = FloatVector.fromArray(SPECIES, s, a), ai = FloatVector.fromArray(SPECIES, s, a + hw);
         FloatVector br = FloatVector.fromArray(SPECIES, s, b), bi = FloatVector.fromArray(SPECIES, s, b + hw);
         float wr = posRe[pa], wi = posIm[pa];
-        FloatVector e = ar.add(br).mul(0.5f), f = ai.sub(bi).mul(0.5f);
-        FloatVector or = ai.add(bi).mul(0.5f), oi = br.sub(ar).mul(0.5f);
-        FloatVector p = or.mul(wr).sub(oi.mul(wi)), q = oi.mul(wr).add(or.mul(wi));
+        FloatVector e = ar.add(br), f = ai.sub(bi), or = ai.add(bi), oi = br.sub(ar);
+        FloatVector p = or.fma(FloatVector.broadcast(SPECIES, wr), oi.mul(-wi)), q = oi.fma(FloatVector.broadcast(SPECIES, wr), or.mul(wi));
         FloatVector x1r = e.add(p), x1i = f.add(q), x2r = e.sub(p), x2i = q.sub(f);
         int k1 = pa * W, k2 = pb * W;
         FloatVector c1r = FloatVector.fromArray(SPECIES, kRe, k1), c1i = FloatVector.fromArray(SPECIES, kIm, k1);
         FloatVector c2r = FloatVector.fromArray(SPECIES, kRe, k2), c2i = FloatVector.fromArray(SPECIES, kIm, k2);
         FloatVector y1r = x1r.mul(c1r).sub(x1i.mul(c1i)), y1i = x1r.mul(c1i).add(x1i.mul(c1r));
         FloatVector y2r = x2r.mul(c2r).sub(x2i.mul(c2i)), y2i = x2r.mul(c2i).add(x2i.mul(c2r));
-        // Un-split with W^{-k}: E' = Y1 + conj(Y2), D = Y1 - conj(Y2), O' = D W^{-k}; the partner gets (E', -F', -D..) mirrored.
+        // Un-split with W^{-k}: E' = Y1 + conj(Y2), D = Y1 - conj(Y2), U = D W^{-k}; Z1 = conj(E' + i U), Z2 its mirror.
         FloatVector er = y1r.add(y2r), ei = y1i.sub(y2i), dr = y1r.sub(y2r), di = y1i.add(y2i);
-        float vr = wr, vi = -wi;
-        FloatVector ur = dr.mul(vr).sub(di.mul(vi)), ui = dr.mul(vi).add(di.mul(vr));
-        float sc = 1.0f / n;
-        FloatVector z1r = er.sub(ui).mul(sc), z1i = ei.add(ur).mul(-sc);
-        FloatVector z2r = er.add(ui).mul(sc), z2i = ei.sub(ur).mul(sc);
-        z2r.intoArray(s, b);
-        z2i.intoArray(s, b + hw);
-        z1r.intoArray(s, a);
-        z1i.intoArray(s, a + hw);
+        FloatVector ur = dr.fma(FloatVector.broadcast(SPECIES, wr), di.mul(wi)), ui = di.fma(FloatVector.broadcast(SPECIES, wr), dr.mul(-wi));
+        er.add(ui).intoArray(s, b);
+        ei.sub(ur).intoArray(s, b + hw);
+        er.sub(ui).intoArray(s, a);
+        y2i.sub(y1i).sub(ur).intoArray(s, a + hw);
     }
 
-    /** Bins 0 and n/2, both from Z[0], multiplied and un-split into position 0 (their imaginary parts ignored, as in inverse). */
+    /**
+     * Bins 0 and n/2, both from Z[0], multiplied and un-split into position 0 (their imaginary parts ignored, as in
+     * inverse); the kernel's bins 0 and n/2 carry the inverse's 1/n ({@link #convolutionSpectrum}).
+     */
     private void multiplyPair0(float[] s, int a, int hw, float[] kRe, float[] kIm) {
         FloatVector ar = FloatVector.fromArray(SPECIES, s, a), ai = FloatVector.fromArray(SPECIES, s, a + hw);
         int h = halfSlot * W;
         FloatVector x0 = ar.add(ai), xh = ar.sub(ai);
         FloatVector y0 = x0.mul(FloatVector.fromArray(SPECIES, kRe, 0));
         FloatVector yh = xh.mul(FloatVector.fromArray(SPECIES, kRe, h));
-        float sc = 1.0f / n;
-        y0.add(yh).mul(sc).intoArray(s, a);
-        y0.sub(yh).mul(-sc).intoArray(s, a + hw);
+        y0.add(yh).intoArray(s, a);
+        yh.sub(y0).intoArray(s, a + hw);
     }
 
     /**
