@@ -374,14 +374,21 @@ public final class LaneFft {
         // Rows at or past dataRows hold no input; when that includes the whole second half of each column (a causal
         // convolution's input is at most half the size), the column transform skips that half and it is not gathered.
         int dataRows = ((nonzero + 1) / 2 + m2 - 1) / m2;
-        boolean upperZero = cols.firstIsRadix4() && 2 * dataRows <= m1;
-        int gathered = upperZero ? m1 / 2 : m1;
+        boolean upperZero = 2 * dataRows <= m1;
+        boolean direct = cols.firstIsRadix4();
+        int limit = xOff + nonzero * W;
         for (int j2 = 0; j2 < m2; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
-            for (int j1 = 0; j1 < gathered; j1++) {
-                for (int b = 0; b < nb; b++) pack(x, xOff, nonzero, j2 + b + m2 * j1, s, sub + b * cs + j1 * W, cp);
+            if (direct) {
+                // Element j1 of column j2 + b is z_j, j = j2 + b + m2 j1: x_2j and x_2j+1, 2 m2 W floats from row to row.
+                cols.firstStageFromLanes(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, upperZero, nb, s, sub, cs);
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, false) - b * cs; // the same for every b
+            } else {
+                for (int j1 = 0; j1 < m1; j1++) {
+                    for (int b = 0; b < nb; b++) pack(x, xOff, nonzero, j2 + b + m2 * j1, s, sub + b * cs + j1 * W, cp);
+                }
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp) - b * cs;
             }
-            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, upperZero, false) - b * cs; // the same for every b
             for (int k1 = 0; k1 < m1; k1++) {
                 for (int b = 0; b < nb; b++) {
                     int c = r + b * cs + k1 * W;
@@ -409,13 +416,18 @@ public final class LaneFft {
         boolean lowerOnly = cols.lastIsRadix4() && 2 * outRows <= m1;
         for (int j2 = 0; j2 < m2 && j2 < pairs; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
-            for (int k1 = 0; k1 < m1; k1++) {
-                for (int b = 0; b < nb; b++) {
-                    int p = (k1 * rp + j2 + b) * W;
-                    twiddle(s, p, hw + p, k1 * m2 + j2 + b, s, sub + b * cs + k1 * W, cp);
+            if (cols.firstIsRadix4()) {
+                cols.firstStageTwiddled(s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2, nb, s, sub, cs);
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, lowerOnly) - b * cs;
+            } else {
+                for (int k1 = 0; k1 < m1; k1++) {
+                    for (int b = 0; b < nb; b++) {
+                        int p = (k1 * rp + j2 + b) * W;
+                        twiddle(s, p, hw + p, k1 * m2 + j2 + b, s, sub + b * cs + k1 * W, cp);
+                    }
                 }
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 0, lowerOnly) - b * cs;
             }
-            for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, false, lowerOnly) - b * cs;
             for (int j1 = 0, j = j2; j1 < m1 && j < pairs; j1++, j += m2) {
                 for (int b = 0; b < nb && j + b < pairs; b++) unpack(s, r + b * cs + j1 * W, cp, y, yOff, outCount, j + b);
             }

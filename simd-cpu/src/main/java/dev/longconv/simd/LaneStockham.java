@@ -71,21 +71,23 @@ final class LaneStockham {
      * result's real parts start: src or dst.
      */
     int run(float[] a, int src, int dst) {
-        return run(a, src, dst, false, false);
+        return run(a, src, dst, 0, false);
     }
 
     /**
-     * {@link #run(float[], int, int)} for a zero-padded input and a partly wanted output, the two halves of a causal
-     * convolution's transforms: with {@code upperInputZero}, elements m/2..m-1 of the input are taken as zero and not
-     * read (the first stage must be radix 4: {@link #firstIsRadix4()}); with {@code lowerOutputOnly}, only elements
-     * 0..m/2-1 of the result are written (the last stage must be radix 4: {@link #lastIsRadix4()}).
+     * {@link #run(float[], int, int)} from stage {@code first} on (the stages before it done by the caller, their result
+     * at src); with {@code lowerOutputOnly}, only elements 0..m/2-1 of the result are written, the half a causal
+     * convolution unpacks (the last stage must be radix 4: {@link #lastIsRadix4()}).
      */
-    int run(float[] a, int src, int dst, boolean upperInputZero, boolean lowerOutputOnly) {
+    int run(float[] a, int src, int dst, int first, boolean lowerOutputOnly) {
         int mw = pitch(), cur = m, stride = 1, last = radices.length - 1;
-        for (int s = 0; s <= last; s++) {
+        for (int s = 0; s < first; s++) {
+            cur /= radices[s];
+            stride *= radices[s];
+        }
+        for (int s = first; s <= last; s++) {
             int q = cur / radices[s];
-            if (s == 0 && upperInputZero) firstRadix4UpperZero(a, src, src + mw, dst, dst + mw, q, twRe[0], twIm[0]);
-            else if (s == last && lowerOutputOnly) lastRadix4LowerOut(a, src, src + mw, dst, dst + mw, stride);
+            if (s == last && lowerOutputOnly) lastRadix4LowerOut(a, src, src + mw, dst, dst + mw, stride);
             else stage(s, a, src, src + mw, dst, dst + mw, q, stride);
             int t = src;
             src = dst;
@@ -94,6 +96,90 @@ final class LaneStockham {
             stride *= radices[s];
         }
         return src;
+    }
+
+    /**
+     * The first stage (radix 4: {@link #firstIsRadix4()}) of {@code count} transforms whose input is read straight from
+     * where it lies, the forward column pass of a four-step split; {@link #run(float[], int, int, int, boolean)} from
+     * stage 1 does the rest of each. Transform c's element e has its real part at {@code x[re + c * colStep + e * step]},
+     * its imaginary part {@code imDelta} floats after it; a part at or past index {@code limit} is taken as zero and not
+     * read, and with {@code upperZero} so are elements m/2..m-1. Transform c's stage output goes to
+     * {@code a[buf + c * bufStep..]}. Reading in the first stage saves the pass that would copy each column out first,
+     * and taking the block's transforms together for each butterfly reads whole cache lines of each row.
+     */
+    void firstStageFromLanes(float[] x, int re, int imDelta, int colStep, int step, int limit, boolean upperZero, int count,
+                             float[] a, int buf, int bufStep) {
+        int q = m / 4, mw = pitch();
+        float[] tr = twRe[0], ti = twIm[0];
+        FloatVector zero = FloatVector.zero(SPECIES);
+        for (int j = 0; j < q; j++) {
+            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
+            for (int c = 0; c < count; c++) {
+                int e0 = re + c * colStep + j * step, e1 = e0 + q * step, e2 = e1 + q * step, e3 = e2 + q * step;
+                FloatVector a0r = e0 < limit ? FloatVector.fromArray(SPECIES, x, e0) : zero;
+                FloatVector a0i = e0 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e0 + imDelta) : zero;
+                FloatVector a1r = e1 < limit ? FloatVector.fromArray(SPECIES, x, e1) : zero;
+                FloatVector a1i = e1 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e1 + imDelta) : zero;
+                FloatVector a2r = !upperZero && e2 < limit ? FloatVector.fromArray(SPECIES, x, e2) : zero;
+                FloatVector a2i = !upperZero && e2 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e2 + imDelta) : zero;
+                FloatVector a3r = !upperZero && e3 < limit ? FloatVector.fromArray(SPECIES, x, e3) : zero;
+                FloatVector a3i = !upperZero && e3 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e3 + imDelta) : zero;
+                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+                FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
+                FloatVector b3r = t1r.sub(t3i), b3i = t1i.add(t3r);
+                int o0 = buf + c * bufStep + 4 * j * W, o1 = o0 + W, o2 = o1 + W, o3 = o2 + W;
+                t0r.add(t2r).intoArray(a, o0);
+                t0i.add(t2i).intoArray(a, o0 + mw);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, o1);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, o1 + mw);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, o2);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, o2 + mw);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, o3);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, o3 + mw);
+            }
+        }
+    }
+
+    /**
+     * The first stage (radix 4) of {@code count} transforms whose input is read where it lies and multiplied by a
+     * twiddle on the way in, the inverse column pass of a four-step split: transform c's element e at
+     * {@code s[re + c * colStep + e * step]} and {@code imDelta} floats after it, times
+     * {@code (pRe, pIm)[pOff + c + e * pStep]}; its stage output to {@code a[buf + c * bufStep..]}. This saves the pass
+     * that would copy and twiddle each column first; {@link #run(float[], int, int, int, boolean)} from stage 1 does the rest.
+     */
+    void firstStageTwiddled(float[] s, int re, int imDelta, int colStep, int step, float[] pRe, float[] pIm, int pOff, int pStep,
+                            int count, float[] a, int buf, int bufStep) {
+        int q = m / 4, mw = pitch();
+        float[] tr = twRe[0], ti = twIm[0];
+        for (int j = 0; j < q; j++) {
+            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
+            for (int c = 0; c < count; c++) {
+                int e0 = re + c * colStep + j * step, e1 = e0 + q * step, e2 = e1 + q * step, e3 = e2 + q * step;
+                int v0 = pOff + c + j * pStep, v1 = v0 + q * pStep, v2 = v1 + q * pStep, v3 = v2 + q * pStep;
+                FloatVector x0r = FloatVector.fromArray(SPECIES, s, e0), x0i = FloatVector.fromArray(SPECIES, s, e0 + imDelta);
+                FloatVector x1r = FloatVector.fromArray(SPECIES, s, e1), x1i = FloatVector.fromArray(SPECIES, s, e1 + imDelta);
+                FloatVector x2r = FloatVector.fromArray(SPECIES, s, e2), x2i = FloatVector.fromArray(SPECIES, s, e2 + imDelta);
+                FloatVector x3r = FloatVector.fromArray(SPECIES, s, e3), x3i = FloatVector.fromArray(SPECIES, s, e3 + imDelta);
+                FloatVector a0r = x0r.fma(FloatVector.broadcast(SPECIES, pRe[v0]), x0i.mul(-pIm[v0])), a0i = x0r.fma(FloatVector.broadcast(SPECIES, pIm[v0]), x0i.mul(pRe[v0]));
+                FloatVector a1r = x1r.fma(FloatVector.broadcast(SPECIES, pRe[v1]), x1i.mul(-pIm[v1])), a1i = x1r.fma(FloatVector.broadcast(SPECIES, pIm[v1]), x1i.mul(pRe[v1]));
+                FloatVector a2r = x2r.fma(FloatVector.broadcast(SPECIES, pRe[v2]), x2i.mul(-pIm[v2])), a2i = x2r.fma(FloatVector.broadcast(SPECIES, pIm[v2]), x2i.mul(pRe[v2]));
+                FloatVector a3r = x3r.fma(FloatVector.broadcast(SPECIES, pRe[v3]), x3i.mul(-pIm[v3])), a3i = x3r.fma(FloatVector.broadcast(SPECIES, pIm[v3]), x3i.mul(pRe[v3]));
+                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+                FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
+                FloatVector b3r = t1r.sub(t3i), b3i = t1i.add(t3r);
+                int o0 = buf + c * bufStep + 4 * j * W, o1 = o0 + W, o2 = o1 + W, o3 = o2 + W;
+                t0r.add(t2r).intoArray(a, o0);
+                t0i.add(t2i).intoArray(a, o0 + mw);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, o1);
+                b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, o1 + mw);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, o2);
+                b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, o2 + mw);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, o3);
+                b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, o3 + mw);
+            }
+        }
     }
 
     boolean firstIsRadix4() {
@@ -223,30 +309,6 @@ final class LaneStockham {
             t0i.sub(t2i).intoArray(a, yi + i2);
             t1r.sub(t3i).intoArray(a, yr + i3);
             t1i.add(t3r).intoArray(a, yi + i3);
-        }
-    }
-
-    /**
-     * The first radix-4 stage (stride 1) of an input whose upper half is zero: of each butterfly's inputs j, j + q,
-     * j + 2q, j + 3q only the first two are nonzero, so it loads half and adds a quarter of what {@link #radix4} does.
-     */
-    private static void firstRadix4UpperZero(float[] a, int xr, int xi, int yr, int yi, int m, float[] tr, float[] ti) {
-        int mw = m * W;
-        for (int j = 0; j < m; j++) {
-            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
-            int i0 = j * W, i1 = i0 + mw, o0 = 4 * j * W, o1 = o0 + W, o2 = o1 + W, o3 = o2 + W;
-            FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
-            FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
-            FloatVector b1r = a0r.add(a1i), b1i = a0i.sub(a1r), b2r = a0r.sub(a1r), b2i = a0i.sub(a1i);
-            FloatVector b3r = a0r.sub(a1i), b3i = a0i.add(a1r);
-            a0r.add(a1r).intoArray(a, yr + o0);
-            a0i.add(a1i).intoArray(a, yi + o0);
-            b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, yr + o1);
-            b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, yi + o1);
-            b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, yr + o2);
-            b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, yi + o2);
-            b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, yr + o3);
-            b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, yi + o3);
         }
     }
 
