@@ -54,6 +54,12 @@ public final class LaneFft {
     /** Where bin n/2 goes in a {@link #convolutionSpectrum}: one past the last position. */
     private final int halfSlot;
     private final LaneStockham cols, rows;
+    /**
+     * Whether the column transforms start and end with distinct radix-4 stages (m1 a power of 4 from 16 up: every
+     * power-of-two size the split takes), so the column passes read their input in the first stage and write their
+     * result (twiddled into the matrix, or unpacked into reals) in the last, with no gather or scatter pass of their own.
+     */
+    private final boolean fusedEnds;
     /** Four-step twiddles W_half^(j2 k1) at k1 * m2 + j2; empty without the split. */
     private final float[] stepRe, stepIm;
     /** e^{-2 pi i k / n}, k = 0..n/2, for splitting the packed half-size transform. */
@@ -71,6 +77,7 @@ public final class LaneFft {
         this.imOff = halfSlot * W + W;
         this.cols = new LaneStockham(m1);
         this.rows = m2 == 1 ? null : new LaneStockham(m2);
+        this.fusedEnds = m2 > 1 && cols.firstIsRadix4() && cols.lastIsRadix4() && cols.stages() >= 2;
         int steps = m2 == 1 ? 0 : half;
         stepRe = new float[steps];
         stepIm = new float[steps];
@@ -377,11 +384,17 @@ public final class LaneFft {
         boolean upperZero = 2 * dataRows <= m1;
         boolean direct = cols.firstIsRadix4();
         int limit = xOff + nonzero * W;
+
         for (int j2 = 0; j2 < m2; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (direct) {
                 // Element j1 of column j2 + b is z_j, j = j2 + b + m2 j1: x_2j and x_2j+1, 2 m2 W floats from row to row.
                 cols.firstStageFromLanes(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, upperZero, nb, s, sub, cs);
+                if (fusedEnds) {
+                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1, false) - b * cs;
+                    cols.lastStageTwiddledOut(s, r, cs, nb, s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2);
+                    continue;
+                }
                 for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, false) - b * cs; // the same for every b
             } else {
                 for (int j1 = 0; j1 < m1; j1++) {
@@ -418,6 +431,11 @@ public final class LaneFft {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (cols.firstIsRadix4()) {
                 cols.firstStageTwiddled(s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2, nb, s, sub, cs);
+                if (fusedEnds) {
+                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1, false) - b * cs;
+                    cols.lastStageUnpacked(s, r, cs, nb, y, yOff, outCount, j2, m2);
+                    continue;
+                }
                 for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, lowerOnly) - b * cs;
             } else {
                 for (int k1 = 0; k1 < m1; k1++) {

@@ -80,12 +80,17 @@ final class LaneStockham {
      * convolution unpacks (the last stage must be radix 4: {@link #lastIsRadix4()}).
      */
     int run(float[] a, int src, int dst, int first, boolean lowerOutputOnly) {
+        return run(a, src, dst, first, radices.length, lowerOutputOnly);
+    }
+
+    /** Stages first..end-1 of the transform, their input at src; returns where their output lies (src or dst). */
+    int run(float[] a, int src, int dst, int first, int end, boolean lowerOutputOnly) {
         int mw = pitch(), cur = m, stride = 1, last = radices.length - 1;
         for (int s = 0; s < first; s++) {
             cur /= radices[s];
             stride *= radices[s];
         }
-        for (int s = first; s <= last; s++) {
+        for (int s = first; s < end; s++) {
             int q = cur / radices[s];
             if (s == last && lowerOutputOnly) lastRadix4LowerOut(a, src, src + mw, dst, dst + mw, stride);
             else stage(s, a, src, src + mw, dst, dst + mw, q, stride);
@@ -96,6 +101,11 @@ final class LaneStockham {
             stride *= radices[s];
         }
         return src;
+    }
+
+    /** Stages of the transform. */
+    int stages() {
+        return radices.length;
     }
 
     /**
@@ -178,6 +188,75 @@ final class LaneStockham {
                 b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, o2 + mw);
                 b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, o3);
                 b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, o3 + mw);
+            }
+        }
+    }
+
+    /**
+     * The last stage (radix 4, unit twiddles: {@link #lastIsRadix4()}) of {@code count} transforms whose stage input is
+     * at {@code a[buf + c * bufStep..]}, writing straight to where the result goes, multiplied by a twiddle: transform
+     * c's element e to {@code out[re + c * colStep + e * step]} and {@code imDelta} floats after it, times
+     * {@code (pRe, pIm)[pOff + c + e * pStep]}. The forward column pass of a four-step split ends with it instead of a
+     * copy-and-twiddle pass over each column.
+     */
+    void lastStageTwiddledOut(float[] a, int buf, int bufStep, int count, float[] out, int re, int imDelta, int colStep, int step,
+                              float[] pRe, float[] pIm, int pOff, int pStep) {
+        int q = m / 4, mw = pitch();
+        for (int j = 0; j < q; j++) {
+            for (int c = 0; c < count; c++) {
+                int i0 = buf + c * bufStep + j * W, i1 = i0 + q * W, i2 = i1 + q * W, i3 = i2 + q * W;
+                FloatVector a0r = FloatVector.fromArray(SPECIES, a, i0), a0i = FloatVector.fromArray(SPECIES, a, i0 + mw);
+                FloatVector a1r = FloatVector.fromArray(SPECIES, a, i1), a1i = FloatVector.fromArray(SPECIES, a, i1 + mw);
+                FloatVector a2r = FloatVector.fromArray(SPECIES, a, i2), a2i = FloatVector.fromArray(SPECIES, a, i2 + mw);
+                FloatVector a3r = FloatVector.fromArray(SPECIES, a, i3), a3i = FloatVector.fromArray(SPECIES, a, i3 + mw);
+                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+                FloatVector y0r = t0r.add(t2r), y0i = t0i.add(t2i), y1r = t1r.add(t3i), y1i = t1i.sub(t3r);
+                FloatVector y2r = t0r.sub(t2r), y2i = t0i.sub(t2i), y3r = t1r.sub(t3i), y3i = t1i.add(t3r);
+                int o0 = re + c * colStep + j * step, o1 = o0 + q * step, o2 = o1 + q * step, o3 = o2 + q * step;
+                int v0 = pOff + c + j * pStep, v1 = v0 + q * pStep, v2 = v1 + q * pStep, v3 = v2 + q * pStep;
+                y0r.fma(FloatVector.broadcast(SPECIES, pRe[v0]), y0i.mul(-pIm[v0])).intoArray(out, o0);
+                y0r.fma(FloatVector.broadcast(SPECIES, pIm[v0]), y0i.mul(pRe[v0])).intoArray(out, o0 + imDelta);
+                y1r.fma(FloatVector.broadcast(SPECIES, pRe[v1]), y1i.mul(-pIm[v1])).intoArray(out, o1);
+                y1r.fma(FloatVector.broadcast(SPECIES, pIm[v1]), y1i.mul(pRe[v1])).intoArray(out, o1 + imDelta);
+                y2r.fma(FloatVector.broadcast(SPECIES, pRe[v2]), y2i.mul(-pIm[v2])).intoArray(out, o2);
+                y2r.fma(FloatVector.broadcast(SPECIES, pIm[v2]), y2i.mul(pRe[v2])).intoArray(out, o2 + imDelta);
+                y3r.fma(FloatVector.broadcast(SPECIES, pRe[v3]), y3i.mul(-pIm[v3])).intoArray(out, o3);
+                y3r.fma(FloatVector.broadcast(SPECIES, pIm[v3]), y3i.mul(pRe[v3])).intoArray(out, o3 + imDelta);
+            }
+        }
+    }
+
+    /**
+     * The last stage (radix 4, unit twiddles) of {@code count} transforms whose stage input is at
+     * {@code a[buf + c * bufStep..]}, unpacking the conjugate of the result straight into reals: transform c's element
+     * e is z_j, j = j0 + c + e * jStep, whose real part is real 2j and whose negated imaginary part is real 2j + 1, at
+     * {@code y[yOff + t * W]} for t below {@code outCount} only. The inverse column pass of a four-step split ends with
+     * it instead of a copy-out pass and an unpack pass.
+     */
+    void lastStageUnpacked(float[] a, int buf, int bufStep, int count, float[] y, int yOff, int outCount, int j0, int jStep) {
+        int q = m / 4, mw = pitch();
+        for (int j = 0; j < q; j++) {
+            for (int c = 0; c < count; c++) {
+                int t0 = 2 * (j0 + c + j * jStep);
+                if (t0 >= outCount) break; // t grows with c, and every output of this butterfly lies past t0
+                int i0 = buf + c * bufStep + j * W, i1 = i0 + q * W, i2 = i1 + q * W, i3 = i2 + q * W;
+                FloatVector a0r = FloatVector.fromArray(SPECIES, a, i0), a0i = FloatVector.fromArray(SPECIES, a, i0 + mw);
+                FloatVector a1r = FloatVector.fromArray(SPECIES, a, i1), a1i = FloatVector.fromArray(SPECIES, a, i1 + mw);
+                FloatVector a2r = FloatVector.fromArray(SPECIES, a, i2), a2i = FloatVector.fromArray(SPECIES, a, i2 + mw);
+                FloatVector a3r = FloatVector.fromArray(SPECIES, a, i3), a3i = FloatVector.fromArray(SPECIES, a, i3 + mw);
+                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
+                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
+                int dt = 2 * q * jStep; // from one output of the butterfly to the next, in reals
+                int t1 = t0 + dt, t2 = t1 + dt, t3 = t2 + dt;
+                t0r.add(t2r).intoArray(y, yOff + t0 * W);
+                if (t0 + 1 < outCount) t2i.add(t0i).neg().intoArray(y, yOff + (t0 + 1) * W);
+                if (t1 < outCount) t1r.add(t3i).intoArray(y, yOff + t1 * W);
+                if (t1 + 1 < outCount) t3r.sub(t1i).intoArray(y, yOff + (t1 + 1) * W);
+                if (t2 < outCount) t0r.sub(t2r).intoArray(y, yOff + t2 * W);
+                if (t2 + 1 < outCount) t2i.sub(t0i).intoArray(y, yOff + (t2 + 1) * W);
+                if (t3 < outCount) t1r.sub(t3i).intoArray(y, yOff + t3 * W);
+                if (t3 + 1 < outCount) t1i.add(t3r).neg().intoArray(y, yOff + (t3 + 1) * W);
             }
         }
     }
