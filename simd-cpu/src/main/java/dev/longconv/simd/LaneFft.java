@@ -378,24 +378,19 @@ public final class LaneFft {
      */
     private void forwardColumns(float[] x, int xOff, int nonzero, float[] s) {
         int hw = imOff, sub = 2 * hw, cp = cols.pitch(), cs = 4 * cp;
-        // Rows at or past dataRows hold no input; when that includes the whole second half of each column (a causal
-        // convolution's input is at most half the size), the column transform skips that half and it is not gathered.
-        int dataRows = ((nonzero + 1) / 2 + m2 - 1) / m2;
-        boolean upperZero = 2 * dataRows <= m1;
         boolean direct = cols.firstIsRadix4();
-        int limit = xOff + nonzero * W;
-
+        int limit = xOff + nonzero * W; // reals t < nonzero only: the rest, in a causal convolution half of it, read as zeros
         for (int j2 = 0; j2 < m2; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (direct) {
                 // Element j1 of column j2 + b is z_j, j = j2 + b + m2 j1: x_2j and x_2j+1, 2 m2 W floats from row to row.
-                cols.firstStageFromLanes(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, upperZero, nb, s, sub, cs);
+                cols.firstStageFromLanes(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, nb, s, sub, cs);
                 if (fusedEnds) {
-                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1, false) - b * cs;
+                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1) - b * cs;
                     cols.lastStageTwiddledOut(s, r, cs, nb, s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2);
                     continue;
                 }
-                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, false) - b * cs; // the same for every b
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages()) - b * cs; // the same for every b
             } else {
                 for (int j1 = 0; j1 < m1; j1++) {
                     for (int b = 0; b < nb; b++) pack(x, xOff, nonzero, j2 + b + m2 * j1, s, sub + b * cs + j1 * W, cp);
@@ -423,20 +418,17 @@ public final class LaneFft {
      */
     private void inverseColumns(float[] s, float[] y, int yOff, int outCount) {
         int hw = imOff, sub = 2 * hw, cp = cols.pitch(), cs = 4 * cp;
-        int pairs = (outCount + 1) / 2, outRows = (pairs + m2 - 1) / m2;
-        // Only rows below outRows are unpacked; when those are all in the first half of each column (a causal
-        // convolution's output is at most half the size), the column transform's last stage writes only that half.
-        boolean lowerOnly = cols.lastIsRadix4() && 2 * outRows <= m1;
+        int pairs = (outCount + 1) / 2;
         for (int j2 = 0; j2 < m2 && j2 < pairs; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (cols.firstIsRadix4()) {
                 cols.firstStageTwiddled(s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2, nb, s, sub, cs);
                 if (fusedEnds) {
-                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1, false) - b * cs;
+                    for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1) - b * cs;
                     cols.lastStageUnpacked(s, r, cs, nb, y, yOff, outCount, j2, m2);
                     continue;
                 }
-                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, lowerOnly) - b * cs;
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages()) - b * cs;
             } else {
                 for (int k1 = 0; k1 < m1; k1++) {
                     for (int b = 0; b < nb; b++) {
@@ -444,7 +436,7 @@ public final class LaneFft {
                         twiddle(s, p, hw + p, k1 * m2 + j2 + b, s, sub + b * cs + k1 * W, cp);
                     }
                 }
-                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 0, lowerOnly) - b * cs;
+                for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp) - b * cs;
             }
             for (int j1 = 0, j = j2; j1 < m1 && j < pairs; j1++, j += m2) {
                 for (int b = 0; b < nb && j + b < pairs; b++) unpack(s, r + b * cs + j1 * W, cp, y, yOff, outCount, j + b);

@@ -71,29 +71,22 @@ final class LaneStockham {
      * result's real parts start: src or dst.
      */
     int run(float[] a, int src, int dst) {
-        return run(a, src, dst, 0, false);
+        return run(a, src, dst, 0, radices.length);
     }
 
     /**
-     * {@link #run(float[], int, int)} from stage {@code first} on (the stages before it done by the caller, their result
-     * at src); with {@code lowerOutputOnly}, only elements 0..m/2-1 of the result are written, the half a causal
-     * convolution unpacks (the last stage must be radix 4: {@link #lastIsRadix4()}).
+     * Stages first..end-1 of the transform, the stages before them done by the caller with their result at src (as the
+     * four-step column passes do with their first and last stages); returns where the output lies (src or dst).
      */
-    int run(float[] a, int src, int dst, int first, boolean lowerOutputOnly) {
-        return run(a, src, dst, first, radices.length, lowerOutputOnly);
-    }
-
-    /** Stages first..end-1 of the transform, their input at src; returns where their output lies (src or dst). */
-    int run(float[] a, int src, int dst, int first, int end, boolean lowerOutputOnly) {
-        int mw = pitch(), cur = m, stride = 1, last = radices.length - 1;
+    int run(float[] a, int src, int dst, int first, int end) {
+        int mw = pitch(), cur = m, stride = 1;
         for (int s = 0; s < first; s++) {
             cur /= radices[s];
             stride *= radices[s];
         }
         for (int s = first; s < end; s++) {
             int q = cur / radices[s];
-            if (s == last && lowerOutputOnly) lastRadix4LowerOut(a, src, src + mw, dst, dst + mw, stride);
-            else stage(s, a, src, src + mw, dst, dst + mw, q, stride);
+            stage(s, a, src, src + mw, dst, dst + mw, q, stride);
             int t = src;
             src = dst;
             dst = t;
@@ -113,11 +106,11 @@ final class LaneStockham {
      * where it lies, the forward column pass of a four-step split; {@link #run(float[], int, int, int, boolean)} from
      * stage 1 does the rest of each. Transform c's element e has its real part at {@code x[re + c * colStep + e * step]},
      * its imaginary part {@code imDelta} floats after it; a part at or past index {@code limit} is taken as zero and not
-     * read, and with {@code upperZero} so are elements m/2..m-1. Transform c's stage output goes to
+     * read (a causal convolution's zero second half costs no loads). Transform c's stage output goes to
      * {@code a[buf + c * bufStep..]}. Reading in the first stage saves the pass that would copy each column out first,
      * and taking the block's transforms together for each butterfly reads whole cache lines of each row.
      */
-    void firstStageFromLanes(float[] x, int re, int imDelta, int colStep, int step, int limit, boolean upperZero, int count,
+    void firstStageFromLanes(float[] x, int re, int imDelta, int colStep, int step, int limit, int count,
                              float[] a, int buf, int bufStep) {
         int q = m / 4, mw = pitch();
         float[] tr = twRe[0], ti = twIm[0];
@@ -130,10 +123,10 @@ final class LaneStockham {
                 FloatVector a0i = e0 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e0 + imDelta) : zero;
                 FloatVector a1r = e1 < limit ? FloatVector.fromArray(SPECIES, x, e1) : zero;
                 FloatVector a1i = e1 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e1 + imDelta) : zero;
-                FloatVector a2r = !upperZero && e2 < limit ? FloatVector.fromArray(SPECIES, x, e2) : zero;
-                FloatVector a2i = !upperZero && e2 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e2 + imDelta) : zero;
-                FloatVector a3r = !upperZero && e3 < limit ? FloatVector.fromArray(SPECIES, x, e3) : zero;
-                FloatVector a3i = !upperZero && e3 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e3 + imDelta) : zero;
+                FloatVector a2r = e2 < limit ? FloatVector.fromArray(SPECIES, x, e2) : zero;
+                FloatVector a2i = e2 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e2 + imDelta) : zero;
+                FloatVector a3r = e3 < limit ? FloatVector.fromArray(SPECIES, x, e3) : zero;
+                FloatVector a3i = e3 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e3 + imDelta) : zero;
                 FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
                 FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
                 FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
@@ -156,7 +149,7 @@ final class LaneStockham {
      * twiddle on the way in, the inverse column pass of a four-step split: transform c's element e at
      * {@code s[re + c * colStep + e * step]} and {@code imDelta} floats after it, times
      * {@code (pRe, pIm)[pOff + c + e * pStep]}; its stage output to {@code a[buf + c * bufStep..]}. This saves the pass
-     * that would copy and twiddle each column first; {@link #run(float[], int, int, int, boolean)} from stage 1 does the rest.
+     * that would copy and twiddle each column first; {@link #run(float[], int, int, int, int)} from stage 1 does the rest.
      */
     void firstStageTwiddled(float[] s, int re, int imDelta, int colStep, int step, float[] pRe, float[] pIm, int pOff, int pStep,
                             int count, float[] a, int buf, int bufStep) {
@@ -388,26 +381,6 @@ final class LaneStockham {
             t0i.sub(t2i).intoArray(a, yi + i2);
             t1r.sub(t3i).intoArray(a, yr + i3);
             t1i.add(t3r).intoArray(a, yi + i3);
-        }
-    }
-
-    /**
-     * The last radix-4 stage writing only the lower half of the result: outputs k = 0 and 1 of each butterfly (elements
-     * q and q + s, below m/2 = 2s), half the stores of {@link #lastRadix4}.
-     */
-    private static void lastRadix4LowerOut(float[] a, int xr, int xi, int yr, int yi, int s) {
-        int sw = s * W;
-        for (int q = 0; q < sw; q += W) {
-            int i0 = q, i1 = i0 + sw, i2 = i1 + sw, i3 = i2 + sw;
-            FloatVector a0r = FloatVector.fromArray(SPECIES, a, xr + i0), a0i = FloatVector.fromArray(SPECIES, a, xi + i0);
-            FloatVector a1r = FloatVector.fromArray(SPECIES, a, xr + i1), a1i = FloatVector.fromArray(SPECIES, a, xi + i1);
-            FloatVector a2r = FloatVector.fromArray(SPECIES, a, xr + i2), a2i = FloatVector.fromArray(SPECIES, a, xi + i2);
-            FloatVector a3r = FloatVector.fromArray(SPECIES, a, xr + i3), a3i = FloatVector.fromArray(SPECIES, a, xi + i3);
-            FloatVector t1r = a0r.sub(a2r), t1i = a0i.sub(a2i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
-            a0r.add(a2r).add(a1r.add(a3r)).intoArray(a, yr + i0);
-            a0i.add(a2i).add(a1i.add(a3i)).intoArray(a, yi + i0);
-            t1r.add(t3i).intoArray(a, yr + i1);
-            t1i.sub(t3r).intoArray(a, yi + i1);
         }
     }
 
