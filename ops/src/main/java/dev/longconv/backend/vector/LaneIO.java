@@ -42,31 +42,39 @@ final class LaneIO {
 
     /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
     static void gather(Seq s, int b, int d0, float[] buf, int padTo) {
-        MemorySegment seg = s.tensor().storageSegment();
         int lanes = Math.min(W, s.channels() - d0), len = s.length();
         long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
-        if (lanes == W && s.strideD() == 1) {
+        gatherRows(s.tensor().storageSegment(), base, s.strideD(), s.strideL(), lanes, len, buf);
+        Arrays.fill(buf, len * W, padTo * W, 0f);
+    }
+
+    /**
+     * {@code lanes} rows of {@code len} floats, row l from element base + l * strideD with stride strideT along it, into
+     * buf[t*W + l] (zeros in the lanes past {@code lanes}). Channels-last rows (strideD 1) move a vector per step,
+     * time-contiguous rows (strideT 1) through W x W tile transposes, other strides element-wise.
+     */
+    private static void gatherRows(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf) {
+        if (lanes == W && strideD == 1) {
             for (int t = 0; t < len; t++) {
-                FloatVector.fromMemorySegment(SPECIES, seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
+                FloatVector.fromMemorySegment(SPECIES, seg, (base + t * strideT) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
             }
-        } else {
-            int t0 = 0;
-            if (lanes == W && s.strideL() == 1) {
-                // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
-                for (; t0 + W <= len; t0 += W) {
-                    for (int l = 0; l < W; l++) {
-                        FloatVector.fromMemorySegment(SPECIES, seg, (base + l * s.strideD() + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * W);
-                    }
-                    LaneKernels.transposeTile(buf, t0 * W);
+            return;
+        }
+        int t0 = 0;
+        if (lanes == W && strideT == 1) {
+            // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
+            for (; t0 + W <= len; t0 += W) {
+                for (int l = 0; l < W; l++) {
+                    FloatVector.fromMemorySegment(SPECIES, seg, (base + l * strideD + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * W);
                 }
-            }
-            if (lanes < W) Arrays.fill(buf, 0, len * W, 0f);
-            for (int l = 0; l < lanes; l++) {
-                long p = base + l * s.strideD() + t0 * s.strideL();
-                for (int t = t0; t < len; t++, p += s.strideL()) buf[t * W + l] = seg.get(F, p * 4);
+                LaneKernels.transposeTile(buf, t0 * W);
             }
         }
-        Arrays.fill(buf, len * W, padTo * W, 0f);
+        if (lanes < W) Arrays.fill(buf, 0, len * W, 0f);
+        for (int l = 0; l < lanes; l++) {
+            long p = base + l * strideD + t0 * strideT;
+            for (int t = t0; t < len; t++, p += strideT) buf[t * W + l] = seg.get(F, p * 4);
+        }
     }
 
     /** buf[(from + t)*W + l] for t < L into rows (b, d0 + l) of s, for the channels that exist. */
@@ -102,13 +110,9 @@ final class LaneIO {
 
     /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
     static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
-        MemorySegment seg = k.tensor().storageSegment();
         int lanes = Math.min(W, k.channels() - d0);
-        Arrays.fill(buf, 0, padTo * W, 0f);
-        for (int l = 0; l < lanes; l++) {
-            long p = k.tensor().offset() + (long) (d0 + l) * k.strideD();
-            for (int j = 0; j < count; j++, p += k.strideN()) buf[j * W + l] = seg.get(F, p * 4);
-        }
+        gatherRows(k.tensor().storageSegment(), k.tensor().offset() + (long) d0 * k.strideD(), k.strideD(), k.strideN(), lanes, count, buf);
+        Arrays.fill(buf, count * W, padTo * W, 0f);
     }
 
     /** One value per channel (a bias [D]) for channels d0 .. d0+W into buf[l]. */
