@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.Tensor;
+import dev.longconv.simd.Simd;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,6 +17,7 @@ public final class Norm {
     private static final double SCALE_EPS = 1e-5;
     private static final double LAYER_EPS = 1e-5;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final boolean VECTOR = Simd.status().available();
 
     private final NormType type;
     private final int d;
@@ -46,9 +48,17 @@ public final class Norm {
     /** One pass's parameter values. Parameter gradients accumulate into arrays shaped like {@code p}. */
     final class Bound {
         private final double[][] p;
+        /** The RMS norm's per-element scale as float32, for {@link #forwardFloat} on lanes; null for the other types. */
+        private final float[] scale32;
 
         private Bound(double[][] p) {
             this.p = p;
+            if (type == NormType.RMS) {
+                scale32 = new float[d];
+                for (int i = 0; i < d; i++) scale32[i] = (float) p[0][i];
+            } else {
+                scale32 = null;
+            }
         }
 
         double[][] newGradients() {
@@ -81,10 +91,19 @@ public final class Norm {
         }
 
         /**
-         * {@link #forward} on one row of float32 memory (element offsets; y may be x): the row's statistics summed in
-         * float64 from the float32 values, each output rounded once to float32.
+         * {@link #forward} on one row of float32 memory (element offsets; y may be x). The RMS-type norms (simple, RMS,
+         * scale) run on float lanes where the Vector API is readable ({@link VectorNorms}: squares summed by fused
+         * multiply-adds into W float partial sums, added in float64; the factor rounded to float32 and applied in
+         * float32), a few float32 ulps from the float64 form; the others, and every norm without the Vector API, sum
+         * their statistics in float64 from the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo) {
+            if (VECTOR && (type == NormType.SIMPLE_RMS || type == NormType.RMS || type == NormType.SCALE)) {
+                double sq = VectorNorms.sumSquares(x, xo, d);
+                double q = type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
+                VectorNorms.scale(x, xo, (float) q, scale32, y, yo, d);
+                return;
+            }
             double s = 0, sq = 0;
             for (int i = 0; i < d; i++) {
                 double v = x.getAtIndex(F32, xo + i);

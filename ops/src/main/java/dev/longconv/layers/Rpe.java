@@ -111,7 +111,7 @@ public final class Rpe {
     /**
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
      * tensor in {@code arena}. The Linear layers write their GEMM outputs in place and take the bias on float lanes;
-     * each row's norm sums its statistics in float64 ({@link Norm.Bound#forwardFloat}) and its activation runs on float lanes ({@link FloatRows}).
+     * each row's norm runs on float lanes where it can ({@link Norm.Bound#forwardFloat}) and its activation runs on float lanes ({@link FloatRows}).
      * Against {@link #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
      */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {

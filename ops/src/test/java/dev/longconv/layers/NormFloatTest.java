@@ -1,0 +1,60 @@
+package dev.longconv.layers;
+
+import dev.longconv.DType;
+import dev.longconv.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A norm's float32 row form (on float lanes for the RMS types where the Vector API is readable) against its float64
+ * form on the same float32 values, for every norm type, at row lengths below, at and past every vector width, at
+ * offsets that are not vector-aligned, into another row and in place. Tolerance: relative L2 1e-6 per row.
+ */
+class NormFloatTest {
+    @Test
+    void floatRowsFollowTheFloat64Form() {
+        long seed = TnnTestSupport.SEED + 29;
+        SplittableRandom rng = new SplittableRandom(seed);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED;
+        for (NormType type : NormType.values()) {
+            for (int d : new int[] {1, 7, 8, 15, 16, 17, 33, 64, 100}) {
+                List<Tensor> params = new ArrayList<>();
+                for (String name : type.parameterNames()) {
+                    Tensor p = Tensor.zeros(DType.FLOAT64, name.equals("scala") ? 1 : d);
+                    for (int i = 0; i < p.dim(0); i++) p.set(rng.nextDouble(0.5, 2), i);
+                    params.add(p);
+                }
+                Norm.Bound norm = new Norm(type, d, params).bind();
+                for (boolean inPlace : new boolean[] {false, true}) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        int at = rng.nextInt(5);
+                        MemorySegment x = arena.allocate(4L * (d + at)), y = inPlace ? x : arena.allocate(4L * (d + at));
+                        double[] xd = new double[d], want = new double[d];
+                        for (int i = 0; i < d; i++) {
+                            x.setAtIndex(f, at + i, (float) rng.nextDouble(-3, 3));
+                            xd[i] = x.getAtIndex(f, at + i);
+                        }
+                        norm.forward(xd, 0, want, 0);
+                        norm.forwardFloat(x, at, y, at);
+                        double err = 0, ref = 0;
+                        for (int i = 0; i < d; i++) {
+                            double diff = y.getAtIndex(f, at + i) - want[i];
+                            err += diff * diff;
+                            ref += want[i] * want[i];
+                        }
+                        double rel = ref == 0 ? Math.sqrt(err) : Math.sqrt(err / ref);
+                        assertTrue(rel <= 1e-6, type + " d=" + d + " inPlace=" + inPlace + " seed=" + seed + ": relative L2 " + rel);
+                    }
+                }
+                params.forEach(Tensor::close);
+            }
+        }
+    }
+}
