@@ -23,6 +23,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * the inverse consumes that order directly (rows first, then columns), so no transpose pass is needed;
  * only the split steps, which pair bin k with bin n/2 - k, know the order.
  *
+ * <p>How the split moves data. The column passes take {@link #COLUMN_BLOCK} adjacent columns at a time, and where
+ * the column transform starts and ends with radix 4 (every power-of-two size) its first stage reads the data where it
+ * lies (the lanes of x; in the inverse, the matrix with the four-step twiddle applied on load) and its last writes
+ * where the result goes (the matrix, twiddled; in the inverse, the output reals), so no pass only gathers, scatters,
+ * packs or unpacks. Rows are transformed where they lie, and {@link #convolve} takes each pair of rows that the
+ * spectrum product couples (k1 and m1 - k1) through forward transform, product and inverse transform in L1.
+ *
  * <p>Plans are cached per size, immutable and thread-safe; callers pass the scratch
  * ({@link #scratchFloats()} floats), so a call allocates nothing.
  */
@@ -384,7 +391,7 @@ public final class LaneFft {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (direct) {
                 // Element j1 of column j2 + b is z_j, j = j2 + b + m2 j1: x_2j and x_2j+1, 2 m2 W floats from row to row.
-                cols.firstStageFromLanes(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, nb, s, sub, cs);
+                cols.firstStage(x, xOff + 2 * j2 * W, W, 2 * W, 2 * m2 * W, limit, null, null, 0, 0, nb, s, sub, cs);
                 if (fusedEnds) {
                     for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1) - b * cs;
                     cols.lastStageTwiddledOut(s, r, cs, nb, s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2);
@@ -422,7 +429,7 @@ public final class LaneFft {
         for (int j2 = 0; j2 < m2 && j2 < pairs; j2 += COLUMN_BLOCK) {
             int nb = Math.min(COLUMN_BLOCK, m2 - j2), r = 0;
             if (cols.firstIsRadix4()) {
-                cols.firstStageTwiddled(s, j2 * W, hw, W, rp * W, stepRe, stepIm, j2, m2, nb, s, sub, cs);
+                cols.firstStage(s, j2 * W, hw, W, rp * W, Integer.MAX_VALUE, stepRe, stepIm, j2, m2, nb, s, sub, cs);
                 if (fusedEnds) {
                     for (int b = 0; b < nb; b++) r = cols.run(s, sub + b * cs, sub + b * cs + 2 * cp, 1, cols.stages() - 1) - b * cs;
                     cols.lastStageUnpacked(s, r, cs, nb, y, yOff, outCount, j2, m2);

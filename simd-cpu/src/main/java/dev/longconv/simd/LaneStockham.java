@@ -102,16 +102,18 @@ final class LaneStockham {
     }
 
     /**
-     * The first stage (radix 4: {@link #firstIsRadix4()}) of {@code count} transforms whose input is read straight from
-     * where it lies, the forward column pass of a four-step split; {@link #run(float[], int, int, int, boolean)} from
-     * stage 1 does the rest of each. Transform c's element e has its real part at {@code x[re + c * colStep + e * step]},
-     * its imaginary part {@code imDelta} floats after it; a part at or past index {@code limit} is taken as zero and not
-     * read (a causal convolution's zero second half costs no loads). Transform c's stage output goes to
-     * {@code a[buf + c * bufStep..]}. Reading in the first stage saves the pass that would copy each column out first,
-     * and taking the block's transforms together for each butterfly reads whole cache lines of each row.
+     * The first stage (radix 4: {@link #firstIsRadix4()}) of {@code count} transforms whose input is read where it lies,
+     * as the column passes of a four-step split do; {@link #run(float[], int, int, int, int)} from stage 1 does the rest
+     * of each. Transform c's element e has its real part at {@code x[re + c * colStep + e * step]} and its imaginary part
+     * {@code imDelta} floats after it; a part at or past index {@code limit} is taken as zero and not read (the forward
+     * pass reads the lanes of x this way, so a causal convolution's zero half costs no loads). Where {@code pRe} is not
+     * null, element e is first multiplied by {@code (pRe, pIm)[pOff + c + e * pStep]} (the inverse pass's four-step
+     * twiddle). Transform c's stage output goes to {@code a[buf + c * bufStep..]}. Reading in the first stage saves the
+     * pass that would copy each column out first, and taking the block's transforms together for each butterfly reads
+     * whole cache lines of each row.
      */
-    void firstStageFromLanes(float[] x, int re, int imDelta, int colStep, int step, int limit, int count,
-                             float[] a, int buf, int bufStep) {
+    void firstStage(float[] x, int re, int imDelta, int colStep, int step, int limit, float[] pRe, float[] pIm, int pOff, int pStep,
+                    int count, float[] a, int buf, int bufStep) {
         int q = m / 4, mw = pitch();
         float[] tr = twRe[0], ti = twIm[0];
         FloatVector zero = FloatVector.zero(SPECIES);
@@ -127,47 +129,21 @@ final class LaneStockham {
                 FloatVector a2i = e2 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e2 + imDelta) : zero;
                 FloatVector a3r = e3 < limit ? FloatVector.fromArray(SPECIES, x, e3) : zero;
                 FloatVector a3i = e3 + imDelta < limit ? FloatVector.fromArray(SPECIES, x, e3 + imDelta) : zero;
-                FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
-                FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
-                FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
-                FloatVector b3r = t1r.sub(t3i), b3i = t1i.add(t3r);
-                int o0 = buf + c * bufStep + 4 * j * W, o1 = o0 + W, o2 = o1 + W, o3 = o2 + W;
-                t0r.add(t2r).intoArray(a, o0);
-                t0i.add(t2i).intoArray(a, o0 + mw);
-                b1r.fma(FloatVector.broadcast(SPECIES, w1r), b1i.mul(-w1i)).intoArray(a, o1);
-                b1r.fma(FloatVector.broadcast(SPECIES, w1i), b1i.mul(w1r)).intoArray(a, o1 + mw);
-                b2r.fma(FloatVector.broadcast(SPECIES, w2r), b2i.mul(-w2i)).intoArray(a, o2);
-                b2r.fma(FloatVector.broadcast(SPECIES, w2i), b2i.mul(w2r)).intoArray(a, o2 + mw);
-                b3r.fma(FloatVector.broadcast(SPECIES, w3r), b3i.mul(-w3i)).intoArray(a, o3);
-                b3r.fma(FloatVector.broadcast(SPECIES, w3i), b3i.mul(w3r)).intoArray(a, o3 + mw);
-            }
-        }
-    }
-
-    /**
-     * The first stage (radix 4) of {@code count} transforms whose input is read where it lies and multiplied by a
-     * twiddle on the way in, the inverse column pass of a four-step split: transform c's element e at
-     * {@code s[re + c * colStep + e * step]} and {@code imDelta} floats after it, times
-     * {@code (pRe, pIm)[pOff + c + e * pStep]}; its stage output to {@code a[buf + c * bufStep..]}. This saves the pass
-     * that would copy and twiddle each column first; {@link #run(float[], int, int, int, int)} from stage 1 does the rest.
-     */
-    void firstStageTwiddled(float[] s, int re, int imDelta, int colStep, int step, float[] pRe, float[] pIm, int pOff, int pStep,
-                            int count, float[] a, int buf, int bufStep) {
-        int q = m / 4, mw = pitch();
-        float[] tr = twRe[0], ti = twIm[0];
-        for (int j = 0; j < q; j++) {
-            float w1r = tr[3 * j], w1i = ti[3 * j], w2r = tr[3 * j + 1], w2i = ti[3 * j + 1], w3r = tr[3 * j + 2], w3i = ti[3 * j + 2];
-            for (int c = 0; c < count; c++) {
-                int e0 = re + c * colStep + j * step, e1 = e0 + q * step, e2 = e1 + q * step, e3 = e2 + q * step;
-                int v0 = pOff + c + j * pStep, v1 = v0 + q * pStep, v2 = v1 + q * pStep, v3 = v2 + q * pStep;
-                FloatVector x0r = FloatVector.fromArray(SPECIES, s, e0), x0i = FloatVector.fromArray(SPECIES, s, e0 + imDelta);
-                FloatVector x1r = FloatVector.fromArray(SPECIES, s, e1), x1i = FloatVector.fromArray(SPECIES, s, e1 + imDelta);
-                FloatVector x2r = FloatVector.fromArray(SPECIES, s, e2), x2i = FloatVector.fromArray(SPECIES, s, e2 + imDelta);
-                FloatVector x3r = FloatVector.fromArray(SPECIES, s, e3), x3i = FloatVector.fromArray(SPECIES, s, e3 + imDelta);
-                FloatVector a0r = x0r.fma(FloatVector.broadcast(SPECIES, pRe[v0]), x0i.mul(-pIm[v0])), a0i = x0r.fma(FloatVector.broadcast(SPECIES, pIm[v0]), x0i.mul(pRe[v0]));
-                FloatVector a1r = x1r.fma(FloatVector.broadcast(SPECIES, pRe[v1]), x1i.mul(-pIm[v1])), a1i = x1r.fma(FloatVector.broadcast(SPECIES, pIm[v1]), x1i.mul(pRe[v1]));
-                FloatVector a2r = x2r.fma(FloatVector.broadcast(SPECIES, pRe[v2]), x2i.mul(-pIm[v2])), a2i = x2r.fma(FloatVector.broadcast(SPECIES, pIm[v2]), x2i.mul(pRe[v2]));
-                FloatVector a3r = x3r.fma(FloatVector.broadcast(SPECIES, pRe[v3]), x3i.mul(-pIm[v3])), a3i = x3r.fma(FloatVector.broadcast(SPECIES, pIm[v3]), x3i.mul(pRe[v3]));
+                if (pRe != null) {
+                    int v0 = pOff + c + j * pStep, v1 = v0 + q * pStep, v2 = v1 + q * pStep, v3 = v2 + q * pStep;
+                    FloatVector b0r = a0r.fma(FloatVector.broadcast(SPECIES, pRe[v0]), a0i.mul(-pIm[v0]));
+                    a0i = a0r.fma(FloatVector.broadcast(SPECIES, pIm[v0]), a0i.mul(pRe[v0]));
+                    a0r = b0r;
+                    FloatVector b1r = a1r.fma(FloatVector.broadcast(SPECIES, pRe[v1]), a1i.mul(-pIm[v1]));
+                    a1i = a1r.fma(FloatVector.broadcast(SPECIES, pIm[v1]), a1i.mul(pRe[v1]));
+                    a1r = b1r;
+                    FloatVector b2r = a2r.fma(FloatVector.broadcast(SPECIES, pRe[v2]), a2i.mul(-pIm[v2]));
+                    a2i = a2r.fma(FloatVector.broadcast(SPECIES, pIm[v2]), a2i.mul(pRe[v2]));
+                    a2r = b2r;
+                    FloatVector b3r = a3r.fma(FloatVector.broadcast(SPECIES, pRe[v3]), a3i.mul(-pIm[v3]));
+                    a3i = a3r.fma(FloatVector.broadcast(SPECIES, pIm[v3]), a3i.mul(pRe[v3]));
+                    a3r = b3r;
+                }
                 FloatVector t0r = a0r.add(a2r), t0i = a0i.add(a2i), t1r = a0r.sub(a2r), t1i = a0i.sub(a2i);
                 FloatVector t2r = a1r.add(a3r), t2i = a1i.add(a3i), t3r = a1r.sub(a3r), t3i = a1i.sub(a3i);
                 FloatVector b1r = t1r.add(t3i), b1i = t1i.sub(t3r), b2r = t0r.sub(t2r), b2i = t0i.sub(t2i);
@@ -306,6 +282,8 @@ final class LaneStockham {
     // part (Java does not fuse a multiply and an add itself; the twiddles were a third of a stage's arithmetic), not
     // called as a helper taking vectors: where C2 declines to inline such a helper (radix 3 and 5 are large methods),
     // every vector argument is boxed on the heap, which made sizes with factors 3 and 5 allocate and run at half speed.
+    // For the same reason the fused first and last stages of the four-step column passes write their radix-4
+    // butterflies out rather than share one through a method that takes or returns vectors.
 
     // Stages: inputs at q + s(j + m r), outputs at q + s(p j + k), output k times W^(j k); indices are in
     // complex elements, each W floats wide.
