@@ -93,6 +93,16 @@ class LaneFftTest {
         assertEquals(2, LaneFft.sizeFor(1));
         assertEquals(14 + 2, LaneFft.sizeFor(15));
         assertEquals(16384, LaneFft.sizeFor(16383));
+        // By estimated time, not by count: 2000 and 1080 (factors 5) cost more than 2048 and 1152.
+        assertEquals(2048, LaneFft.sizeFor(1999));
+        assertEquals(1152, LaneFft.sizeFor(1079));
+        assertEquals(2304, LaneFft.sizeFor(2049));
+        for (int m = 1; m < 100_000; m += 7) {
+            int s = LaneFft.sizeFor(m), pow2 = Integer.highestOneBit(Math.max(1, m - 1)) * 2;
+            assertTrue(s <= Math.max(2, pow2), "sizeFor(" + m + ") = " + s + " is past the next power of two");
+            assertTrue(LaneFft.relativeCost(s / 2) <= LaneFft.relativeCost(FftSizes.nextFast(Math.max(1, (m + 1) / 2))),
+                    "sizeFor(" + m + ") = " + s + " costs more than the smallest size");
+        }
         for (int m = 1; m < 3000; m++) {
             int s = LaneFft.sizeFor(m);
             assertTrue(s >= m && s % 2 == 0 && FftSizes.isFast(s / 2), "sizeFor(" + m + ") = " + s);

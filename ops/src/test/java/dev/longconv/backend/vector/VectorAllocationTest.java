@@ -30,9 +30,10 @@ class VectorAllocationTest {
                 "thread allocation counters unsupported on this JVM");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         VectorBackend be = new VectorBackend();
-        // L = 2048: FFT size 4096 (radix-4 stages); L = 1025: 2160 = 2^4 3^3 5 (radix 3 and 5 stages, the largest
-        // methods, where C2 once declined to inline a twiddle helper taking vectors and boxed them: 440 KB per call).
-        for (int len : new int[] {2048, 1025}) {
+        // L = 2048: FFT size 4096 (radix-4 stages); L = 1025: 2304 = 2^8 3^2 (radix-3 stages); L = 600: 1280 = 2^8 5
+        // (a radix-5 stage). Radix 3 and 5 are the largest stage methods, where C2 once declined to inline a twiddle
+        // helper taking vectors and boxed them (440 KB per call at FFT size 2160).
+        for (int len : new int[] {2048, 1025, 600}) {
             int d = 16;
             try (Tensor x = Tensor.random(DType.FLOAT32, 1, 1, d, len); Tensor k = Tensor.random(DType.FLOAT32, 2, d, len);
                     Tensor y = Tensor.zeros(DType.FLOAT32, 1, d, len)) {
