@@ -1,5 +1,6 @@
 package dev.longconv.cli;
 
+import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.io.Npy;
 import dev.longconv.layers.FdTno;
@@ -56,9 +57,9 @@ final class LayerCommands {
 
         /** y through l prepared for x's length (the axis before the channels: [B, L, D] and [B, H, L, dim] alike). */
         private Tensor preparedForward(Layer l, Tensor xt) {
-            if (xt.rank() < 2) throw new dev.longconv.LongConvException(l.name(), "x", "a tensor of rank >= 2 with L before the channels", xt.toString());
+            if (xt.rank() < 2) throw new LongConvException(l.name(), "x", "a tensor of rank >= 2 with L before the channels", xt.toString());
             long len = xt.dim(xt.rank() - 2);
-            if (len > Integer.MAX_VALUE) throw new dev.longconv.LongConvException(l.name(), "x", "L <= " + Integer.MAX_VALUE, "L=" + len);
+            if (len > Integer.MAX_VALUE) throw new LongConvException(l.name(), "x", "L <= " + Integer.MAX_VALUE, "L=" + len);
             try (PreparedLayer p = l.prepare(backend(), xt.dtype(), (int) len)) {
                 return p.forward(xt);
             }
@@ -73,7 +74,7 @@ final class LayerCommands {
             overrides.putAll(extra);
             if (lenient) overrides.put("lenient", "true");
             if ((gy == null) != (grads == null)) {
-                throw new dev.longconv.LongConvException(layer, gy == null ? "--gy" : "--grads", "--gy and --grads together", "only one of them");
+                throw new LongConvException(layer, gy == null ? "--gy" : "--grads", "--gy and --grads together", "only one of them");
             }
             try (SafetensorsWeights w = SafetensorsWeights.open(weights); Tensor xt = RunCommand.load(layer, "x", x)) {
                 Layer l = factory.apply(w, overrides);

@@ -25,8 +25,8 @@ final class HeadsServing {
         }
     }
 
-    /** y = the operator of x's tokens, in x's layout. */
-    private static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op) {
+    /** y = the operator of x's tokens, in x's layout (a TNO's forward, and the prepared forms and sessions here). */
+    static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op) {
         int b = Math.toIntExact(x.dim(0)), c = Math.toIntExact(x.dim(2));
         if (dtype == DType.FLOAT32) {
             try (Tensor v = TnoTensors.permuteHeads(x, b, h, c, dim, true); Tensor t = op.apply(v)) {

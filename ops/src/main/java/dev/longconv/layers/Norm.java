@@ -98,21 +98,24 @@ public final class Norm {
          * their statistics in float64 from the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo) {
-            if (VECTOR && (type == NormType.SIMPLE_RMS || type == NormType.RMS || type == NormType.SCALE)) {
-                double sq = VectorNorms.sumSquares(x, xo, d);
-                double q = type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
-                VectorNorms.scale(x, xo, (float) q, scale32, y, yo, d);
-                return;
-            }
+            boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;
             double s = 0, sq = 0;
-            for (int i = 0; i < d; i++) {
-                double v = x.getAtIndex(F32, xo + i);
-                s += v;
-                sq += v * v;
+            if (lanes) {
+                sq = VectorNorms.sumSquares(x, xo, d);
+            } else {
+                for (int i = 0; i < d; i++) {
+                    double v = x.getAtIndex(F32, xo + i);
+                    s += v;
+                    sq += v * v;
+                }
             }
             switch (type) {
                 case SIMPLE_RMS, RMS, GATED_RMS -> {
                     double inv = 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
+                    if (lanes) {
+                        VectorNorms.scale(x, xo, (float) inv, scale32, y, yo, d);
+                        return;
+                    }
                     for (int i = 0; i < d; i++) {
                         double xi = x.getAtIndex(F32, xo + i), v = xi * inv;
                         if (type != NormType.SIMPLE_RMS) v *= p[0][i];
@@ -122,6 +125,10 @@ public final class Norm {
                 }
                 case SCALE -> {
                     double q = p[0][0] / Math.sqrt(sq / d + SCALE_EPS);
+                    if (lanes) {
+                        VectorNorms.scale(x, xo, (float) q, null, y, yo, d);
+                        return;
+                    }
                     for (int i = 0; i < d; i++) y.setAtIndex(F32, yo + i, (float) (x.getAtIndex(F32, xo + i) * q));
                 }
                 case LAYER -> {

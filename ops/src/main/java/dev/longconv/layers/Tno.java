@@ -147,16 +147,7 @@ public final class Tno implements Layer, TokenMixer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        int b = s[0], h = s[1], len = s[2], d = s[3];
-        if (x.dtype() == DType.FLOAT32) {
-            try (Tensor v = TnoTensors.permuteHeads(x, b, h, len, d, true); Tensor y = mix(backend, v)) {
-                return TnoTensors.permuteHeads(y, b, h, len, d, false);
-            }
-        }
-        double[] tokens = TnoTensors.headsToTokens(TnoTensors.read(x), b, h, len, d);
-        try (Tensor v = TnoTensors.write(tokens, x.dtype(), b, len, (long) h * d); Tensor y = mix(backend, v)) {
-            return TnoTensors.write(TnoTensors.tokensToHeads(TnoTensors.read(y), b, h, len, d), x.dtype(), x.shape());
-        }
+        return HeadsServing.throughTokens(x, s[1], s[3], x.dtype(), v -> mix(backend, v));
     }
 
     @Override

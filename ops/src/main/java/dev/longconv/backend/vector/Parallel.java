@@ -4,9 +4,11 @@ import dev.longconv.Device;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 
+import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
@@ -157,7 +159,7 @@ final class Parallel {
                 for (int i = 0; i < tasks; i++) body.accept(i);
                 return;
             }
-            if (helpers.length < count) helpers = java.util.Arrays.copyOf(helpers, count);
+            if (helpers.length < count) helpers = Arrays.copyOf(helpers, count);
             this.body = body;
             this.tasks = tasks;
             next.set(0);
@@ -193,7 +195,7 @@ final class Parallel {
         }
 
         private final class Helper extends RecursiveAction {
-            final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+            final AtomicBoolean claimed = new AtomicBoolean();
 
             @Override
             protected void compute() {
