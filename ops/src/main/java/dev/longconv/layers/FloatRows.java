@@ -18,15 +18,25 @@ final class FloatRows {
     private static final boolean VECTOR = Simd.status().available();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /** out[outAt + j] = act(in[inAt + j] + bias[j]) (· gate[gateAt + j] when gate is not null) for j < bias.length; out may be in. */
-    static void biasActivation(Activation act, MemorySegment in, long inAt, float[] bias, MemorySegment gate, long gateAt,
-                               MemorySegment out, long outAt) {
+    /**
+     * For each row r < rows: out[outAt + r outStride + j] = act(in[inAt + r inStride + j] + bias[j]) (· gate[gateAt + r
+     * gateStride + j] when gate is not null) for j < d; bias null adds nothing; out may be in. One call per block of
+     * rows, so the lane loop runs over all of them without a call per row.
+     */
+    static void biasActivation(Activation act, int rows, int d, MemorySegment in, long inAt, long inStride, float[] bias,
+                               MemorySegment gate, long gateAt, long gateStride, MemorySegment out, long outAt, long outStride) {
         int from = 0;
-        if (VECTOR && VectorActivations.covers(act)) from = VectorActivations.applyFloat(act, in, inAt, bias, gate, gateAt, out, outAt);
-        for (int j = from; j < bias.length; j++) {
-            double v = act.apply(in.getAtIndex(F32, inAt + j) + (double) bias[j]);
-            if (gate != null) v *= gate.getAtIndex(F32, gateAt + j);
-            out.setAtIndex(F32, outAt + j, (float) v);
+        if (VECTOR && VectorActivations.covers(act)) {
+            from = VectorActivations.applyFloat(act, rows, d, in, inAt, inStride, bias, gate, gateAt, gateStride, out, outAt, outStride);
+        }
+        if (from == d) return;
+        for (int r = 0; r < rows; r++) {
+            long i = inAt + r * inStride, g = gateAt + r * gateStride, o = outAt + r * outStride;
+            for (int j = from; j < d; j++) {
+                double v = act.apply(in.getAtIndex(F32, i + j) + (bias == null ? 0.0 : (double) bias[j]));
+                if (gate != null) v *= gate.getAtIndex(F32, g + j);
+                out.setAtIndex(F32, o + j, (float) v);
+            }
         }
     }
 }

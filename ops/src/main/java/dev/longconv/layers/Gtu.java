@@ -366,15 +366,15 @@ public final class Gtu implements Layer {
                 backend.gemmInto(x2, w.vu(), false, true, ws.vu());
             }
             MemorySegment vus = ws.vu().segment(), vs = ws.v().segment(), ts = ws.t().segment(), ns = ws.n().segment();
-            for (int r = 0; r < rows; r++) FloatRows.biasActivation(act, vus, 2L * r * d1, w.vBias(), null, 0, vs, (long) r * d1);
+            FloatRows.biasActivation(act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
             mixer.mixInto(ws.v(), ws.t());
-            for (int r = 0; r < rows; r++) FloatRows.biasActivation(act, vus, (2L * r + 1) * d1, w.uBias(), ts, (long) r * d1, ns, (long) r * d1);
-            if (norm != null) normRows(ns, rows, d1);
+            FloatRows.biasActivation(act, rows, d1, vus, d1, 2L * d1, w.uBias(), ts, 0, d1, ns, 0, d1);
+            if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows);
             Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
             try {
                 backend.gemmInto(ws.n(), w.o(), false, true, out);
                 MemorySegment os = out.segment();
-                if (w.oBias() != null) for (int r = 0; r < rows; r++) FloatRows.biasActivation(Activation.NONE, os, (long) r * e, w.oBias(), null, 0, os, (long) r * e);
+                if (w.oBias() != null) FloatRows.biasActivation(Activation.NONE, rows, e, os, 0, e, w.oBias(), null, 0, 0, os, 0, e);
                 if (view == null) {
                     try (Tensor shaped = out.reshape(x.shape())) {
                         ServingChecks.copyInto(NAME, shaped, y);
@@ -388,11 +388,6 @@ public final class Gtu implements Layer {
         private void releaseIdle() {
             Workspace ws = idle.getAndSet(null);
             if (ws != null) ws.close();
-        }
-
-        /** The norm over each row of n [rows, d1], in place ({@link Norm.Bound#forwardFloat}). */
-        private void normRows(MemorySegment n, int rows, int d1) {
-            for (int r = 0; r < rows; r++) norm.forwardFloat(n, (long) r * d1, n, (long) r * d1);
         }
 
         @Override

@@ -91,31 +91,41 @@ public final class Norm {
         }
 
         /**
-         * {@link #forward} on one row of float32 memory (element offsets; y may be x). The RMS-type norms (simple, RMS,
-         * scale) run on float lanes where the Vector API is readable ({@link VectorNorms}: squares summed by fused
-         * multiply-adds into W float partial sums, added in float64; the factor rounded to float32 and applied in
-         * float32), a few float32 ulps from the float64 form; the others, and every norm without the Vector API, sum
-         * their statistics in float64 from the float32 values and round each output once to float32.
+         * {@link #forward} on each of {@code rows} consecutive rows of d float32 values (element offsets; y may be x).
+         * The RMS-type norms (simple, RMS, scale) run on float lanes where the Vector API is readable ({@link
+         * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added in float64; the factor
+         * rounded to float32 and applied in float32), a few float32 ulps from the float64 form; the others, and every
+         * norm without the Vector API, sum their statistics in float64 from the float32 values and round each output
+         * once to float32. One call per block of rows, so the lane loops run without a call per row.
          */
-        void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo) {
+        void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows) {
             boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;
-            double s = 0, sq = 0;
-            if (lanes) {
-                sq = VectorNorms.sumSquares(x, xo, d);
-            } else {
-                for (int i = 0; i < d; i++) {
-                    double v = x.getAtIndex(F32, xo + i);
-                    s += v;
-                    sq += v * v;
+            for (int r = 0; r < rows; r++) {
+                long xr = xo + (long) r * d, yr = yo + (long) r * d;
+                if (lanes) {
+                    VectorNorms.scale(x, xr, laneFactor(VectorNorms.sumSquares(x, xr, d)), scale32, y, yr, d);
+                } else {
+                    forwardFloatRow(x, xr, y, yr);
                 }
+            }
+        }
+
+        /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */
+        private float laneFactor(double sq) {
+            return (float) (type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS));
+        }
+
+        /** One row of {@link #forwardFloat} without lanes: statistics in float64, each output rounded once. */
+        private void forwardFloatRow(MemorySegment x, long xo, MemorySegment y, long yo) {
+            double s = 0, sq = 0;
+            for (int i = 0; i < d; i++) {
+                double v = x.getAtIndex(F32, xo + i);
+                s += v;
+                sq += v * v;
             }
             switch (type) {
                 case SIMPLE_RMS, RMS, GATED_RMS -> {
                     double inv = 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
-                    if (lanes) {
-                        VectorNorms.scale(x, xo, (float) inv, scale32, y, yo, d);
-                        return;
-                    }
                     for (int i = 0; i < d; i++) {
                         double xi = x.getAtIndex(F32, xo + i), v = xi * inv;
                         if (type != NormType.SIMPLE_RMS) v *= p[0][i];
@@ -125,10 +135,6 @@ public final class Norm {
                 }
                 case SCALE -> {
                     double q = p[0][0] / Math.sqrt(sq / d + SCALE_EPS);
-                    if (lanes) {
-                        VectorNorms.scale(x, xo, (float) q, null, y, yo, d);
-                        return;
-                    }
                     for (int i = 0; i < d; i++) y.setAtIndex(F32, yo + i, (float) (x.getAtIndex(F32, xo + i) * q));
                 }
                 case LAYER -> {

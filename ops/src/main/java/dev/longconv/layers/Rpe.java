@@ -110,38 +110,36 @@ public final class Rpe {
 
     /**
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
-     * tensor in {@code arena}. The Linear layers write their GEMM outputs in place and take the bias on float lanes;
-     * each row's norm runs on float lanes where it can ({@link Norm.Bound#forwardFloat}) and its activation runs on float lanes ({@link FloatRows}).
-     * Against {@link #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
+     * tensor in {@code arena}. Three [M, dim] buffers serve every block (h, its norm and activation, the Linear's
+     * output, which becomes the next h), so a pass allocates and zeroes four tensors whatever the depth. Each step
+     * goes over all M rows in one call: the norm on float lanes where it can ({@link Norm.Bound#forwardFloat}), the
+     * activation and the Linear's bias on float lanes ({@link FloatRows}), the GEMM writing in place. Against {@link
+     * #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
      */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {
         int m = positions.length, dim = config.dim;
-        float[] zeros = new float[dim];
         Tensor h = Tensor.zeros(arena, DType.FLOAT32, m, dim), a = Tensor.zeros(arena, DType.FLOAT32, m, dim);
+        Tensor spare = config.layers > 0 ? Tensor.zeros(arena, DType.FLOAT32, m, dim) : null;
         double[] w = value(prefix + "pos_proj.weight"), b = value(prefix + "pos_proj.bias");
         MemorySegment hs = h.segment(), as = a.segment();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < dim; j++) hs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + j, (float) (positions[i] * w[j] + (b == null ? 0 : b[j])));
         }
         for (int i = 0; i <= config.layers; i++) {
-            Norm.Bound norm = norms.get(i).bind();
-            for (int r = 0; r < m; r++) {
-                long at = (long) r * dim;
-                norm.forwardFloat(hs, at, as, at);
-                FloatRows.biasActivation(config.act, as, at, zeros, null, 0, as, at);
-            }
+            norms.get(i).bind().forwardFloat(hs, 0, as, 0, m);
+            FloatRows.biasActivation(config.act, m, dim, as, 0, dim, null, null, 0, 0, as, 0, dim);
             int out = i < config.layers ? dim : config.outdim;
-            Tensor y = Tensor.zeros(arena, DType.FLOAT32, m, out);
+            Tensor y = i < config.layers ? spare : Tensor.zeros(arena, DType.FLOAT32, m, out);
             try (Tensor wt = params.get(blockPrefix(i) + "2.weight").to(DType.FLOAT32)) {
                 be.gemmInto(a, wt, false, true, y);
             }
             MemorySegment ys = y.segment();
             Tensor bt = params.get(blockPrefix(i) + "2.bias");
-            float[] bias = bt == null ? new float[out] : bt.toFloatArray();
-            for (int r = 0; r < m; r++) FloatRows.biasActivation(Activation.NONE, ys, (long) r * out, bias, null, 0, ys, (long) r * out);
+            if (bt != null) FloatRows.biasActivation(Activation.NONE, m, out, ys, 0, out, bt.toFloatArray(), null, 0, 0, ys, 0, out);
             if (i < config.layers && config.residual) {
                 for (long j = 0, n = (long) m * dim; j < n; j++) ys.setAtIndex(ValueLayout.JAVA_FLOAT, j, ys.getAtIndex(ValueLayout.JAVA_FLOAT, j) + hs.getAtIndex(ValueLayout.JAVA_FLOAT, j));
             }
+            spare = h;
             h = y;
             hs = ys;
         }

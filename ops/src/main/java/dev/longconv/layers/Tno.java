@@ -272,8 +272,7 @@ public final class Tno implements Layer, TokenMixer {
             }
         }
         if (config.actType != Activation.NONE) {
-            float[] zeros = new float[ch];
-            for (int i = 0; i < m; i++) FloatRows.biasActivation(config.actType, ks, (long) i * ch, zeros, null, 0, ks, (long) i * ch);
+            FloatRows.biasActivation(config.actType, m, ch, ks, 0, ch, null, null, 0, 0, ks, 0, ch);
         }
         return k;
     }

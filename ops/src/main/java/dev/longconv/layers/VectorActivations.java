@@ -60,30 +60,43 @@ final class VectorActivations {
     }
 
     /**
-     * {@link FloatRows#biasActivation} on float lanes over whole vectors of the row: out = act(in + bias) (· gate);
-     * returns the index where the whole vectors stop (the caller finishes the tail).
+     * {@link FloatRows#biasActivation} on float lanes over the whole vectors of each row: out = act(in + bias) (·
+     * gate), bias null adding nothing; returns the index in the row where the whole vectors stop (the caller finishes
+     * the tails). Offsets and strides count elements. Where every row is whole vectors and the rows lie back to back
+     * (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
+     * vectors (d = 32 is four AVX2 vectors) ran at half the speed of the flat loop, in loop entry and exit.
      */
-    static int applyFloat(Activation a, MemorySegment in, long inAt, float[] bias, MemorySegment gate, long gateAt, MemorySegment out, long outAt) {
-        int w = FLOATS.length(), j = 0;
-        for (; j + w <= bias.length; j += w) {
-            FloatVector x = FloatVector.fromMemorySegment(FLOATS, in, (inAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .add(FloatVector.fromArray(FLOATS, bias, j));
-            FloatVector y = switch (a) {
-                case NONE -> x;
-                case RELU -> x.max(0f);
-                case LEAK -> x.max(x.mul(0.01f));
-                case EXP -> x.lanewise(VectorOperators.EXP);
-                case SIGMOID -> sigmoid(x);
-                case SILU -> x.mul(sigmoid(x));
-                case ELU -> elu(x);
-                case ONE_PLUS_ELU -> elu(x).add(1f);
-                case TWO_PLUS_ELU -> elu(x).add(2f);
-                case GELU -> throw new IllegalStateException("gelu has no vector form here");
-            };
-            if (gate != null) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gate, (gateAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
-            y.intoMemorySegment(out, (outAt + j) * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+    static int applyFloat(Activation a, int rows, int d, MemorySegment in, long inAt, long inStride, float[] bias,
+                          MemorySegment gate, long gateAt, long gateStride, MemorySegment out, long outAt, long outStride) {
+        int w = FLOATS.length(), whole = d - d % w;
+        boolean flat = whole == d && inStride == d && outStride == d && (gate == null || gateStride == d);
+        long vectors = flat ? (long) rows * d : whole, rowCount = flat ? 1 : rows;
+        for (long r = 0; r < rowCount; r++) {
+            long i = (inAt + r * inStride) * Float.BYTES, g = (gateAt + r * gateStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
+            int b = 0;
+            for (long j = 0; j < vectors; j += w) {
+                FloatVector x = FloatVector.fromMemorySegment(FLOATS, in, i + j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+                if (bias != null) {
+                    x = x.add(FloatVector.fromArray(FLOATS, bias, b));
+                    b = b + w == d ? 0 : b + w;
+                }
+                FloatVector y = switch (a) {
+                    case NONE -> x;
+                    case RELU -> x.max(0f);
+                    case LEAK -> x.max(x.mul(0.01f));
+                    case EXP -> x.lanewise(VectorOperators.EXP);
+                    case SIGMOID -> sigmoid(x);
+                    case SILU -> x.mul(sigmoid(x));
+                    case ELU -> elu(x);
+                    case ONE_PLUS_ELU -> elu(x).add(1f);
+                    case TWO_PLUS_ELU -> elu(x).add(2f);
+                    case GELU -> throw new IllegalStateException("gelu has no vector form here");
+                };
+                if (gate != null) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gate, g + j * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
+                y.intoMemorySegment(out, o + j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+            }
         }
-        return j;
+        return whole;
     }
 
     /** The float form of {@link #sigmoid(DoubleVector)}. */

@@ -11,8 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The float32 rows of the prepared layers (bias, activation, gate in one pass) against the float64 reference of the
- * same float32 inputs, for every activation, with and without a gate, at row lengths below, at and past every vector
- * width (1, 7, 8, 15, 16, 17, 33, 100) and at offsets that are not vector-aligned. Tolerance: relative L2 1e-6.
+ * same float32 inputs, for every activation, with a gate, without one and without a bias, at row lengths below, at and
+ * past every vector width (1, 7, 8, 15, 16, 17, 33, 100), over one to three rows with strides past the row length and
+ * at offsets that are not vector-aligned. Tolerance: relative L2 1e-6.
  */
 class FloatRowsTest {
     @Test
@@ -22,27 +23,33 @@ class FloatRowsTest {
         ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED;
         for (Activation a : Activation.values()) {
             for (int n : new int[] {1, 7, 8, 15, 16, 17, 33, 100}) {
-                for (boolean gated : new boolean[] {false, true}) {
+                for (int variant = 0; variant < 3; variant++) {
+                    boolean gated = variant == 1, biased = variant != 2;
+                    int rows = 1 + rng.nextInt(3);
+                    long inStride = n + rng.nextInt(3), gateStride = n + rng.nextInt(3), outStride = n + rng.nextInt(3);
                     try (Arena arena = Arena.ofConfined()) {
                         int at = rng.nextInt(5);
-                        MemorySegment in = arena.allocate(4L * (n + at)), gate = arena.allocate(4L * (n + at)), out = arena.allocate(4L * (n + at));
+                        MemorySegment in = arena.allocate(4L * (rows * inStride + at)), gate = arena.allocate(4L * (rows * gateStride + at));
+                        MemorySegment out = arena.allocate(4L * (rows * outStride + at));
                         float[] bias = new float[n];
-                        for (int j = 0; j < n; j++) {
-                            in.setAtIndex(f, at + j, (float) rng.nextDouble(-8, 8));
-                            gate.setAtIndex(f, at + j, (float) rng.nextDouble(-2, 2));
-                            bias[j] = (float) rng.nextDouble(-1, 1);
+                        for (int j = 0; j < n; j++) bias[j] = (float) rng.nextDouble(-1, 1);
+                        for (long j = 0; j < rows * inStride; j++) in.setAtIndex(f, at + j, (float) rng.nextDouble(-8, 8));
+                        for (long j = 0; j < rows * gateStride; j++) gate.setAtIndex(f, at + j, (float) rng.nextDouble(-2, 2));
+                        FloatRows.biasActivation(a, rows, n, in, at, inStride, biased ? bias : null, gated ? gate : null, at, gateStride, out, at, outStride);
+                        for (int r = 0; r < rows; r++) {
+                            double err = 0, norm = 0;
+                            for (int j = 0; j < n; j++) {
+                                double x = (double) in.getAtIndex(f, at + r * inStride + j) + (biased ? bias[j] : 0);
+                                double want = TnnReference.act(a.upstreamName(), x);
+                                if (gated) want *= gate.getAtIndex(f, at + r * gateStride + j);
+                                double d = out.getAtIndex(f, at + r * outStride + j) - want;
+                                err += d * d;
+                                norm += want * want;
+                            }
+                            double rel = norm == 0 ? Math.sqrt(err) : Math.sqrt(err / norm);
+                            assertTrue(rel <= 1e-6, a + " n=" + n + " row " + r + " of " + rows + " gated=" + gated + " biased=" + biased
+                                    + " seed=" + seed + ": relative L2 " + rel);
                         }
-                        FloatRows.biasActivation(a, in, at, bias, gated ? gate : null, at, out, at);
-                        double err = 0, norm = 0;
-                        for (int j = 0; j < n; j++) {
-                            double want = TnnReference.act(a.upstreamName(), (double) in.getAtIndex(f, at + j) + bias[j]);
-                            if (gated) want *= gate.getAtIndex(f, at + j);
-                            double d = out.getAtIndex(f, at + j) - want;
-                            err += d * d;
-                            norm += want * want;
-                        }
-                        double rel = norm == 0 ? Math.sqrt(err) : Math.sqrt(err / norm);
-                        assertTrue(rel <= 1e-6, a + " n=" + n + " gated=" + gated + " seed=" + seed + ": relative L2 " + rel);
                     }
                 }
             }
@@ -56,7 +63,7 @@ class FloatRowsTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment row = arena.allocate(4L * 19);
             for (int j = 0; j < 19; j++) row.setAtIndex(ValueLayout.JAVA_FLOAT, j, j - 9);
-            FloatRows.biasActivation(Activation.RELU, row, 0, bias, null, 0, row, 0);
+            FloatRows.biasActivation(Activation.RELU, 1, 19, row, 0, 19, bias, null, 0, 0, row, 0, 19);
             for (int j = 0; j < 19; j++) assertEquals(Math.max(0, j - 9 + 0.5f), row.getAtIndex(ValueLayout.JAVA_FLOAT, j), "j=" + j);
         }
     }

@@ -33,24 +33,28 @@ class NormFloatTest {
                 }
                 Norm.Bound norm = new Norm(type, d, params).bind();
                 for (boolean inPlace : new boolean[] {false, true}) {
+                    int rows = 1 + rng.nextInt(3);
                     try (Arena arena = Arena.ofConfined()) {
                         int at = rng.nextInt(5);
-                        MemorySegment x = arena.allocate(4L * (d + at)), y = inPlace ? x : arena.allocate(4L * (d + at));
-                        double[] xd = new double[d], want = new double[d];
-                        for (int i = 0; i < d; i++) {
+                        long n = (long) rows * d + at;
+                        MemorySegment x = arena.allocate(4L * n), y = inPlace ? x : arena.allocate(4L * n);
+                        double[] xd = new double[rows * d], want = new double[rows * d];
+                        for (int i = 0; i < rows * d; i++) {
                             x.setAtIndex(f, at + i, (float) rng.nextDouble(-3, 3));
                             xd[i] = x.getAtIndex(f, at + i);
                         }
-                        norm.forward(xd, 0, want, 0);
-                        norm.forwardFloat(x, at, y, at);
-                        double err = 0, ref = 0;
-                        for (int i = 0; i < d; i++) {
-                            double diff = y.getAtIndex(f, at + i) - want[i];
-                            err += diff * diff;
-                            ref += want[i] * want[i];
+                        for (int r = 0; r < rows; r++) norm.forward(xd, r * d, want, r * d);
+                        norm.forwardFloat(x, at, y, at, rows);
+                        for (int r = 0; r < rows; r++) {
+                            double err = 0, ref = 0;
+                            for (int i = r * d; i < (r + 1) * d; i++) {
+                                double diff = y.getAtIndex(f, at + i) - want[i];
+                                err += diff * diff;
+                                ref += want[i] * want[i];
+                            }
+                            double rel = ref == 0 ? Math.sqrt(err) : Math.sqrt(err / ref);
+                            assertTrue(rel <= 1e-6, type + " d=" + d + " row " + r + " of " + rows + " inPlace=" + inPlace + " seed=" + seed + ": relative L2 " + rel);
                         }
-                        double rel = ref == 0 ? Math.sqrt(err) : Math.sqrt(err / ref);
-                        assertTrue(rel <= 1e-6, type + " d=" + d + " inPlace=" + inPlace + " seed=" + seed + ": relative L2 " + rel);
                     }
                 }
                 params.forEach(Tensor::close);

@@ -24,12 +24,26 @@ final class TnnReference {
         return 2 / Math.sqrt(Math.PI) * s * h / 3;
     }
 
+    /**
+     * erfc(u) = 2/√π ∫_u^∞ e^{-t²} dt for u >= 0 by the same quadrature over [u, u + 12] (the rest is below e^{-144}
+     * of the integrand's start), so that x Φ(x) deep in the negative tail does not come from 1 + erf cancelling.
+     */
+    static double erfc(double u) {
+        int n = 20000;
+        double h = 12.0 / n, s = Math.exp(-u * u) + Math.exp(-(u + 12) * (u + 12));
+        for (int i = 1; i < n; i++) {
+            double t = u + i * h;
+            s += (i % 2 == 1 ? 4 : 2) * Math.exp(-t * t);
+        }
+        return 2 / Math.sqrt(Math.PI) * s * h / 3;
+    }
+
     static double act(String name, double x) {
         return switch (name) {
             case "none" -> x;
             case "relu" -> Math.max(x, 0);
             case "silu" -> x / (1 + Math.exp(-x));
-            case "gelu" -> x * 0.5 * (1 + erf(x / Math.sqrt(2)));
+            case "gelu" -> x < 0 ? x * 0.5 * erfc(-x / Math.sqrt(2)) : x * 0.5 * (1 + erf(x / Math.sqrt(2)));
             case "elu" -> x > 0 ? x : Math.exp(x) - 1;
             case "sigmoid" -> 1 / (1 + Math.exp(-x));
             case "exp" -> Math.exp(x);
