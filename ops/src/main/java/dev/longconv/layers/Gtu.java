@@ -350,7 +350,7 @@ public final class Gtu implements Layer {
                 ws.close();
                 ws = null;
             }
-            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim);
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : norm.scratch());
             try {
                 run(x, y, ws);
             } finally {
@@ -369,7 +369,7 @@ public final class Gtu implements Layer {
             FloatRows.biasActivation(act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
             mixer.mixInto(ws.v(), ws.t());
             FloatRows.biasActivation(act, rows, d1, vus, d1, 2L * d1, w.uBias(), ts, 0, d1, ns, 0, d1);
-            if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows);
+            if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows, ws.normScratch());
             Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
             try {
                 backend.gemmInto(ws.n(), w.o(), false, true, out);
@@ -405,14 +405,14 @@ public final class Gtu implements Layer {
      * GEMM's output), v [B, L, d1] (the operator's input), t (its output), n [B·L, d1] (the gated rows) and out
      * [B·L, E] (the output projection, for a y that is not contiguous).
      */
-    private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out) implements AutoCloseable {
-        static Workspace of(int batch, int length, int d1, int embed) {
+    private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out, float[] normScratch) implements AutoCloseable {
+        static Workspace of(int batch, int length, int d1, int embed, float[] normScratch) {
             Arena arena = Arena.ofShared();
             try {
                 long rows = (long) batch * length;
                 return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),
                         Tensor.zeros(arena, DType.FLOAT32, batch, length, d1), Tensor.zeros(arena, DType.FLOAT32, rows, d1),
-                        Tensor.zeros(arena, DType.FLOAT32, rows, embed));
+                        Tensor.zeros(arena, DType.FLOAT32, rows, embed), normScratch);
             } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;

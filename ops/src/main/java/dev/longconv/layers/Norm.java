@@ -94,12 +94,24 @@ public final class Norm {
          * {@link #forward} on each of {@code rows} consecutive rows of d float32 values (element offsets; y may be x).
          * The RMS-type norms (simple, RMS, scale) run on float lanes where the Vector API is readable ({@link
          * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added in float64; the factor
-         * rounded to float32 and applied in float32), a few float32 ulps from the float64 form; the others, and every
-         * norm without the Vector API, sum their statistics in float64 from the float32 values and round each output
-         * once to float32. One call per block of rows, so the lane loops run without a call per row.
+         * rounded to float32 and applied in float32), a few float32 ulps from the float64 form; rows of whole vectors in
+         * blocks of flat loops, through {@code scratch} ({@link #scratch()}, one per concurrent caller). The others,
+         * and every norm without the Vector API, sum their statistics in float64 from the float32 values and round each
+         * output once to float32.
          */
-        void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows) {
+        void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch) {
             boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;
+            if (lanes && VectorNorms.flat(d)) {
+                int factors = VectorNorms.factorsAt();
+                for (int first = 0; first < rows; first += VectorNorms.BLOCK) {
+                    int n = Math.min(VectorNorms.BLOCK, rows - first);
+                    long xb = xo + (long) first * d, yb = yo + (long) first * d;
+                    VectorNorms.partialSquares(x, xb, n, d, scratch);
+                    for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(VectorNorms.rowSum(scratch, r));
+                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d);
+                }
+                return;
+            }
             for (int r = 0; r < rows; r++) {
                 long xr = xo + (long) r * d, yr = yo + (long) r * d;
                 if (lanes) {
@@ -108,6 +120,11 @@ public final class Norm {
                     forwardFloatRow(x, xr, y, yr);
                 }
             }
+        }
+
+        /** Scratch for {@link #forwardFloat}: one array per thread that runs it at a time. */
+        float[] scratch() {
+            return new float[VECTOR ? VectorNorms.scratchLength() : 0];
         }
 
         /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */

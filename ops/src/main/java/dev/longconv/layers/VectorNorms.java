@@ -8,9 +8,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The two halves of an RMS-type norm over one row of float32 memory on float lanes, for {@link Norm.Bound#forwardFloat}:
- * the sum of squares (fused multiply-adds into W partial sums, then added in float64) and the scaling. Loaded only
- * where the Vector API is readable. Offsets count elements, not bytes.
+ * The two halves of an RMS-type norm over rows of float32 memory on float lanes, for {@link Norm.Bound#forwardFloat}:
+ * the sum of squares (fused multiply-adds into W partial sums, then added in float64) and the scaling. Rows of whole
+ * vectors lying back to back go in blocks of {@link #BLOCK} rows, each half as one flat loop over the block; other rows
+ * one by one. A loop per row of a few vectors spends most of its time entering and leaving (rows of 32: a per-row norm
+ * ran at 2.5x the time of the flat halves in a throwaway loop). Loaded only where the Vector API is readable. Offsets
+ * count elements, not bytes.
  */
 final class VectorNorms {
     private VectorNorms() {}
@@ -18,6 +21,74 @@ final class VectorNorms {
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder(); // F32's order
+
+    /** Rows per block of the flat form: its scratch is BLOCK (W + 1) floats, 9 KB at 8 lanes. */
+    static final int BLOCK = 256;
+
+    /** Whether rows of d values take the flat form (whole vectors only). */
+    static boolean flat(int d) {
+        return d % FLOATS.length() == 0;
+    }
+
+    /** The scratch the flat form needs: W partial sums and a factor per row of a block. */
+    static int scratchLength() {
+        return BLOCK * (FLOATS.length() + 1);
+    }
+
+    /** The offset in the scratch where a block's row factors go (after its partial sums). */
+    static int factorsAt() {
+        return BLOCK * FLOATS.length();
+    }
+
+    /**
+     * The W float partial sums of squares of each of {@code rows} (at most {@link #BLOCK}) back-to-back rows of d
+     * values ({@link #flat}) into part[r W ..], in one flat loop.
+     */
+    static void partialSquares(MemorySegment x, long xo, int rows, int d, float[] part) {
+        int w = FLOATS.length(), perRow = d / w, c = 0, at = 0;
+        long from = xo * Float.BYTES, to = from + (long) rows * d * Float.BYTES;
+        FloatVector acc = FloatVector.zero(FLOATS);
+        for (long k = from; k < to; k += (long) w * Float.BYTES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, k, ORDER);
+            acc = v.fma(v, acc);
+            if (++c == perRow) {
+                acc.intoArray(part, at);
+                acc = FloatVector.zero(FLOATS);
+                at += w;
+                c = 0;
+            }
+        }
+    }
+
+    /** Row r's sum of squares from {@link #partialSquares}: its W partial sums added in float64. */
+    static double rowSum(float[] part, int r) {
+        int w = FLOATS.length();
+        double s = 0;
+        for (int l = 0; l < w; l++) s += part[r * w + l];
+        return s;
+    }
+
+    /**
+     * y = x q_r (* scale[i] where scale is not null) over {@code rows} back-to-back rows of d values ({@link #flat}),
+     * q_r = q[qAt + r], in one flat loop; y may be x.
+     */
+    static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d) {
+        int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0;
+        long shift = (yo - xo) * Float.BYTES, from = xo * Float.BYTES, to = from + (long) rows * d * Float.BYTES;
+        float qr = q[qAt];
+        for (long k = from; k < to; k += (long) w * Float.BYTES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, k, ORDER).mul(qr);
+            if (scale != null) {
+                v = v.mul(FloatVector.fromArray(FLOATS, scale, i));
+                i = i + w == d ? 0 : i + w;
+            }
+            v.intoMemorySegment(y, k + shift, ORDER);
+            if (++c == perRow && ++r < rows) {
+                qr = q[qAt + r];
+                c = 0;
+            }
+        }
+    }
 
     /** The sum of x[xo + i]^2 for i < d. */
     static double sumSquares(MemorySegment x, long xo, int d) {
