@@ -22,12 +22,12 @@ final class VectorNorms {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder(); // F32's order
 
-    /** Rows per block of the flat form: its scratch is BLOCK (W + 1) floats, 9 KB at 8 lanes. */
+    /** Rows per block of the flat form: its scratch is BLOCK (W + 1) floats, 9 KB at 8 lanes; a block's loops count in int. */
     static final int BLOCK = 256;
 
     /** Whether rows of d values take the flat form (whole vectors only). */
     static boolean flat(int d) {
-        return d % FLOATS.length() == 0;
+        return d % FLOATS.length() == 0 && (long) BLOCK * d <= Integer.MAX_VALUE;
     }
 
     /** The scratch the flat form needs: W partial sums and a factor per row of a block. */
@@ -45,11 +45,11 @@ final class VectorNorms {
      * values ({@link #flat}) into part[r W ..], in one flat loop.
      */
     static void partialSquares(MemorySegment x, long xo, int rows, int d, float[] part) {
-        int w = FLOATS.length(), perRow = d / w, c = 0, at = 0;
-        long from = xo * Float.BYTES, to = from + (long) rows * d * Float.BYTES;
+        int w = FLOATS.length(), perRow = d / w, c = 0, at = 0, count = rows * d;
+        long from = xo * Float.BYTES;
         FloatVector acc = FloatVector.zero(FLOATS);
-        for (long k = from; k < to; k += (long) w * Float.BYTES) {
-            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, k, ORDER);
+        for (int k = 0; k < count; k += w) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER);
             acc = v.fma(v, acc);
             if (++c == perRow) {
                 acc.intoArray(part, at);
@@ -73,16 +73,16 @@ final class VectorNorms {
      * q_r = q[qAt + r], in one flat loop; y may be x.
      */
     static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d) {
-        int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0;
-        long shift = (yo - xo) * Float.BYTES, from = xo * Float.BYTES, to = from + (long) rows * d * Float.BYTES;
+        int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
+        long from = xo * Float.BYTES, to = yo * Float.BYTES;
         float qr = q[qAt];
-        for (long k = from; k < to; k += (long) w * Float.BYTES) {
-            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, k, ORDER).mul(qr);
+        for (int k = 0; k < count; k += w) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr);
             if (scale != null) {
                 v = v.mul(FloatVector.fromArray(FLOATS, scale, i));
                 i = i + w == d ? 0 : i + w;
             }
-            v.intoMemorySegment(y, k + shift, ORDER);
+            v.intoMemorySegment(y, to + (long) k * Float.BYTES, ORDER);
             if (++c == perRow && ++r < rows) {
                 qr = q[qAt + r];
                 c = 0;
