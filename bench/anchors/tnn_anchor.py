@@ -312,6 +312,35 @@ def time_torch(reps=5, json_file=None):
             json.dump(results, f, indent=1)
 
 
+def time_small(reps=20):
+    """torch's forward at ServingBench's shapes, at one thread and at torch's default count; best of reps after 3 calls."""
+    import time
+
+    def best_of(model, x):
+        with torch.no_grad():
+            for _ in range(3):
+                model(x)
+            best = float("inf")
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                model(x)
+                best = min(best, time.perf_counter() - t0)
+        return best * 1e3
+
+    default_threads = torch.get_num_threads()
+    print("torch %s CPU forward at ServingBench's shapes, float32, best of %d" % (torch.__version__, reps))
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        gtu = Gtu(32, 2)  # tnn-pytorch's defaults: expand_ratio 3, rpe_embedding 512, rpe_layers 3, SiLU
+        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): {best_of(gtu, torch.randn(1, 512, 32)):.3f} ms")
+        for causal in (False, True):
+            tno = Tno(2, 16, 32, causal=causal)
+            name = "causal" if causal else "bidirectional"
+            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: {best_of(tno, torch.randn(1, 2, 1024, 16)):.3f} ms")
+    torch.set_num_threads(default_threads)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--longconv", default="./longconv")
@@ -324,7 +353,12 @@ def main():
                    help="with --time: also write the times as JMH-format JSON (torch.TnoBench.forward) for `longconv chart`")
     p.add_argument("--time", action="store_true",
                    help="only time torch's CPU Tno forward at the JMH shapes (B=1 H=1 dim=256 rpe_dim=64, L 1024 and 8192)")
+    p.add_argument("--time-small", action="store_true",
+                   help="only time torch's CPU Gtu and Tno forward at ServingBench's shapes (B=1 L=512 E=32; H=2 L=1024 dim=16)")
     args = p.parse_args()
+    if args.time_small:
+        time_small()
+        return
     if args.time:
         time_torch(json_file=args.time_json)
         return
