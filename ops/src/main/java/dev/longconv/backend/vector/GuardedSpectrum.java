@@ -35,7 +35,7 @@ final class GuardedSpectrum {
         int n = fft.size();
         Arrays.fill(padded, 0, n * W, 0f);
         System.arraycopy(taps, from * W, padded, 0, count * W);
-        float[] scale = LaneRange.kernelScale(padded, count, n);
+        float[] laneMax = LaneRange.laneMax(padded, count), scale = LaneRange.kernelScale(laneMax, n);
         if (scale != null) {
             LaneKernels.scaleLanes(padded, count, scale);
             kInverse = new float[W];
@@ -43,7 +43,7 @@ final class GuardedSpectrum {
         } else {
             kInverse = null;
         }
-        this.kMax = LaneRange.kernelMax(padded, count, null); // of the taps as transformed
+        this.kMax = LaneRange.kernelMax(laneMax, scale); // of the taps as transformed (scaled where they are)
         this.re = new float[fft.spectrumFloats()];
         this.im = new float[fft.spectrumFloats()];
         fft.convolutionSpectrum(padded, 0, re, im, scratch);

@@ -44,13 +44,18 @@ final class LaneRange {
         return Path.SCALED;
     }
 
-    /**
-     * The per-lane power of two that brings a kernel lane's largest |k| near 1, or null when no lane needs it
-     * ({@code n max|k| <= KERNEL_SAFE}); {@code taps} lane-packed floats.
-     */
-    static float[] kernelScale(float[] taps, int count, int n) {
+    /** Each lane's largest |k| over {@code count} lane-packed taps (W floats): what {@link #kernelScale} and {@link #kernelMax} read. */
+    static float[] laneMax(float[] taps, int count) {
         float[] m = new float[W];
         LaneKernels.maxAbs(taps, count, m);
+        return m;
+    }
+
+    /**
+     * The per-lane power of two that brings a kernel lane's largest |k| ({@code m}, from {@link #laneMax}) near 1, or
+     * null when no lane needs it ({@code n max|k| <= KERNEL_SAFE}).
+     */
+    static float[] kernelScale(float[] m, int n) {
         boolean need = false;
         for (int l = 0; l < W; l++) need |= Float.isFinite(m[l]) && (double) n * m[l] > KERNEL_SAFE;
         if (!need) return null;
@@ -59,10 +64,12 @@ final class LaneRange {
         return s;
     }
 
-    /** The largest finite |k| over all lanes of {@code count} lane-packed taps, each lane scaled by {@code scale} (null: none). */
-    static double kernelMax(float[] taps, int count, float[] scale) {
-        float[] m = new float[W];
-        LaneKernels.maxAbs(taps, count, m);
+    /**
+     * The largest finite |k| over all lanes of a kernel whose lane maxima are {@code m}, each lane scaled by {@code
+     * scale} (null: none). The scales are powers of two, so m times the scale is exactly the largest scaled tap: one
+     * scan of the taps serves both this and {@link #kernelScale}.
+     */
+    static double kernelMax(float[] m, float[] scale) {
         double worst = 0;
         for (int l = 0; l < W; l++) if (Float.isFinite(m[l])) worst = Math.max(worst, m[l] * (scale == null ? 1 : scale[l]));
         return worst;

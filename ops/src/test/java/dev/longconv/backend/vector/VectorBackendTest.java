@@ -87,6 +87,54 @@ class VectorBackendTest {
         }
     }
 
+    /**
+     * Kernel lanes far from 1 (n max|k| past the planner's bound, so the plan normalizes them and undoes it on the
+     * output), zero lanes, and lanes whose inputs are large enough that the call must scale them (which reads the plan's
+     * max|k|), in blocks that take each path alone and together: every channel within the float32 tolerance of the
+     * float64 oracle, in both ops and layouts.
+     */
+    @Test
+    void scaledKernelLanesAndScaledInputsFollowTheOracle() {
+        int d = 2 * Lanes.W + 3, len = 1000;
+        for (Layout layout : Layout.values()) {
+            for (boolean toeplitz : new boolean[] {false, true}) {
+                int taps = toeplitz ? 2 * len - 1 : len;
+                try (Tensor x = Tensor.random(DType.FLOAT32, SEED + 4, layout.seqShape(1, d, len));
+                     Tensor k = Tensor.random(DType.FLOAT32, SEED + 5, layout.kernelShape(d, taps))) {
+                    for (int c = 0; c < d; c++) {
+                        // block 0: kernel lanes normalized by the plan, zero and plain ones, plain inputs; block 1: large
+                        // inputs the call must scale; the tail block: both
+                        int block = c / Lanes.W;
+                        double ks = block != 1 && c % 3 == 0 ? 1e16 : c % 3 == 2 ? 0 : 1, xs = block != 0 && c % 3 == 1 ? 1e31 : 1;
+                        for (int t = 0; t < taps; t++) {
+                            long[] at = layout == Layout.BDL ? new long[] {c, t} : new long[] {t, c};
+                            k.set(k.get(at) * ks, at);
+                        }
+                        for (int t = 0; t < len; t++) {
+                            long[] at = layout == Layout.BDL ? new long[] {0, c, t} : new long[] {0, t, c};
+                            x.set(x.get(at) * xs, at);
+                        }
+                    }
+                    try (Tensor y = toeplitz ? vector.toeplitzConv(x, k, layout) : vector.causalConv(x, k, layout);
+                         Tensor ref = float64Oracle(x, k, toeplitz, layout)) {
+                        for (int c = 0; c < d; c++) {
+                            double num = 0, den = 0;
+                            for (int t = 0; t < len; t++) {
+                                long[] at = layout == Layout.BDL ? new long[] {0, c, t} : new long[] {0, t, c};
+                                double e = y.get(at) - ref.get(at);
+                                num += e * e;
+                                den += ref.get(at) * ref.get(at);
+                            }
+                            double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+                            String what = (toeplitz ? "toeplitz-conv" : "causal-conv") + " channel " + c + " " + layout + " seed=" + SEED;
+                            assertTrue(err <= Compare.TOL_F32, what + ": relative L2 error " + err);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void float32AccuracyHoldsAtLength65536() {
         int len = 65536;
