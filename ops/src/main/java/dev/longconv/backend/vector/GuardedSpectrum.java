@@ -9,7 +9,8 @@ import java.util.Arrays;
 /**
  * One channel block's kernel prepared for FFT convolution at size n, guarded by {@link LaneRange}: the spectrum of
  * the (normalized, where needed) taps, the factors that undo the normalization, and the taps as given for the direct
- * sum of inputs holding a non-finite value. Immutable; shared by threads.
+ * sum of inputs holding a non-finite value. Immutable; shared by threads (except one built on a thread's reused
+ * buffers for a single use, see {@link LaneFftPlan}).
  */
 final class GuardedSpectrum {
     private static final int W = Lanes.W;
@@ -28,6 +29,14 @@ final class GuardedSpectrum {
      * {@code padded} (n W floats) and {@code scratch} are work buffers.
      */
     GuardedSpectrum(LaneFft fft, float[] taps, int from, int count, float[] padded, float[] scratch) {
+        this(fft, taps, from, count, padded, scratch, new float[fft.spectrumFloats()], new float[fft.spectrumFloats()]);
+    }
+
+    /**
+     * As above, with the spectrum written into {@code re} and {@code im} (at least {@link LaneFft#spectrumFloats} each),
+     * which it keeps: for a block convolved once, right after, from buffers its thread reuses.
+     */
+    GuardedSpectrum(LaneFft fft, float[] taps, int from, int count, float[] padded, float[] scratch, float[] re, float[] im) {
         this.fft = fft;
         this.taps = taps;
         this.from = from;
@@ -44,8 +53,8 @@ final class GuardedSpectrum {
             kInverse = null;
         }
         this.kMax = LaneRange.kernelMax(laneMax, scale); // of the taps as transformed (scaled where they are)
-        this.re = new float[fft.spectrumFloats()];
-        this.im = new float[fft.spectrumFloats()];
+        this.re = re;
+        this.im = im;
         fft.convolutionSpectrum(padded, 0, re, im, scratch);
     }
 

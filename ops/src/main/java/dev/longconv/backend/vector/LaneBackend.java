@@ -54,7 +54,7 @@ final class LaneBackend implements Backend {
         Check.SeqDims s = Check.causalConv(x, k, layout);
         ConvProblem p = ConvProblem.causal(s.channels(), s.length(), s.taps(), layout, DType.FLOAT32);
         if (VectorPlanner.lanesTooSparse(p)) return scalar.causalConv(x, k, layout);
-        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO).apply(x);
+        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO, singleUse(s, k)).apply(x);
     }
 
     @Override
@@ -69,7 +69,15 @@ final class LaneBackend implements Backend {
         Check.SeqDims s = Check.toeplitzConv(x, k, layout);
         ConvProblem p = ConvProblem.toeplitz(s.channels(), s.length(), layout, DType.FLOAT32);
         if (VectorPlanner.lanesTooSparse(p)) return scalar.toeplitzConv(x, k, layout);
-        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO).apply(x);
+        return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO, singleUse(s, k)).apply(x);
+    }
+
+    /**
+     * Whether an op's plan serves one batch row only (each block's spectrum is then used once, so it is made in the
+     * block's task and not kept) and its kernel may be read from the pool's threads.
+     */
+    private static boolean singleUse(Check.SeqDims s, Tensor k) {
+        return s.batch() == 1 && Parallel.anyThread(k);
     }
 
     @Override

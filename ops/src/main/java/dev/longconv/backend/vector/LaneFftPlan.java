@@ -15,14 +15,34 @@ import java.util.Arrays;
  */
 final class LaneFftPlan extends LanePlan {
     private final LaneFft fft;
-    /** Per block of W channels: the kernel's guarded spectrum. */
+    /** Per block of W channels: the kernel's guarded spectrum; null in a single-use plan. */
     private final GuardedSpectrum[] spectra;
+    /** A single-use plan's kernel, read by each block's task; null in a plan made to be kept. */
+    private final ChannelKernel kernel;
+    /**
+     * Per thread, for single-use plans: a block's taps, its zero-padded taps, and its spectrum's real and imaginary
+     * parts, grown to the largest seen (as {@link LanePlan}'s scratch).
+     */
+    private static final ThreadLocal<float[][]> SINGLE_USE = ThreadLocal.withInitial(() -> new float[4][0]);
 
-    LaneFftPlan(ConvProblem problem, Tensor k, int n) {
+    /**
+     * A plan for the kernel {@code k} at FFT size n. A plan made to be kept computes every block's spectrum now; a
+     * single-use plan ({@code singleUse}: an op's one call over one batch row, k readable from any thread and alive
+     * until the call returns) computes each block's spectrum in the block's own task, into its thread's reused
+     * buffers, right before convolving with it: no spectra kept (3.5 MB of heap per call for 256 channels at
+     * L = 1024) and each spectrum still in cache when it is used.
+     */
+    LaneFftPlan(ConvProblem problem, Tensor k, int n, boolean singleUse) {
         super(problem);
         int w = Lanes.W, blocks = (channels + w - 1) / w;
         this.fft = LaneFft.of(n);
         ChannelKernel ck = ChannelKernel.of(k, problem.layout());
+        if (singleUse) {
+            this.kernel = ck;
+            this.spectra = null;
+            return;
+        }
+        this.kernel = null;
         this.spectra = new GuardedSpectrum[blocks];
         float[][] taps = new float[blocks][];
         int[] source = new int[blocks];
@@ -74,6 +94,19 @@ final class LaneFftPlan extends LanePlan {
     /** The FFT's scratch is buffer 1; a block sent to the direct sum writes there too (the FFT then does not run). */
     @Override
     float[] convolve(float[][] s, int block) {
-        return spectra[block].convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7]);
+        GuardedSpectrum g = spectra != null ? spectra[block] : singleUseSpectrum(s[1], block);
+        return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7]);
+    }
+
+    /** Block {@code block}'s spectrum in this thread's single-use buffers; {@code scratch} is the FFT's (free until the convolve). */
+    private GuardedSpectrum singleUseSpectrum(float[] scratch, int block) {
+        int w = Lanes.W, n = fft.size();
+        float[][] b = SINGLE_USE.get();
+        if (b[0].length < taps * w) b[0] = new float[taps * w];
+        if (b[1].length < n * w) b[1] = new float[n * w];
+        if (b[2].length < fft.spectrumFloats()) b[2] = new float[fft.spectrumFloats()];
+        if (b[3].length < fft.spectrumFloats()) b[3] = new float[fft.spectrumFloats()];
+        LaneIO.gatherKernel(kernel, block * w, taps, b[0], taps);
+        return new GuardedSpectrum(fft, b[0], 0, taps, b[1], scratch, b[2], b[3]);
     }
 }

@@ -58,6 +58,11 @@ final class VectorPlanner {
 
     /** The plan of float32 kernel k (already checked against {@code problem}) on {@code path}. */
     static ConvPlan plan(ConvProblem problem, Tensor k, VectorBackend.Path path) {
+        return plan(problem, k, path, false);
+    }
+
+    /** As {@link #plan(ConvProblem, Tensor, VectorBackend.Path)}; {@code singleUse}: see {@link LaneFftPlan}. */
+    static ConvPlan plan(ConvProblem problem, Tensor k, VectorBackend.Path path, boolean singleUse) {
         int n = fftSize(problem);
         boolean direct = switch (path) {
             case AUTO -> directIsCheaper(problem.firstOutput() + problem.length(), problem.effectiveTaps(), n,
@@ -71,6 +76,6 @@ final class VectorPlanner {
         Plans.requireHeap(problem.op(), "the plan's working memory (" + (direct ? "packed taps" : "kernel spectra at N=" + n) + " and per-thread buffers)",
                 prepared + perThread + (direct ? 0 : 2L * n * Lanes.W * 4 * Parallel.threads()));
         if (direct && RowDirectPlan.fits(problem)) return new RowDirectPlan(problem, k);
-        return direct ? new LaneDirectPlan(problem, k) : new LaneFftPlan(problem, k, n);
+        return direct ? new LaneDirectPlan(problem, k) : new LaneFftPlan(problem, k, n, singleUse);
     }
 }

@@ -58,15 +58,16 @@ class VectorBackendTest {
     /**
      * Enough channel blocks at a length where the plan computes its kernel spectra on the pool, with runs of blocks that
      * share one kernel (their spectrum is computed once and reused) between blocks that do not: every channel within
-     * the float32 tolerance of the float64 oracle, in both layouts and both ops.
+     * the float32 tolerance of the float64 oracle, in both layouts and both ops. One batch row takes the single-use
+     * plan (each block's spectrum made in its own task), two the kept one.
      */
     @Test
     void kernelSpectraOfManyBlocksAndSharedKernelsFollowTheOracle() {
         int w = Lanes.W, d = 9 * w + 3, len = 1500;
-        for (Layout layout : Layout.values()) {
+        for (int batch : new int[] {1, 2}) for (Layout layout : Layout.values()) {
             for (boolean toeplitz : new boolean[] {false, true}) {
                 int taps = toeplitz ? 2 * len - 1 : len;
-                try (Tensor x = Tensor.random(DType.FLOAT32, SEED + 2, layout.seqShape(2, d, len));
+                try (Tensor x = Tensor.random(DType.FLOAT32, SEED + 2, layout.seqShape(batch, d, len));
                      Tensor k = Tensor.random(DType.FLOAT32, SEED + 3, layout.kernelShape(d, taps))) {
                     // channels of blocks 2..4 share channel c mod W's kernel from block 1: equal blocks
                     for (int c = 2 * w; c < 5 * w; c++) {
@@ -79,7 +80,7 @@ class VectorBackendTest {
                     try (Tensor y = toeplitz ? vector.toeplitzConv(x, k, layout) : vector.causalConv(x, k, layout);
                          Tensor ref = float64Oracle(x, k, toeplitz, layout)) {
                         double err = Compare.relL2(y, ref);
-                        String what = (toeplitz ? "toeplitz-conv" : "causal-conv") + " D=" + d + " L=" + len + " " + layout + " seed=" + SEED;
+                        String what = (toeplitz ? "toeplitz-conv" : "causal-conv") + " B=" + batch + " D=" + d + " L=" + len + " " + layout + " seed=" + SEED;
                         assertTrue(err <= Compare.TOL_F32, what + ": relative L2 error " + err);
                     }
                 }
