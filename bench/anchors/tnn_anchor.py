@@ -286,8 +286,21 @@ def jmh_result(benchmark, params, ms):
             "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
 
 
-def time_torch(reps=5, json_file=None):
+def best_of(model, x, reps, warmup):
+    """The least wall time in ms of reps calls of model(x) without autograd, after warmup calls."""
     import time
+    with torch.no_grad():
+        for _ in range(warmup):
+            model(x)
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            model(x)
+            best = min(best, time.perf_counter() - t0)
+    return best * 1e3
+
+
+def time_torch(reps=5, json_file=None):
     print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best of %d (threads: %d)"
           % (torch.__version__, reps, torch.get_num_threads()))
     results = []
@@ -295,17 +308,10 @@ def time_torch(reps=5, json_file=None):
         for seq_len in (1024, 8192):
             torch.manual_seed(0)
             model = Tno(1, 256, 64, causal=causal)
-            x = torch.randn(1, 1, seq_len, 256)
-            with torch.no_grad():
-                model(x)
-                best = float("inf")
-                for _ in range(reps):
-                    t0 = time.perf_counter()
-                    model(x)
-                    best = min(best, time.perf_counter() - t0)
-            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: {best * 1e3:.1f} ms")
+            ms = best_of(model, torch.randn(1, 1, seq_len, 256), reps, warmup=1)
+            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: {ms:.1f} ms")
             results.append(jmh_result("torch.TnoBench.forward", {"length": str(seq_len), "causal": "true" if causal else "false",
-                                                                 "backend": "torch"}, best * 1e3))
+                                                                 "backend": "torch"}, ms))
     if json_file:
         import json
         with open(json_file, "w") as f:
@@ -314,30 +320,17 @@ def time_torch(reps=5, json_file=None):
 
 def time_small(reps=20):
     """torch's forward at ServingBench's shapes, at one thread and at torch's default count; best of reps after 3 calls."""
-    import time
-
-    def best_of(model, x):
-        with torch.no_grad():
-            for _ in range(3):
-                model(x)
-            best = float("inf")
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                model(x)
-                best = min(best, time.perf_counter() - t0)
-        return best * 1e3
-
     default_threads = torch.get_num_threads()
     print("torch %s CPU forward at ServingBench's shapes, float32, best of %d" % (torch.__version__, reps))
     for threads in sorted({1, default_threads}):
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         gtu = Gtu(32, 2)  # tnn-pytorch's defaults: expand_ratio 3, rpe_embedding 512, rpe_layers 3, SiLU
-        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): {best_of(gtu, torch.randn(1, 512, 32)):.3f} ms")
+        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): {best_of(gtu, torch.randn(1, 512, 32), reps, 3):.3f} ms")
         for causal in (False, True):
             tno = Tno(2, 16, 32, causal=causal)
             name = "causal" if causal else "bidirectional"
-            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: {best_of(tno, torch.randn(1, 2, 1024, 16)):.3f} ms")
+            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: {best_of(tno, torch.randn(1, 2, 1024, 16), reps, 3):.3f} ms")
     torch.set_num_threads(default_threads)
 
 

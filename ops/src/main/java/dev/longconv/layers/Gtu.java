@@ -350,7 +350,7 @@ public final class Gtu implements Layer {
                 ws.close();
                 ws = null;
             }
-            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : norm.scratch());
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch());
             try {
                 run(x, y, ws);
             } finally {

@@ -38,6 +38,11 @@ public final class Norm {
         return d;
     }
 
+    /** Scratch for {@link Bound#forwardFloat} of any norm: one array per thread that runs it at a time. */
+    static float[] floatScratch() {
+        return new float[VECTOR ? VectorNorms.scratchLength() : 0];
+    }
+
     /** The norm with its parameters read as doubles, for one forward or backward pass. */
     Bound bind() {
         double[][] p = new double[params.size()][];
@@ -95,7 +100,7 @@ public final class Norm {
          * The RMS-type norms (simple, RMS, scale) run on float lanes where the Vector API is readable ({@link
          * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added in float64; the factor
          * rounded to float32 and applied in float32), a few float32 ulps from the float64 form; rows of whole vectors in
-         * blocks of flat loops, through {@code scratch} ({@link #scratch()}, one per concurrent caller). The others,
+         * blocks of flat loops, through {@code scratch} ({@link Norm#floatScratch()}, one per concurrent caller). The others,
          * and every norm without the Vector API, sum their statistics in float64 from the float32 values and round each
          * output once to float32.
          */
@@ -120,11 +125,6 @@ public final class Norm {
                     forwardFloatRow(x, xr, y, yr);
                 }
             }
-        }
-
-        /** Scratch for {@link #forwardFloat}: one array per thread that runs it at a time. */
-        float[] scratch() {
-            return new float[VECTOR ? VectorNorms.scratchLength() : 0];
         }
 
         /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */

@@ -125,11 +125,9 @@ public final class Rpe {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < dim; j++) hs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + j, (float) (positions[i] * w[j] + (b == null ? 0 : b[j])));
         }
-        float[] scratch = null;
+        float[] scratch = Norm.floatScratch();
         for (int i = 0; i <= config.layers; i++) {
-            Norm.Bound norm = norms.get(i).bind();
-            if (scratch == null) scratch = norm.scratch();
-            norm.forwardFloat(hs, 0, as, 0, m, scratch);
+            norms.get(i).bind().forwardFloat(hs, 0, as, 0, m, scratch);
             FloatRows.biasActivation(config.act, m, dim, as, 0, dim, null, null, 0, 0, as, 0, dim);
             int out = i < config.layers ? dim : config.outdim;
             Tensor y = i < config.layers ? spare : Tensor.zeros(arena, DType.FLOAT32, m, out);

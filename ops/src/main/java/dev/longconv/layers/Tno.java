@@ -147,18 +147,6 @@ public final class Tno implements Layer, TokenMixer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        if (s[1] == 1) {
-            // one head: [B, 1, L, dim] is [B, L, dim] in memory, so the operator reads and writes it without permutes
-            try (Tensor xc = x.contiguous(); Tensor v = xc.reshape(s[0], s[2], s[3])) {
-                Tensor y = mix(backend, v);
-                try {
-                    return y.reshapeOwned(x.shape());
-                } catch (RuntimeException | Error e) {
-                    y.close();
-                    throw e;
-                }
-            }
-        }
         return HeadsServing.throughTokens(x, s[1], s[3], x.dtype(), v -> mix(backend, v));
     }
 

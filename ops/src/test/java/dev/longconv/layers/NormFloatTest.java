@@ -44,7 +44,7 @@ class NormFloatTest {
                             xd[i] = x.getAtIndex(f, at + i);
                         }
                         for (int r = 0; r < rows; r++) norm.forward(xd, r * d, want, r * d);
-                        norm.forwardFloat(x, at, y, at, rows, norm.scratch());
+                        norm.forwardFloat(x, at, y, at, rows, Norm.floatScratch());
                         for (int r = 0; r < rows; r++) {
                             double err = 0, ref = 0;
                             for (int i = r * d; i < (r + 1) * d; i++) {
