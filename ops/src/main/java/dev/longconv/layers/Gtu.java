@@ -27,7 +27,8 @@ import java.util.function.UnaryOperator;
  * ("skitno") or {@link SkiTnoInvTime} ("skitno_inv_time"), given the same arguments as upstream's Gtu gives
  * them (rpe_dim = rpe_embedding, act = rpe_act, layers = rpe_layers, r = rank, ...). The projections are backend
  * GEMMs in x's dtype over [B·L, ·]; v stays in that [B, L, d1] layout for the Toeplitz products (no
- * transposes); the elementwise steps and the norm run row by row in double.
+ * transposes). In float32 the elementwise steps and the norm run on float lanes over all rows at once; in float64
+ * (and for gradients) they run row by row in double.
  *
  * <p>Hyperparameters for {@link #load} (Gtu's constructor argument names): embed_dim, num_heads
  * (required), bias (true), act_fun ("silu"), causal (false), expand_ratio (3), resi_param (false; true is
@@ -232,11 +233,80 @@ public final class Gtu implements Layer {
     /** The intermediate values of one forward pass, row-major over the B·L tokens. */
     private record Pass(int rows, double[] u0, double[] v0, double[] u, double[] t, double[] p, double[] n, double[] y) {}
 
+    /**
+     * y for x [B, L, E]. In float32 the whole pass runs on float lanes as the prepared form does ({@link #runFloat32}),
+     * with the projections' weights gathered for this call (the state_dict tensors are kept, not copied, so a later
+     * call sees their current values); in float64 it runs through {@link #run}.
+     */
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
+        if (x.dtype() == DType.FLOAT32) {
+            try (Projections w = Projections.of(this, DType.FLOAT32)) {
+                return forwardFloat32(backend, w, x, s, v -> toep.mix(backend, v));
+            }
+        }
         Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         return TnoTensors.write(f.y, x.dtype(), x.shape());
+    }
+
+    /** {@link #runFloat32} into a new y, through intermediates made for this call. */
+    private Tensor forwardFloat32(Backend backend, Projections w, Tensor x, int[] s, TokenMixer.PreparedMix mixer) {
+        Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
+        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false)) {
+            runFloat32(backend, w, norm == null ? null : norm.bind(), mixer, x, y, ws);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The float32 pass from x [B, L, E] into y (x's shape, any strides when ws has an output buffer, contiguous
+     * otherwise): the stacked v/u GEMM, bias and activation of v on float lanes ({@link FloatRows}), the operator
+     * (into ws.t when ws has one, else as a new tensor closed here), bias, activation and gate of u in one pass, the
+     * norm in blocks of rows, and the output GEMM written straight into a contiguous y.
+     */
+    private void runFloat32(Backend backend, Projections w, Norm.Bound norm, TokenMixer.PreparedMix mixer, Tensor x, Tensor y, Workspace ws) {
+        int rows = Math.toIntExact(x.dim(0) * x.dim(1)), e = config.embedDim, d1 = config.innerDim();
+        Activation act = config.actFun;
+        try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e)) {
+            backend.gemmInto(x2, w.vu(), false, true, ws.vu());
+        }
+        MemorySegment vus = ws.vu().segment(), vs = ws.v().segment(), ns = ws.n().segment();
+        FloatRows.biasActivation(act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
+        Tensor t = ws.t(), made = null;
+        try {
+            if (t != null) {
+                mixer.mixInto(ws.v(), t);
+            } else {
+                made = mixer.mix(ws.v());
+                if (!made.isContiguous()) {
+                    Tensor c = made.contiguous();
+                    made.close();
+                    made = c;
+                }
+                t = made;
+            }
+            FloatRows.biasActivation(act, rows, d1, vus, d1, 2L * d1, w.uBias(), t.segment(), 0, d1, ns, 0, d1);
+        } finally {
+            if (made != null) made.close();
+        }
+        if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows, ws.normScratch());
+        Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
+        try {
+            backend.gemmInto(ws.n(), w.o(), false, true, out);
+            MemorySegment os = out.segment();
+            if (w.oBias() != null) FloatRows.biasActivation(Activation.NONE, rows, e, os, 0, e, w.oBias(), null, 0, 0, os, 0, e);
+            if (view == null) {
+                try (Tensor shaped = out.reshape(x.shape())) {
+                    ServingChecks.copyInto(NAME, shaped, y);
+                }
+            }
+        } finally {
+            if (view != null) view.close();
+        }
     }
 
     /**
@@ -318,11 +388,10 @@ public final class Gtu implements Layer {
     }
 
     /**
-     * A float32 GTU prepared for one length, in float32 from end to end: the stacked v/u GEMM, bias and activation of
-     * v on float lanes ({@link FloatRows}), the operator, bias, activation and gate of u in one pass, the norm row by
-     * row (float64 within a row), and the output GEMM written straight into y. The intermediates of a call live in a
-     * {@link Workspace} that the next call of the same batch size reuses (no allocation, no page faults); a call that
-     * finds it taken by another thread makes its own, so the form stays safe from several threads.
+     * A float32 GTU prepared for one length: the float32 pass ({@link #runFloat32}) over weights held once. The
+     * intermediates of a call live in a {@link Workspace} that the next call of the same batch size reuses (no
+     * allocation, no page faults); a call that finds it taken by another thread makes its own, so the form stays safe
+     * from several threads.
      */
     private final class PreparedFloat32 extends PreparedBase {
         private final Backend backend;
@@ -350,38 +419,12 @@ public final class Gtu implements Layer {
                 ws.close();
                 ws = null;
             }
-            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch());
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), true);
             try {
-                run(x, y, ws);
+                runFloat32(backend, w, norm, mixer, x, y, ws);
             } finally {
                 if (!idle.compareAndSet(null, ws)) ws.close();
                 if (closed) releaseIdle();
-            }
-        }
-
-        private void run(Tensor x, Tensor y, Workspace ws) {
-            int rows = ws.batch() * length, e = config.embedDim, d1 = config.innerDim();
-            Activation act = config.actFun;
-            try (Tensor xc = x.contiguous(); Tensor x2 = xc.reshape(rows, e)) {
-                backend.gemmInto(x2, w.vu(), false, true, ws.vu());
-            }
-            MemorySegment vus = ws.vu().segment(), vs = ws.v().segment(), ts = ws.t().segment(), ns = ws.n().segment();
-            FloatRows.biasActivation(act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
-            mixer.mixInto(ws.v(), ws.t());
-            FloatRows.biasActivation(act, rows, d1, vus, d1, 2L * d1, w.uBias(), ts, 0, d1, ns, 0, d1);
-            if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows, ws.normScratch());
-            Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
-            try {
-                backend.gemmInto(ws.n(), w.o(), false, true, out);
-                MemorySegment os = out.segment();
-                if (w.oBias() != null) FloatRows.biasActivation(Activation.NONE, rows, e, os, 0, e, w.oBias(), null, 0, 0, os, 0, e);
-                if (view == null) {
-                    try (Tensor shaped = out.reshape(x.shape())) {
-                        ServingChecks.copyInto(NAME, shaped, y);
-                    }
-                }
-            } finally {
-                if (view != null) view.close();
             }
         }
 
@@ -401,18 +444,19 @@ public final class Gtu implements Layer {
     }
 
     /**
-     * The intermediates of a prepared float32 call for one batch size, in their own arena: vu [B·L, 2 d1] (the stacked
-     * GEMM's output), v [B, L, d1] (the operator's input), t (its output), n [B·L, d1] (the gated rows) and out
-     * [B·L, E] (the output projection, for a y that is not contiguous).
+     * The intermediates of a float32 call for one batch size, in their own arena: vu [B·L, 2 d1] (the stacked GEMM's
+     * output), v [B, L, d1] (the operator's input), n [B·L, d1] (the gated rows) and, in a workspace kept for a prepared
+     * form ({@code kept}), t (the operator's output) and out [B·L, E] (the output projection, for a y that is not
+     * contiguous); a one-call workspace leaves both null (the operator's own output serves, y is contiguous).
      */
     private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out, float[] normScratch) implements AutoCloseable {
-        static Workspace of(int batch, int length, int d1, int embed, float[] normScratch) {
+        static Workspace of(int batch, int length, int d1, int embed, float[] normScratch, boolean kept) {
             Arena arena = Arena.ofShared();
             try {
                 long rows = (long) batch * length;
                 return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),
-                        Tensor.zeros(arena, DType.FLOAT32, batch, length, d1), Tensor.zeros(arena, DType.FLOAT32, rows, d1),
-                        Tensor.zeros(arena, DType.FLOAT32, rows, embed), normScratch);
+                        kept ? Tensor.zeros(arena, DType.FLOAT32, batch, length, d1) : null, Tensor.zeros(arena, DType.FLOAT32, rows, d1),
+                        kept ? Tensor.zeros(arena, DType.FLOAT32, rows, embed) : null, normScratch);
             } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;
@@ -425,35 +469,54 @@ public final class Gtu implements Layer {
         }
     }
 
-    /** A causal GTU step by step over blocks [B, C, E] (steps [B, E]): per-token projections and a session of the operator. */
+    /**
+     * A causal GTU step by step over blocks [B, C, E] (steps [B, E]): per-token projections and a session of the operator.
+     * A float32 session holds the projections' weights in float32 for its life and runs each block as the float32 forward.
+     */
     @Override
     public LayerSession session(Backend backend, DType dtype, int batch, int maxLength) {
         ServingChecks.checkDtype(NAME, dtype);
         if (!config.causal) throw new LongConvException(NAME, "session", "a causal GTU (a bidirectional one reads future steps)", "causal=false");
-        return new GtuSession(backend, toep.mixSession(backend, dtype, batch, maxLength), dtype, batch, maxLength);
+        return GtuSession.open(this, backend, toep.mixSession(backend, dtype, batch, maxLength), dtype, batch, maxLength);
     }
 
-    private final class GtuSession extends BlockSession {
+    private static final class GtuSession extends BlockSession {
+        private final Gtu gtu;
         private final Backend backend;
         private final TokenMixer.MixSession mixer;
+        private final Projections w;
         private final DType dtype;
         private final int batch;
 
-        GtuSession(Backend backend, TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
-            super(Gtu.this, maxLength, 1);
+        private GtuSession(Gtu gtu, Backend backend, TokenMixer.MixSession mixer, Projections w, DType dtype, int batch, int maxLength) {
+            super(gtu, maxLength, 1);
+            this.gtu = gtu;
             this.backend = backend;
             this.mixer = mixer;
+            this.w = w;
             this.dtype = dtype;
             this.batch = batch;
         }
 
+        /** A session over {@code mixer}, which it owns from here on (closed if the weights cannot be gathered). */
+        static GtuSession open(Gtu gtu, Backend backend, TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
+            try {
+                Projections w = dtype == DType.FLOAT32 ? Projections.of(gtu, dtype) : null;
+                return new GtuSession(gtu, backend, mixer, w, dtype, batch, maxLength);
+            } catch (RuntimeException | Error e) {
+                mixer.close();
+                throw e;
+            }
+        }
+
         @Override
         Tensor pushBlock(Tensor x) {
-            int[] s = checkInput(x, "x");
+            int[] s = gtu.checkInput(x, "x");
             if (s[0] != batch || x.dtype() != dtype) {
-                throw new LongConvException(NAME, "x", "a block [B=" + batch + ", C, E=" + config.embedDim + "] " + dtype, x.dtype() + Arrays.toString(x.shape()));
+                throw new LongConvException(NAME, "x", "a block [B=" + batch + ", C, E=" + gtu.config.embedDim + "] " + dtype, x.dtype() + Arrays.toString(x.shape()));
             }
-            Pass f = run(backend, x, s, mixer::push);
+            if (w != null) return gtu.forwardFloat32(backend, w, x, s, mixer::push);
+            Pass f = gtu.run(backend, x, s, mixer::push);
             return TnoTensors.write(f.y, dtype, x.shape());
         }
 
@@ -465,7 +528,7 @@ public final class Gtu implements Layer {
 
         @Override
         public LayerSession copy() {
-            GtuSession c = new GtuSession(backend, mixer.copy(), dtype, batch, maxLength);
+            GtuSession c = open(gtu, backend, mixer.copy(), dtype, batch, maxLength);
             c.position = position;
             return c;
         }
@@ -473,6 +536,7 @@ public final class Gtu implements Layer {
         @Override
         public void close() {
             mixer.close();
+            if (w != null) w.close();
         }
     }
 

@@ -25,10 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class VectorAllocationTest {
     @Test
     void aWarmPlanCallAllocatesAlmostNothing() {
-        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
-                "thread allocation counters unsupported on this JVM");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         VectorBackend be = new VectorBackend();
         // L = 2048: FFT size 4096 (radix-4 stages); L = 1025: 2304 = 2^8 3^2 (radix-3 stages); L = 600: 1280 = 2^8 5
         // (a radix-5 stage). Radix 3 and 5 are the largest stage methods, where C2 once declined to inline a twiddle
@@ -60,10 +57,7 @@ class VectorAllocationTest {
      */
     @Test
     void aWarmStreamStepAllocatesNothing() {
-        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
-                "thread allocation counters unsupported on this JVM");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         for (int lk : new int[] {100, 3000}) {
             int d = 40;
             try (Tensor k = Tensor.random(DType.FLOAT32, 3, d, lk); Tensor x = Tensor.random(DType.FLOAT32, 4, 2, d);
@@ -92,10 +86,7 @@ class VectorAllocationTest {
 
     @Test
     void aWarmGemmCallAllocatesOnlyItsResult() {
-        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
-                "thread allocation counters unsupported on this JVM");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         VectorBackend be = new VectorBackend();
         // 64^3 runs on the calling thread alone; 256^3 (and its transposed operands) is split across the pool
         for (int size : new int[] {64, 256}) {
@@ -137,10 +128,7 @@ class VectorAllocationTest {
      */
     @Test
     void aWarmPreparedGtuCallAllocatesAlmostNothing() {
-        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
-                "thread allocation counters unsupported on this JVM");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean mx = allocationCounter();
         dev.longconv.layers.Gtu.Config c = dev.longconv.layers.Gtu.Config.defaults(32, 2);
         java.util.Map<String, Tensor> state = new java.util.LinkedHashMap<>();
         long seed = 1;
@@ -162,5 +150,49 @@ class VectorAllocationTest {
         } finally {
             state.values().forEach(Tensor::close);
         }
+    }
+
+    /**
+     * A warm float32 GTU forward runs the prepared form's float32 pass with intermediates made for the call in native
+     * memory; what it leaves on the heap is its operator's forward (the RPE's float rows, the single-use FFT plan) and
+     * the views and tasks of the pass: about 37 KB per call at B = 1, L = 256, E = 32, heads = 2, rpe_embedding = 32 and
+     * use_norm. Bounded at 256 KB (all threads, least of several windows): its float64 path allocated 2.2 MB per call
+     * there (float64 copies of x, the projections, the activations and the gated rows).
+     */
+    @Test
+    void aWarmGtuForwardKeepsItsIntermediatesOffTheHeap() {
+        com.sun.management.ThreadMXBean mx = allocationCounter();
+        dev.longconv.layers.Gtu.Config c = new dev.longconv.layers.Gtu.Config(32, 2, true, dev.longconv.layers.Activation.SILU, false, 3, true,
+                dev.longconv.layers.NormType.SIMPLE_RMS, false, false, 3, 32, dev.longconv.layers.Activation.RELU, false, 1, false, 0.99,
+                dev.longconv.layers.Activation.NONE);
+        java.util.Map<String, Tensor> state = new java.util.LinkedHashMap<>();
+        long seed = 1;
+        for (var e : dev.longconv.layers.Gtu.shapes(c).entrySet()) state.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
+        int len = 256;
+        VectorBackend be = new VectorBackend();
+        dev.longconv.layers.Gtu g = new dev.longconv.layers.Gtu(c, state);
+        try (Tensor x = Tensor.random(DType.FLOAT32, 7, 1, len, 32)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 300 || System.nanoTime() - start < 1_500_000_000L; i++) g.forward(be, x).close();
+            int calls = 20;
+            long perCall = Long.MAX_VALUE;
+            for (int w = 0; w < 10 && perCall >= 256 * 1024 && System.nanoTime() - start < 10_000_000_000L; w++) {
+                long before = mx.getTotalThreadAllocatedBytes();
+                for (int i = 0; i < calls; i++) g.forward(be, x).close();
+                perCall = Math.min(perCall, (mx.getTotalThreadAllocatedBytes() - before) / calls);
+            }
+            System.out.println("a warm GTU forward (B=1, L=" + len + ", E=32, heads=2, rpe_embedding=32): " + perCall + " bytes allocated on the Java heap");
+            assertTrue(perCall < 256 * 1024, "a warm float32 GTU forward allocated " + perCall + " bytes (all threads)");
+        } finally {
+            state.values().forEach(Tensor::close);
+        }
+    }
+
+    /** The JVM's per-thread allocation counters; the test is skipped without the vector path or without them. */
+    private static com.sun.management.ThreadMXBean allocationCounter() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported(),
+                "thread allocation counters unsupported on this JVM");
+        return (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     }
 }
