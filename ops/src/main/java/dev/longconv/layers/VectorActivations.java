@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import dev.longconv.simd.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
@@ -24,8 +25,19 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorActivations {
     private VectorActivations() {}
 
-    private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    /** The lane kernels' species ({@link Lanes}), and doubles in vectors of the same size: a forced -Dlongconv.vectorBits holds here too. */
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOAT;
+    private static final VectorSpecies<Double> SPECIES = VectorSpecies.of(double.class, Lanes.FLOAT.vectorShape());
+
+    /** Floats per vector in the float loops. */
+    static int floatLanes() {
+        return FLOATS.length();
+    }
+
+    /** Doubles per vector in the double loops. */
+    static int doubleLanes() {
+        return SPECIES.length();
+    }
 
     /** Whether {@code a} has a vector form here. */
     static boolean covers(Activation a) {

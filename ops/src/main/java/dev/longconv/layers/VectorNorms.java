@@ -3,6 +3,7 @@ package dev.longconv.layers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import dev.longconv.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,12 +19,18 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorNorms {
     private VectorNorms() {}
 
-    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    /** The lane kernels' species ({@link Lanes}): a forced -Dlongconv.vectorBits holds here too. */
+    private static final VectorSpecies<Float> FLOATS = Lanes.FLOAT;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder(); // F32's order
 
     /** Rows per block of the flat form: its scratch is BLOCK (W + 1) floats, 9 KB at 8 lanes; a block's loops count in int. */
     static final int BLOCK = 256;
+
+    /** Floats per vector in these loops. */
+    static int lanes() {
+        return FLOATS.length();
+    }
 
     /** Whether rows of d values take the flat form (whole vectors only). */
     static boolean flat(int d) {

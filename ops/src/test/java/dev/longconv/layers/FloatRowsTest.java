@@ -4,10 +4,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import dev.longconv.simd.Lanes;
+import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The float32 rows of the prepared layers (bias, activation, gate in one pass) against the float64 reference of the
@@ -66,5 +69,17 @@ class FloatRowsTest {
             FloatRows.biasActivation(Activation.RELU, 1, 19, row, 0, 19, bias, null, 0, 0, row, 0, 19);
             for (int j = 0; j < 19; j++) assertEquals(Math.max(0, j - 9 + 0.5f), row.getAtIndex(ValueLayout.JAVA_FLOAT, j), "j=" + j);
         }
+    }
+
+    /**
+     * The layers' lane loops (activations, norms) run at the lane kernels' width, so a forced -Dlongconv.vectorBits
+     * holds for them too: the build runs this class at 128 and 256 bits as well as at the CPU's width.
+     */
+    @Test
+    void layerLoopsRunAtTheLaneKernelsWidth() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assertEquals(Lanes.W, VectorActivations.floatLanes(), "float activation lanes");
+        assertEquals(Lanes.W / 2, VectorActivations.doubleLanes(), "double activation lanes");
+        assertEquals(Lanes.W, VectorNorms.lanes(), "norm lanes");
     }
 }
