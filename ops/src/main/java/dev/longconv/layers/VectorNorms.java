@@ -49,9 +49,18 @@ final class VectorNorms {
 
     /**
      * The W float partial sums of squares of each of {@code rows} (at most {@link #BLOCK}) back-to-back rows of d
-     * values ({@link #flat}) into part[r W ..], in one flat loop.
+     * values ({@link #flat}) into part[r W ..], in one flat loop. Rows of a multiple of 4 (or 2) vectors sum into 4 (or
+     * 2) vectors at once, added lane by lane at the row's end: one chain of fused multiply-adds per row waits on the
+     * FMA's latency (4 cycles) at every vector, and at d = 256 (32 AVX2 vectors a row) that chain was most of the norm.
      */
     static void partialSquares(MemorySegment x, long xo, int rows, int d, float[] part) {
+        int w = FLOATS.length(), perRow = d / w;
+        if (perRow % 4 == 0) partialSquares4(x, xo, rows, d, part);
+        else if (perRow % 2 == 0) partialSquares2(x, xo, rows, d, part);
+        else partialSquares1(x, xo, rows, d, part);
+    }
+
+    private static void partialSquares1(MemorySegment x, long xo, int rows, int d, float[] part) {
         int w = FLOATS.length(), perRow = d / w, c = 0, at = 0, count = rows * d;
         long from = xo * Float.BYTES;
         FloatVector acc = FloatVector.zero(FLOATS);
@@ -61,6 +70,52 @@ final class VectorNorms {
             if (++c == perRow) {
                 acc.intoArray(part, at);
                 acc = FloatVector.zero(FLOATS);
+                at += w;
+                c = 0;
+            }
+        }
+    }
+
+    private static void partialSquares2(MemorySegment x, long xo, int rows, int d, float[] part) {
+        int w = FLOATS.length(), steps = d / (2 * w), c = 0, at = 0, count = rows * d;
+        long from = xo * Float.BYTES;
+        FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0;
+        for (int k = 0; k < count; k += 2 * w) {
+            long b = from + (long) k * Float.BYTES;
+            FloatVector v0 = FloatVector.fromMemorySegment(FLOATS, x, b, ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(FLOATS, x, b + (long) w * Float.BYTES, ORDER);
+            a0 = v0.fma(v0, a0);
+            a1 = v1.fma(v1, a1);
+            if (++c == steps) {
+                a0.add(a1).intoArray(part, at);
+                a0 = FloatVector.zero(FLOATS);
+                a1 = a0;
+                at += w;
+                c = 0;
+            }
+        }
+    }
+
+    private static void partialSquares4(MemorySegment x, long xo, int rows, int d, float[] part) {
+        int w = FLOATS.length(), steps = d / (4 * w), c = 0, at = 0, count = rows * d;
+        long from = xo * Float.BYTES, vb = (long) w * Float.BYTES;
+        FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < count; k += 4 * w) {
+            long b = from + (long) k * Float.BYTES;
+            FloatVector v0 = FloatVector.fromMemorySegment(FLOATS, x, b, ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(FLOATS, x, b + vb, ORDER);
+            FloatVector v2 = FloatVector.fromMemorySegment(FLOATS, x, b + 2 * vb, ORDER);
+            FloatVector v3 = FloatVector.fromMemorySegment(FLOATS, x, b + 3 * vb, ORDER);
+            a0 = v0.fma(v0, a0);
+            a1 = v1.fma(v1, a1);
+            a2 = v2.fma(v2, a2);
+            a3 = v3.fma(v3, a3);
+            if (++c == steps) {
+                a0.add(a1).add(a2.add(a3)).intoArray(part, at);
+                a0 = FloatVector.zero(FLOATS);
+                a1 = a0;
+                a2 = a0;
+                a3 = a0;
                 at += w;
                 c = 0;
             }

@@ -15,7 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A norm's float32 row form (on float lanes for the RMS types where the Vector API is readable) against its float64
  * form on the same float32 values, for every norm type, at row lengths below, at and past every vector width, at
- * offsets that are not vector-aligned, into another row and in place. Tolerance: relative L2 1e-6 per row.
+ * offsets that are not vector-aligned, into another row and in place; rows of 1, 2 and 4 (or more) vectors at every
+ * width reach each of the flat form's partial-sum loops (one, two and four accumulators). Tolerance: relative L2 1e-6
+ * per row.
  */
 class NormFloatTest {
     @Test
@@ -24,7 +26,7 @@ class NormFloatTest {
         SplittableRandom rng = new SplittableRandom(seed);
         ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED;
         for (NormType type : NormType.values()) {
-            for (int d : new int[] {1, 7, 8, 15, 16, 17, 33, 64, 100}) {
+            for (int d : new int[] {1, 7, 8, 15, 16, 17, 32, 33, 48, 64, 96, 100}) {
                 List<Tensor> params = new ArrayList<>();
                 for (String name : type.parameterNames()) {
                     Tensor p = Tensor.zeros(DType.FLOAT64, name.equals("scala") ? 1 : d);
