@@ -242,7 +242,7 @@ public final class Gtu implements Layer {
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
         if (x.dtype() == DType.FLOAT32) {
-            try (Projections w = Projections.of(this, DType.FLOAT32)) {
+            try (Projections w = Projections.of(this, DType.FLOAT32, false)) {
                 return forwardFloat32(backend, w, x, s, v -> toep.mix(backend, v));
             }
         }
@@ -321,7 +321,7 @@ public final class Gtu implements Layer {
         TokenMixer.PreparedMix mixer = toep.prepareMix(backend, dtype, length);
         if (dtype == DType.FLOAT32) {
             try {
-                return new PreparedFloat32(backend, length, mixer, Projections.of(this, dtype));
+                return new PreparedFloat32(backend, length, mixer, Projections.of(this, dtype, true));
             } catch (RuntimeException | Error e) {
                 mixer.close();
                 throw e;
@@ -355,22 +355,24 @@ public final class Gtu implements Layer {
     }
 
     /**
-     * The projections' weights in one dtype, held once: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM
-     * for both, x packed once), o's [E, d1], and the biases in float32 (v's and u's zeros without bias, o's null).
+     * The projections' weights in one dtype: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM for both, x
+     * packed once), o's [E, d1], and the biases in float32 (v's and u's zeros without bias, o's null). {@code own}: o is
+     * a copy, for forms that outlive the call (prepared layers, sessions), else a view of the parameter where it
+     * already has the dtype (one call's use).
      */
     private record Projections(Tensor vu, Tensor o, float[] vBias, float[] uBias, float[] oBias) implements AutoCloseable {
-        static Projections of(Gtu g, DType dt) {
+        static Projections of(Gtu g, DType dt, boolean own) {
             boolean bias = g.config.bias;
             int d1 = g.config.innerDim(), e = g.config.embedDim;
             Tensor vu = Tensor.zeros(dt, 2L * d1, e), o = null;
             try {
                 for (String name : new String[] {"v_proj.weight", "u_proj.weight"}) {
-                    try (Tensor w = g.params.get(name).to(dt); Tensor wc = w.contiguous()) {
+                    try (Tensor wc = TnoTensors.inDtype(g.params.get(name), dt)) {
                         long at = name.startsWith("v") ? 0 : (long) d1 * e * dt.byteSize();
                         MemorySegment.copy(wc.segment(), 0, vu.segment(), at, wc.segment().byteSize());
                     }
                 }
-                o = g.params.get("o.weight").to(dt);
+                o = own ? g.params.get("o.weight").to(dt) : TnoTensors.inDtype(g.params.get("o.weight"), dt);
                 return new Projections(vu, o, bias ? g.params.get("v_proj.bias").toFloatArray() : new float[d1],
                         bias ? g.params.get("u_proj.bias").toFloatArray() : new float[d1], bias ? g.params.get("o.bias").toFloatArray() : null);
             } catch (RuntimeException | Error ex) {
@@ -501,7 +503,7 @@ public final class Gtu implements Layer {
         /** A session over {@code mixer}, which it owns from here on (closed if the weights cannot be gathered). */
         static GtuSession open(Gtu gtu, Backend backend, TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
             try {
-                Projections w = dtype == DType.FLOAT32 ? Projections.of(gtu, dtype) : null;
+                Projections w = dtype == DType.FLOAT32 ? Projections.of(gtu, dtype, true) : null;
                 return new GtuSession(gtu, backend, mixer, w, dtype, batch, maxLength);
             } catch (RuntimeException | Error e) {
                 mixer.close();

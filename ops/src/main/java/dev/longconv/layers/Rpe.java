@@ -131,7 +131,7 @@ public final class Rpe {
             FloatRows.biasActivation(config.act, m, dim, as, 0, dim, null, null, 0, 0, as, 0, dim);
             int out = i < config.layers ? dim : config.outdim;
             Tensor y = i < config.layers ? spare : Tensor.zeros(arena, DType.FLOAT32, m, out);
-            try (Tensor wt = params.get(blockPrefix(i) + "2.weight").to(DType.FLOAT32)) {
+            try (Tensor wt = TnoTensors.inDtype(params.get(blockPrefix(i) + "2.weight"), DType.FLOAT32)) {
                 be.gemmInto(a, wt, false, true, y);
             }
             MemorySegment ys = y.segment();

@@ -29,6 +29,14 @@ final class TnoTensors {
         return t;
     }
 
+    /**
+     * t in dtype dt, contiguous, to close after use: a view of t itself when it already is both (nothing allocated or
+     * copied: a weight read every call would otherwise cost a fresh copy and its page faults), else a converted copy.
+     */
+    static Tensor inDtype(Tensor t, DType dt) {
+        return t.dtype() == dt ? t.contiguous() : t.to(dt);
+    }
+
     /** All elements in C order as doubles. */
     static double[] read(Tensor t) {
         if (!t.isContiguous()) return t.toDoubleArray();
