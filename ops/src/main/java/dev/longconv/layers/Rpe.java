@@ -111,7 +111,8 @@ public final class Rpe {
     /**
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
      * tensor in {@code arena}. Three [M, dim] buffers serve every block (h, its norm and activation, the Linear's
-     * output, which becomes the next h), so a pass allocates and zeroes four tensors whatever the depth. Each step
+     * output, which becomes the next h), so a pass allocates and zeroes five tensors whatever the depth (the fifth holds the
+positions). Each step
      * goes over all M rows in one call: the norm on float lanes where it can ({@link Norm.Bound#forwardFloat}), the
      * activation and the Linear's bias on float lanes ({@link FloatRows}), the GEMM writing in place. Against {@link
      * #forward} in float32 it differs by the roundings of h to float32 between the steps (a few ulps).
@@ -120,11 +121,17 @@ public final class Rpe {
         int m = positions.length, dim = config.dim;
         Tensor h = Tensor.zeros(arena, DType.FLOAT32, m, dim), a = Tensor.zeros(arena, DType.FLOAT32, m, dim);
         Tensor spare = config.layers > 0 ? Tensor.zeros(arena, DType.FLOAT32, m, dim) : null;
-        double[] w = value(prefix + "pos_proj.weight"), b = value(prefix + "pos_proj.bias");
         MemorySegment hs = h.segment(), as = a.segment();
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < dim; j++) hs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + j, (float) (positions[i] * w[j] + (b == null ? 0 : b[j])));
+        // pos_proj, Linear(1, dim): the positions [M, 1] times its weight [dim, 1] transposed, as a GEMM of depth 1
+        // (lane stores over [M, dim]), then its bias on lanes
+        Tensor pos = Tensor.zeros(arena, DType.FLOAT32, m, 1);
+        MemorySegment ps = pos.segment();
+        for (int i = 0; i < m; i++) ps.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) positions[i]);
+        try (Tensor w = TnoTensors.inDtype(params.get(prefix + "pos_proj.weight"), DType.FLOAT32)) {
+            be.gemmInto(pos, w, false, true, h);
         }
+        Tensor pb = params.get(prefix + "pos_proj.bias");
+        if (pb != null) FloatRows.biasActivation(Activation.NONE, m, dim, hs, 0, dim, pb.toFloatArray(), null, 0, 0, hs, 0, dim);
         float[] scratch = Norm.floatScratch();
         for (int i = 0; i <= config.layers; i++) {
             norms.get(i).bind().forwardFloat(hs, 0, as, 0, m, scratch);
