@@ -248,7 +248,11 @@ public final class LaneGemm {
      * vector loads; a unit row stride (a transposed view) goes through W x W tile transposes; anything else element-wise.
      */
     static void copy(MemorySegment s, long off, long rs, long cs, int rows, int cols, float[] dst, int dOff, int dLd) {
-        if (cs == 1) {
+        if (cs == 1 && rs == cols && dLd == cols) {
+            // rows back to back on both sides (an A block of a row-major A with k <= kc, as the RPE's K = 32..64 GEMMs
+            // read it): one bulk copy instead of a vector loop per row, which at 32 columns spent its time in loop entry
+            MemorySegment.copy(s, F, off * Float.BYTES, dst, dOff, rows * cols);
+        } else if (cs == 1) {
             for (int r = 0; r < rows; r++) {
                 long src = (off + r * rs) * Float.BYTES;
                 int d = dOff + r * dLd, q = 0;
