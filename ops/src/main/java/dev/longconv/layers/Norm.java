@@ -98,8 +98,8 @@ public final class Norm {
         /**
          * {@link #forward} on each of {@code rows} consecutive rows of d float32 values (element offsets; y may be x).
          * The RMS-type norms (simple, RMS, scale) run on float lanes where the Vector API is readable ({@link
-         * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added in float64; the factor
-         * rounded to float32 and applied in float32), a few float32 ulps from the float64 form; rows of whole vectors in
+         * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added across the lanes in float;
+         * the factor computed in float64 from that sum, rounded to float32 and applied in float32), a few float32 ulps from the float64 form; rows of whole vectors in
          * blocks of flat loops, through {@code scratch} ({@link Norm#floatScratch()}, one per concurrent caller). The others,
          * and every norm without the Vector API, sum their statistics in float64 from the float32 values and round each
          * output once to float32.
@@ -112,7 +112,7 @@ public final class Norm {
                     int n = Math.min(VectorNorms.BLOCK, rows - first);
                     long xb = xo + (long) first * d, yb = yo + (long) first * d;
                     VectorNorms.partialSquares(x, xb, n, d, scratch);
-                    for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(VectorNorms.rowSum(scratch, r));
+                    for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
                     VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d);
                 }
                 return;

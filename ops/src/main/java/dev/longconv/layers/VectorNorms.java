@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The two halves of an RMS-type norm over rows of float32 memory on float lanes, for {@link Norm.Bound#forwardFloat}:
- * the sum of squares (fused multiply-adds into W partial sums, then added in float64) and the scaling. Rows of whole
+ * the sum of squares (fused multiply-adds into W float partial sums, added across the lanes in float at each row's end)
+and the scaling. Rows of whole
  * vectors lying back to back go in blocks of {@link #BLOCK} rows, each half as one flat loop over the block; other rows
  * one by one. A loop per row of a few vectors spends most of its time entering and leaving (rows of 32: a per-row norm
  * ran at 2.5x the time of the flat halves in a throwaway loop). Loaded only where the Vector API is readable. Offsets
@@ -24,7 +25,7 @@ final class VectorNorms {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder(); // F32's order
 
-    /** Rows per block of the flat form: its scratch is BLOCK (W + 1) floats, 9 KB at 8 lanes; a block's loops count in int. */
+    /** Rows per block of the flat form: its scratch is 2 BLOCK floats (a sum and a factor per row); a block's loops count in int. */
     static final int BLOCK = 256;
 
     /** Floats per vector in these loops. */
@@ -37,21 +38,23 @@ final class VectorNorms {
         return d % FLOATS.length() == 0 && (long) BLOCK * d <= Integer.MAX_VALUE;
     }
 
-    /** The scratch the flat form needs: W partial sums and a factor per row of a block. */
+    /** The scratch the flat form needs: a sum of squares and a factor per row of a block. */
     static int scratchLength() {
-        return BLOCK * (FLOATS.length() + 1);
+        return 2 * BLOCK;
     }
 
-    /** The offset in the scratch where a block's row factors go (after its partial sums). */
+    /** The offset in the scratch where a block's row factors go (after its sums of squares). */
     static int factorsAt() {
-        return BLOCK * FLOATS.length();
+        return BLOCK;
     }
 
     /**
-     * The W float partial sums of squares of each of {@code rows} (at most {@link #BLOCK}) back-to-back rows of d
-     * values ({@link #flat}) into part[r W ..], in one flat loop. Rows of a multiple of 4 (or 2) vectors sum into 4 (or
-     * 2) vectors at once, added lane by lane at the row's end: one chain of fused multiply-adds per row waits on the
-     * FMA's latency (4 cycles) at every vector, and at d = 256 (32 AVX2 vectors a row) that chain was most of the norm.
+     * The float sum of squares of each of {@code rows} (at most {@link #BLOCK}) back-to-back rows of d values ({@link
+     * #flat}) into part[r], in one flat loop: W partial sums by fused multiply-adds, added across the lanes at the row's
+     * end (a lane reduction; adding the W partials one by one in float64 per row, as at first, was a third of the norm
+     * at d = 32 and a quarter at d = 64 in a timing loop over 2047 rows). Rows of a multiple of 4 (or 2) vectors sum
+     * into 4 (or 2) vectors at once: one chain of fused multiply-adds per row waits on the FMA's latency (4 cycles) at
+     * every vector, and at d = 256 (32 AVX2 vectors a row) that chain was most of the norm.
      */
     static void partialSquares(MemorySegment x, long xo, int rows, int d, float[] part) {
         int w = FLOATS.length(), perRow = d / w;
@@ -68,9 +71,8 @@ final class VectorNorms {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER);
             acc = v.fma(v, acc);
             if (++c == perRow) {
-                acc.intoArray(part, at);
+                part[at++] = acc.reduceLanes(VectorOperators.ADD);
                 acc = FloatVector.zero(FLOATS);
-                at += w;
                 c = 0;
             }
         }
@@ -87,10 +89,9 @@ final class VectorNorms {
             a0 = v0.fma(v0, a0);
             a1 = v1.fma(v1, a1);
             if (++c == steps) {
-                a0.add(a1).intoArray(part, at);
+                part[at++] = a0.add(a1).reduceLanes(VectorOperators.ADD);
                 a0 = FloatVector.zero(FLOATS);
                 a1 = a0;
-                at += w;
                 c = 0;
             }
         }
@@ -111,23 +112,14 @@ final class VectorNorms {
             a2 = v2.fma(v2, a2);
             a3 = v3.fma(v3, a3);
             if (++c == steps) {
-                a0.add(a1).add(a2.add(a3)).intoArray(part, at);
+                part[at++] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
                 a0 = FloatVector.zero(FLOATS);
                 a1 = a0;
                 a2 = a0;
                 a3 = a0;
-                at += w;
                 c = 0;
             }
         }
-    }
-
-    /** Row r's sum of squares from {@link #partialSquares}: its W partial sums added in float64. */
-    static double rowSum(float[] part, int r) {
-        int w = FLOATS.length();
-        double s = 0;
-        for (int l = 0; l < w; l++) s += part[r * w + l];
-        return s;
     }
 
     /**
