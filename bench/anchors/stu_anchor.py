@@ -24,10 +24,11 @@ import os
 import struct
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
+
+from anchor_timing import best_of, jmh_result
 
 
 def get_hankel(seq_len, use_hankel_L=False):
@@ -148,24 +149,11 @@ def run_case(args, name, b, seq_len, d, k, use_approx, use_hankel_L, store_phi, 
 
 
 def time_torch(use_approx, seq_len, d=256, k=24, reps=5):
+    """The least time in ms of reps STU forwards at [1, seq_len, d], after one warm-up call."""
     torch.manual_seed(0)
     phi = spectral_filters(seq_len, k)
     model = STU(d, k, phi, nearest_power_of_2(2 * seq_len - 1), use_approx, False)
-    x = torch.randn(1, seq_len, d)
-    with torch.no_grad():
-        model(x)
-        best = float("inf")
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            model(x)
-            best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def jmh_result(benchmark, params, ms):
-    """One result in JMH's JSON layout (-rf json): the best of the timed calls as the score, no error estimate."""
-    return {"benchmark": benchmark, "mode": "avgt", "params": params,
-            "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
+    return best_of(model, torch.randn(1, seq_len, d), reps, warmup=1)
 
 
 def main():
@@ -214,7 +202,7 @@ def main():
         results = []
         for mode in (True, False):
             for seq_len in (1024, 8192):
-                ms = time_torch(mode, seq_len, reps=5 if mode else 2) * 1e3  # exact at L=8192 takes ~17 s a call
+                ms = time_torch(mode, seq_len, reps=5 if mode else 2)  # exact at L=8192 takes ~17 s a call
                 print(f"  {'approx' if mode else 'exact'} L={seq_len}: {ms:.1f} ms")
                 results.append(jmh_result("torch.StuBench.forward", {"length": str(seq_len), "mode": "approx" if mode else "exact",
                                                                      "backend": "torch"}, ms))

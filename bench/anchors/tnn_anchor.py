@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from anchor_timing import best_of, jmh_result
+
 
 # ------------------------------------------------------------------ activations and norms
 
@@ -278,26 +280,6 @@ def run_case(args, name, layer, b, seq_len, hp, seed):
     subprocess.run(cmd, check=True)
     y = np.load(out)
     return rel_l2(y, y32), rel_l2(y, y64), rel_l2(y32, y64)
-
-
-def jmh_result(benchmark, params, ms):
-    """One result in JMH's JSON layout (-rf json): the best of the timed calls as the score, no error estimate."""
-    return {"benchmark": benchmark, "mode": "avgt", "params": params,
-            "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
-
-
-def best_of(model, x, reps, warmup):
-    """The least wall time in ms of reps calls of model(x) without autograd, after warmup calls."""
-    import time
-    with torch.no_grad():
-        for _ in range(warmup):
-            model(x)
-        best = float("inf")
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            model(x)
-            best = min(best, time.perf_counter() - t0)
-    return best * 1e3
 
 
 def time_torch(reps=5, json_file=None):

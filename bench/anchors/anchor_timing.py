@@ -1,0 +1,24 @@
+"""Timing helpers the torch anchor scripts share (stu_anchor.py, tnn_anchor.py): imported from the scripts' own folder,
+which Python puts first on the path when a script runs."""
+import time
+
+import torch
+
+
+def best_of(model, x, reps, warmup):
+    """The least wall time in ms of reps calls of model(x) without autograd, after warmup calls."""
+    with torch.no_grad():
+        for _ in range(warmup):
+            model(x)
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            model(x)
+            best = min(best, time.perf_counter() - t0)
+    return best * 1e3
+
+
+def jmh_result(benchmark, params, ms):
+    """One result in JMH's JSON layout (-rf json): the best of the timed calls as the score, no error estimate."""
+    return {"benchmark": benchmark, "mode": "avgt", "params": params,
+            "primaryMetric": {"score": ms, "scoreError": float("nan"), "scoreUnit": "ms/op"}}
