@@ -241,20 +241,20 @@ public final class Gtu implements Layer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        if (x.dtype() == DType.FLOAT32) {
-            try (Projections w = Projections.of(this, DType.FLOAT32, false)) {
-                return forwardFloat32(backend, w, x, s, v -> toep.mix(backend, v));
-            }
-        }
+        if (x.dtype() == DType.FLOAT32) return forwardFloat32(backend, null, x, s, v -> toep.mix(backend, v));
         Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         return TnoTensors.write(f.y, x.dtype(), x.shape());
     }
 
-    /** {@link #runFloat32} into a new y, through intermediates made for this call. */
-    private Tensor forwardFloat32(Backend backend, Projections w, Tensor x, int[] s, TokenMixer.PreparedMix mixer) {
+    /**
+     * {@link #runFloat32} into a new y, through intermediates made for this call: over {@code held} (a session's
+     * projections), or, where it is null, projections gathered for this call in the call's arena.
+     */
+    private Tensor forwardFloat32(Backend backend, Projections held, Tensor x, int[] s, TokenMixer.PreparedMix mixer) {
         Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
-        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false)) {
-            runFloat32(backend, w, norm == null ? null : norm.bind(), mixer, x, y, ws);
+        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false);
+             Projections call = held == null ? Projections.of(this, DType.FLOAT32, ws.arena()) : null) {
+            runFloat32(backend, held != null ? held : call, norm == null ? null : norm.bind(), mixer, x, y, ws);
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
@@ -321,7 +321,7 @@ public final class Gtu implements Layer {
         TokenMixer.PreparedMix mixer = toep.prepareMix(backend, dtype, length);
         if (dtype == DType.FLOAT32) {
             try {
-                return new PreparedFloat32(backend, length, mixer, Projections.of(this, dtype, true));
+                return new PreparedFloat32(backend, length, mixer, Projections.of(this, dtype, null));
             } catch (RuntimeException | Error e) {
                 mixer.close();
                 throw e;
@@ -356,15 +356,15 @@ public final class Gtu implements Layer {
 
     /**
      * The projections' weights in one dtype: v_proj's and u_proj's stacked as one [2·d1, E] matrix (one GEMM for both, x
-     * packed once), o's [E, d1], and the biases in float32 (v's and u's zeros without bias, o's null). {@code own}: o is
-     * a copy, for forms that outlive the call (prepared layers, sessions), else a view of the parameter where it
-     * already has the dtype (one call's use).
+     * packed once), o's [E, d1], and the biases in float32 (v's and u's zeros without bias, o's null). With {@code
+     * call} null they are the form's own copies, for forms that outlive a call (prepared layers, sessions); with one
+     * call's arena, vu lives in that arena and o is a view of the parameter where it already has the dtype.
      */
     private record Projections(Tensor vu, Tensor o, float[] vBias, float[] uBias, float[] oBias) implements AutoCloseable {
-        static Projections of(Gtu g, DType dt, boolean own) {
-            boolean bias = g.config.bias;
+        static Projections of(Gtu g, DType dt, Arena call) {
+            boolean bias = g.config.bias, own = call == null;
             int d1 = g.config.innerDim(), e = g.config.embedDim;
-            Tensor vu = Tensor.zeros(dt, 2L * d1, e), o = null;
+            Tensor vu = own ? Tensor.zeros(dt, 2L * d1, e) : Tensor.zeros(call, dt, 2L * d1, e), o = null;
             try {
                 for (String name : new String[] {"v_proj.weight", "u_proj.weight"}) {
                     try (Tensor wc = TnoTensors.inDtype(g.params.get(name), dt)) {
@@ -503,7 +503,7 @@ public final class Gtu implements Layer {
         /** A session over {@code mixer}, which it owns from here on (closed if the weights cannot be gathered). */
         static GtuSession open(Gtu gtu, Backend backend, TokenMixer.MixSession mixer, DType dtype, int batch, int maxLength) {
             try {
-                Projections w = dtype == DType.FLOAT32 ? Projections.of(gtu, dtype, true) : null;
+                Projections w = dtype == DType.FLOAT32 ? Projections.of(gtu, dtype, null) : null;
                 return new GtuSession(gtu, backend, mixer, w, dtype, batch, maxLength);
             } catch (RuntimeException | Error e) {
                 mixer.close();

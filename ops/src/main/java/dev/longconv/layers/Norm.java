@@ -99,10 +99,10 @@ public final class Norm {
          * {@link #forward} on each of {@code rows} consecutive rows of d float32 values (element offsets; y may be x).
          * The RMS-type norms (simple, RMS, scale) run on float lanes where the Vector API is readable ({@link
          * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added across the lanes in float;
-         * the factor computed in float64 from that sum, rounded to float32 and applied in float32), a few float32 ulps from the float64 form; rows of whole vectors in
-         * blocks of flat loops, through {@code scratch} ({@link Norm#floatScratch()}, one per concurrent caller). The others,
-         * and every norm without the Vector API, sum their statistics in float64 from the float32 values and round each
-         * output once to float32.
+         * the factor computed in float64 from that sum, rounded to float32 and applied in float32), a few float32 ulps
+         * from the float64 form; rows of whole vectors in blocks of flat loops, through {@code scratch} ({@link
+         * Norm#floatScratch()}, one per concurrent caller). The others, and every norm without the Vector API, sum their
+         * statistics in float64 from the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch) {
             boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;

@@ -11,9 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The two halves of an RMS-type norm over rows of float32 memory on float lanes, for {@link Norm.Bound#forwardFloat}:
  * the sum of squares (fused multiply-adds into W float partial sums, added across the lanes in float at each row's end)
-and the scaling. Rows of whole
- * vectors lying back to back go in blocks of {@link #BLOCK} rows, each half as one flat loop over the block; other rows
- * one by one. A loop per row of a few vectors spends most of its time entering and leaving (rows of 32: a per-row norm
+ * and the scaling. Rows of whole vectors lying back to back go in blocks of {@link #BLOCK} rows, each half as one flat
+ * loop over the block; other rows one by one. A loop per row of a few vectors spends most of its time entering and leaving (rows of 32: a per-row norm
  * ran at 2.5x the time of the flat halves in a throwaway loop). Loaded only where the Vector API is readable. Offsets
  * count elements, not bytes.
  */
