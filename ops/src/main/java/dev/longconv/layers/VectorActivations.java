@@ -5,13 +5,28 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The activations whose vector form is exact enough to share with their scalar form (relu, leak, exp, sigmoid, silu,
- * elu), on DoubleVector lanes: the exponential through the Vector API's intrinsic, several times faster than a
- * Math.exp per element. Loaded only where the Vector API is readable ({@link Activation#applyAll}).
+ * elu), on DoubleVector and FloatVector lanes. Loaded only where the Vector API is readable ({@link
+ * Activation#applyAll}).
+ *
+ * <p>The exponential is written here from additions, multiplications, fused multiply-adds and integer operations on
+ * the lanes, not taken from the Vector API's EXP and EXPM1: those return different last bits before C2 compiles the
+ * caller (the Vector API's Java fallback) and after (an intrinsic), 170 of 4096 random floats in [-10, 10) in a
+ * throwaway test, so a prepared layer gave a different answer for the same input as the JVM warmed. Every operation
+ * used here is rounded as IEEE 754 defines in both states, so a lane's result depends only on its input. The steps:
+ * z clamped to [EXP_MIN, EXP_MAX] (beyond them the result is 0 or infinity anyway), n = z log2(e) rounded to the
+ * nearest integer (adding and subtracting 1.5 2^23, or 1.5 2^52, whose bits then hold n), r = z - n ln2 with ln2 split
+ * in two (Cody and Waite), e^r - 1 = r + r^2 q(r) with q the Taylor polynomial to degree 7 (floats) or 13 (doubles)
+ * (|r| <= ln2 / 2: truncation below a tenth of an ulp), and 2^n as two powers 2^n1 2^n2 made from exponent bits, so
+ * that neither leaves the normal range where e^z is subnormal or overflows. e^x - 1 for the elu comes from the same
+ * steps as 2^n (e^r - 1) + (2^n - 1), exact near 0. {@code VectorActivationsTest} holds the lanes to a scalar model
+ * of these steps bit for bit, and to Math.exp within a few ulps.
  *
  * <p>The sigmoid is 1 / (1 + e^-x) through e = e^-|x|, so that no lane overflows: x >= 0 gives q = 1 / (1 + e), x < 0
  * gives e q (the scalar form divides e / (1 + e): at most an ulp apart). One division per vector instead of two: the
@@ -39,6 +54,21 @@ final class VectorActivations {
         return SPECIES.length();
     }
 
+    /** The float exponential's steps (class note): the clamp, the rounding constant 1.5 2^23 and its bits, ln2 in two. */
+    static final float EXP_MIN_F = -104f, EXP_MAX_F = 89f, ROUND_F = 0x1.8p23f, LOG2E_F = 1.44269504088896341f,
+            LN2_HI_F = 0.693147182464599609375f, LN2_LO_F = -1.904654299957768e-9f;
+    static final int ROUND_BITS_F = 0x4B400000;
+    /** 1/k! for k = 2..7, the float polynomial's coefficients. */
+    static final float[] COEF_F = {1f / 2, 1f / 6, 1f / 24, 1f / 120, 1f / 720, 1f / 5040};
+
+    /** The double exponential's steps: as the float ones with 1.5 2^52 and eleven more bits of ln2. */
+    static final double EXP_MIN = -746, EXP_MAX = 710, ROUND = 0x1.8p52, LOG2E = 1.4426950408889634,
+            LN2_HI = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
+    static final long ROUND_BITS = 0x4338000000000000L;
+    /** 1/k! for k = 2..13, the double polynomial's coefficients. */
+    static final double[] COEF = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880,
+            1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
+
     /** Whether {@code a} has a vector form here. */
     static boolean covers(Activation a) {
         return switch (a) {
@@ -50,28 +80,58 @@ final class VectorActivations {
     /** out[i] = a(in[i]) for i in [from, to); tails through the scalar form. */
     static void apply(Activation a, double[] in, double[] out, int from, int to) {
         int w = SPECIES.length(), i = from;
+        boolean exp = usesExp(a);
+        DoubleVector c2 = DoubleVector.broadcast(SPECIES, COEF[0]), c3 = DoubleVector.broadcast(SPECIES, COEF[1]),
+                c4 = DoubleVector.broadcast(SPECIES, COEF[2]), c5 = DoubleVector.broadcast(SPECIES, COEF[3]),
+                c6 = DoubleVector.broadcast(SPECIES, COEF[4]), c7 = DoubleVector.broadcast(SPECIES, COEF[5]),
+                c8 = DoubleVector.broadcast(SPECIES, COEF[6]), c9 = DoubleVector.broadcast(SPECIES, COEF[7]),
+                c10 = DoubleVector.broadcast(SPECIES, COEF[8]), c11 = DoubleVector.broadcast(SPECIES, COEF[9]);
+        double c12 = COEF[10], c13 = COEF[11];
+        DoubleVector ln2Hi = DoubleVector.broadcast(SPECIES, -LN2_HI);
         for (; i + w <= to; i += w) {
-            DoubleVector x = DoubleVector.fromArray(SPECIES, in, i);
-            DoubleVector y = switch (a) {
-                case NONE -> x;
-                case RELU -> x.max(0.0);
-                case LEAK -> x.max(x.mul(0.01));
-                case EXP -> x.lanewise(VectorOperators.EXP);
-                case SIGMOID, SILU -> { // see the class note on the sigmoid
-                    DoubleVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-                    DoubleVector q = DoubleVector.broadcast(SPECIES, 1.0).div(e.add(1.0));
-                    DoubleVector s = q.blend(e.mul(q), x.compare(VectorOperators.LT, 0.0));
-                    yield a == Activation.SILU ? x.mul(s) : s;
-                }
-                case ELU, ONE_PLUS_ELU, TWO_PLUS_ELU -> {
-                    DoubleVector e = x.blend(x.lanewise(VectorOperators.EXPM1), x.compare(VectorOperators.LE, 0.0));
-                    yield a == Activation.ELU ? e : e.add(a == Activation.ONE_PLUS_ELU ? 1.0 : 2.0);
-                }
-                case GELU -> throw new IllegalStateException("gelu has no vector form here");
-            };
+            DoubleVector x = DoubleVector.fromArray(SPECIES, in, i), y;
+            if (exp) { // the exponential's steps (class note), e^z = s1 s2 (1 + p), e^z - 1 = s (1 + p) - 1
+                DoubleVector z = (a == Activation.SIGMOID || a == Activation.SILU ? x.abs().neg() : x).max(EXP_MIN).min(EXP_MAX);
+                DoubleVector t = z.fma(LOG2E, ROUND), nf = t.sub(ROUND);
+                DoubleVector r = nf.fma(ln2Hi, z).add(nf.mul(-LN2_LO));
+                DoubleVector q = r.fma(c13, c12).fma(r, c11).fma(r, c10).fma(r, c9).fma(r, c8).fma(r, c7).fma(r, c6).fma(r, c5)
+                        .fma(r, c4).fma(r, c3).fma(r, c2);
+                DoubleVector p = r.mul(q).fma(r, r);
+                LongVector n = t.reinterpretAsLongs().sub(ROUND_BITS), n1 = n.lanewise(VectorOperators.ASHR, 1);
+                DoubleVector s1 = n1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                DoubleVector s2 = n.sub(n1).add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                y = switch (a) {
+                    case EXP -> p.fma(s1, s1).mul(s2);
+                    case SIGMOID, SILU -> { // see the class note on the sigmoid
+                        DoubleVector e = p.fma(s1, s1).mul(s2);
+                        DoubleVector h = DoubleVector.broadcast(SPECIES, 1.0).div(e.add(1.0));
+                        DoubleVector sig = h.blend(e.mul(h), x.compare(VectorOperators.LT, 0.0));
+                        yield a == Activation.SILU ? x.mul(sig) : sig;
+                    }
+                    default -> { // the elus
+                        DoubleVector s = s1.mul(s2), e = x.blend(p.fma(s, s.sub(1.0)), x.compare(VectorOperators.LE, 0.0));
+                        yield a == Activation.ELU ? e : e.add(a == Activation.ONE_PLUS_ELU ? 1.0 : 2.0);
+                    }
+                };
+            } else {
+                y = switch (a) {
+                    case RELU -> x.max(0.0);
+                    case LEAK -> x.max(x.mul(0.01));
+                    default -> x;
+                };
+            }
             y.intoArray(out, i);
         }
         for (; i < to; i++) out[i] = a.apply(in[i]);
+    }
+
+    /** Whether {@code a}'s vector form takes an exponential; GELU has no vector form ({@link #covers}). */
+    private static boolean usesExp(Activation a) {
+        return switch (a) {
+            case EXP, SIGMOID, SILU, ELU, ONE_PLUS_ELU, TWO_PLUS_ELU -> true;
+            case NONE, RELU, LEAK -> false;
+            case GELU -> throw new IllegalStateException("gelu has no vector form here");
+        };
     }
 
     /**
@@ -88,6 +148,11 @@ final class VectorActivations {
         int w = FLOATS.length(), whole = d - d % w;
         boolean flat = whole == d && inStride == d && outStride == d && (gate == null || gateStride == d) && (long) rows * d <= Integer.MAX_VALUE - w;
         int count = flat ? rows * d : whole, rowCount = flat ? 1 : rows;
+        boolean exp = usesExp(a);
+        FloatVector c2 = FloatVector.broadcast(FLOATS, COEF_F[0]), c3 = FloatVector.broadcast(FLOATS, COEF_F[1]),
+                c4 = FloatVector.broadcast(FLOATS, COEF_F[2]), c5 = FloatVector.broadcast(FLOATS, COEF_F[3]);
+        float c6 = COEF_F[4], c7 = COEF_F[5];
+        FloatVector ln2Hi = FloatVector.broadcast(FLOATS, -LN2_HI_F);
         for (int r = 0; r < rowCount; r++) {
             long i = (inAt + r * inStride) * Float.BYTES, g = (gateAt + r * gateStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
             int b = 0;
@@ -97,23 +162,36 @@ final class VectorActivations {
                     x = x.add(FloatVector.fromArray(FLOATS, bias, b));
                     b = b + w == d ? 0 : b + w;
                 }
-                FloatVector y = switch (a) {
-                    case NONE -> x;
-                    case RELU -> x.max(0f);
-                    case LEAK -> x.max(x.mul(0.01f));
-                    case EXP -> x.lanewise(VectorOperators.EXP);
-                    case SIGMOID, SILU -> { // see the class note on the sigmoid
-                        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-                        FloatVector q = FloatVector.broadcast(FLOATS, 1f).div(e.add(1f));
-                        FloatVector s = q.blend(e.mul(q), x.compare(VectorOperators.LT, 0f));
-                        yield a == Activation.SILU ? x.mul(s) : s;
-                    }
-                    case ELU, ONE_PLUS_ELU, TWO_PLUS_ELU -> {
-                        FloatVector e = x.blend(x.lanewise(VectorOperators.EXPM1), x.compare(VectorOperators.LE, 0f));
-                        yield a == Activation.ELU ? e : e.add(a == Activation.ONE_PLUS_ELU ? 1f : 2f);
-                    }
-                    case GELU -> throw new IllegalStateException("gelu has no vector form here");
-                };
+                FloatVector y;
+                if (exp) { // as in apply
+                    FloatVector z = (a == Activation.SIGMOID || a == Activation.SILU ? x.abs().neg() : x).max(EXP_MIN_F).min(EXP_MAX_F);
+                    FloatVector t = z.fma(LOG2E_F, ROUND_F), nf = t.sub(ROUND_F);
+                    FloatVector f = nf.fma(ln2Hi, z).add(nf.mul(-LN2_LO_F));
+                    FloatVector q = f.fma(c7, c6).fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2);
+                    FloatVector p = f.mul(q).fma(f, f);
+                    IntVector n = t.reinterpretAsInts().sub(ROUND_BITS_F), n1 = n.lanewise(VectorOperators.ASHR, 1);
+                    FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                    FloatVector s2 = n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                    y = switch (a) {
+                        case EXP -> p.fma(s1, s1).mul(s2);
+                        case SIGMOID, SILU -> { // see the class note on the sigmoid
+                            FloatVector e = p.fma(s1, s1).mul(s2);
+                            FloatVector h = FloatVector.broadcast(FLOATS, 1f).div(e.add(1f));
+                            FloatVector sig = h.blend(e.mul(h), x.compare(VectorOperators.LT, 0f));
+                            yield a == Activation.SILU ? x.mul(sig) : sig;
+                        }
+                        default -> { // the elus
+                            FloatVector s = s1.mul(s2), e = x.blend(p.fma(s, s.sub(1f)), x.compare(VectorOperators.LE, 0f));
+                            yield a == Activation.ELU ? e : e.add(a == Activation.ONE_PLUS_ELU ? 1f : 2f);
+                        }
+                    };
+                } else {
+                    y = switch (a) {
+                        case RELU -> x.max(0f);
+                        case LEAK -> x.max(x.mul(0.01f));
+                        default -> x;
+                    };
+                }
                 if (gate != null) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gate, g + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
                 y.intoMemorySegment(out, o + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
             }

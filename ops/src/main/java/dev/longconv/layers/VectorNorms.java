@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,6 +23,22 @@ final class VectorNorms {
     private static final VectorSpecies<Float> FLOATS = Lanes.FLOAT;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder(); // F32's order
+
+    /**
+     * The lane sum's order, fixed: lane c takes lane c ^ h (FOLD_h) for h = W/2, W/4, .., 1, and a vector plus each of
+     * these rearrangements in turn holds the sum of its lanes in every lane. {@code reduceLanes(ADD)} leaves the order
+     * to the implementation ("an arbitrary order of operations, which may even vary over time", its javadoc): the Java
+     * fallback before C2 compiles a loop and the intrinsic after it differ (2210 of 4096 random 8-lane sums in a
+     * throwaway test), so a prepared layer did not give the same bits twice. Each FOLD_h is a constant of its own,
+     * used under a test of W that C2 folds: a loop over an array of shuffles made the sums of squares 25-60% slower.
+     */
+    private static final int W = FLOATS.length();
+    private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
+
+    /** Lane c takes lane c ^ h; null where h is not below W (never used: the sums test W first). */
+    private static VectorShuffle<Float> fold(int h) {
+        return h < W ? VectorShuffle.fromOp(FLOATS, c -> c ^ h) : null;
+    }
 
     /** Rows per block of the flat form: its scratch is 2 BLOCK floats (a sum and a factor per row); a block's loops count in int. */
     static final int BLOCK = 256;
@@ -50,10 +66,10 @@ final class VectorNorms {
     /**
      * The float sum of squares of each of {@code rows} (at most {@link #BLOCK}) back-to-back rows of d values ({@link
      * #flat}) into part[r], in one flat loop: W partial sums by fused multiply-adds, added across the lanes at the row's
-     * end (a lane reduction; adding the W partials one by one in float64 per row, as at first, was a third of the norm
-     * at d = 32 and a quarter at d = 64 in a timing loop over 2047 rows). Rows of a multiple of 4 (or 2) vectors sum
-     * into 4 (or 2) vectors at once: one chain of fused multiply-adds per row waits on the FMA's latency (4 cycles) at
-     * every vector, and at d = 256 (32 AVX2 vectors a row) that chain was most of the norm.
+     * end in the fixed order of FOLD_8 .. FOLD_1 (adding the W partials one by one in float64 per row, as at first, was a
+     * third of the norm at d = 32 and a quarter at d = 64 in a timing loop over 2047 rows). Rows of a multiple of 4 (or
+     * 2) vectors sum into 4 (or 2) vectors at once: one chain of fused multiply-adds per row waits on the FMA's latency
+     * (4 cycles) at every vector, and at d = 256 (32 AVX2 vectors a row) that chain was most of the norm.
      */
     static void partialSquares(MemorySegment x, long xo, int rows, int d, float[] part) {
         int w = FLOATS.length(), perRow = d / w;
@@ -70,7 +86,11 @@ final class VectorNorms {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER);
             acc = v.fma(v, acc);
             if (++c == perRow) {
-                part[at++] = acc.reduceLanes(VectorOperators.ADD);
+                if (W > 8) acc = acc.add(acc.rearrange(FOLD_8));
+                if (W > 4) acc = acc.add(acc.rearrange(FOLD_4));
+                acc = acc.add(acc.rearrange(FOLD_2));
+                acc = acc.add(acc.rearrange(FOLD_1));
+                part[at++] = acc.lane(0);
                 acc = FloatVector.zero(FLOATS);
                 c = 0;
             }
@@ -88,7 +108,12 @@ final class VectorNorms {
             a0 = v0.fma(v0, a0);
             a1 = v1.fma(v1, a1);
             if (++c == steps) {
-                part[at++] = a0.add(a1).reduceLanes(VectorOperators.ADD);
+                FloatVector acc = a0.add(a1);
+                if (W > 8) acc = acc.add(acc.rearrange(FOLD_8));
+                if (W > 4) acc = acc.add(acc.rearrange(FOLD_4));
+                acc = acc.add(acc.rearrange(FOLD_2));
+                acc = acc.add(acc.rearrange(FOLD_1));
+                part[at++] = acc.lane(0);
                 a0 = FloatVector.zero(FLOATS);
                 a1 = a0;
                 c = 0;
@@ -111,7 +136,12 @@ final class VectorNorms {
             a2 = v2.fma(v2, a2);
             a3 = v3.fma(v3, a3);
             if (++c == steps) {
-                part[at++] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+                FloatVector acc = a0.add(a1).add(a2.add(a3));
+                if (W > 8) acc = acc.add(acc.rearrange(FOLD_8));
+                if (W > 4) acc = acc.add(acc.rearrange(FOLD_4));
+                acc = acc.add(acc.rearrange(FOLD_2));
+                acc = acc.add(acc.rearrange(FOLD_1));
+                part[at++] = acc.lane(0);
                 a0 = FloatVector.zero(FLOATS);
                 a1 = a0;
                 a2 = a0;
