@@ -47,7 +47,7 @@ public final class Backends {
     public static final int TESTED_JDK = 25;
 
     /** Every {@code longconv.*} system property longconv reads (relaunched is the CLI's own marker). */
-    public static final Set<String> PROPERTIES = Set.of(PROPERTY, Simd.BITS_PROPERTY, "longconv.threads", "longconv.cuda.fused",
+    public static final Set<String> PROPERTIES = Set.of(PROPERTY, Simd.BITS_PROPERTY, "longconv.threads", "longconv.workerSpinMicros", "longconv.cuda.fused",
             "longconv.cuda.libdir", "longconv.relaunched", "longconv.test.seed");
 
     /** The providers on the path, fastest first; found once. */

@@ -6,30 +6,43 @@ import dev.longconv.Tensor;
 
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
-/** The one thread pool longconv's CPU kernels share; its size is {@code -Dlongconv.threads} (default: all processors). */
+/**
+ * The one thread pool longconv's CPU kernels share; its size is {@code -Dlongconv.threads} (default: all processors),
+ * and a worker that runs out of tasks watches for the next call's for {@code -Dlongconv.workerSpinMicros} (default
+ * {@link #DEFAULT_SPIN_MICROS}) before it parks ({@link #waitForJobs}).
+ */
 final class Parallel {
-    static final String THREADS_PROPERTY = "longconv.threads";
-    /** The thread count, or 0 when the property is invalid ({@link #CONFIG_ERROR} says why, on every call). */
+    static final String THREADS_PROPERTY = "longconv.threads", SPIN_PROPERTY = "longconv.workerSpinMicros";
+    /** The thread count, or 0 when a property is invalid ({@link #CONFIG_ERROR} says why, on every call). */
     private static final int THREADS;
-    private static final String CONFIG_ERROR;
+    /** How long a worker out of tasks watches for the next call's ({@link #waitForJobs}). */
+    private static final long SPIN_NANOS;
+    /** The invalid property and what is wrong with it, or nulls. */
+    private static final String CONFIG_ARGUMENT, CONFIG_ERROR;
     /** One worker fewer than the thread count: the calling thread works too (see forEach). */
     private static final ForkJoinPool POOL;
 
     static {
         int threads = 0;
-        String error = null;
+        long spin = 0;
+        String error = null, argument = null;
         try {
             threads = threads(System.getProperty(THREADS_PROPERTY), Runtime.getRuntime().availableProcessors());
+            spin = spinMicros(System.getProperty(SPIN_PROPERTY));
         } catch (LongConvException e) {
+            argument = e.argument();
             error = e.problem();
         }
         THREADS = threads;
+        SPIN_NANOS = spin * 1000;
+        CONFIG_ARGUMENT = argument;
         CONFIG_ERROR = error;
         POOL = new ForkJoinPool(Math.max(1, threads - 1));
     }
@@ -42,17 +55,35 @@ final class Parallel {
      * needs the pool (a failing static initializer would report it once, then leave NoClassDefFoundError).
      */
     static int threads(String value, int def) {
+        return bounded(value, THREADS_PROPERTY, 1, 4096, def, "");
+    }
+
+    /** A property's integer in [min, max] ({@code unit} follows the range in the error), blank giving def. */
+    private static int bounded(String value, String property, int min, int max, int def, String unit) {
         if (value == null || value.isBlank()) return def;
         int n;
         try {
             n = Integer.parseInt(value.strip());
         } catch (NumberFormatException e) {
-            n = -1;
+            n = min - 1;
         }
-        if (n < 1 || n > 4096) {
-            throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, "an integer from 1 to 4096", "'" + value + "'");
+        if (n < min || n > max) {
+            throw new LongConvException("configuration", "-D" + property, "an integer from " + min + " to " + max + unit, "'" + value + "'");
         }
         return n;
+    }
+
+    /**
+     * A worker's wait for the next call, in microseconds: a parked pool worker took 30-50 us to wake on the 2-vCPU
+     * test machine (5 us when it had just finished), more than a task of a causal convolution at L = 1024 (8 tasks of
+     * about 40 us), whose second core gained 1.13-1.7x; watching 200 us, it gained 1.6-2.0x (CausalConvBench,
+     * vectorAllCores over vector). A layer's calls, and the kernels inside one, follow each other by less than that.
+     */
+    static final long DEFAULT_SPIN_MICROS = 200;
+
+    /** The spin a property value asks for: blank is the default; otherwise an integer from 0 (park at once) to 1000000. */
+    static long spinMicros(String value) {
+        return bounded(value, SPIN_PROPERTY, 0, 1_000_000, (int) DEFAULT_SPIN_MICROS, " (microseconds)");
     }
 
     /** Threads a {@link #forEach} may use: the pool's workers and the caller. */
@@ -60,9 +91,9 @@ final class Parallel {
         return threads();
     }
 
-    /** The configured thread count; the property's one-line error when it is invalid. */
+    /** The configured thread count; an invalid property's one-line error (threads or spin). */
     static int threads() {
-        if (CONFIG_ERROR != null) throw new LongConvException("configuration", "-D" + THREADS_PROPERTY, CONFIG_ERROR);
+        if (CONFIG_ERROR != null) throw new LongConvException("configuration", CONFIG_ARGUMENT, CONFIG_ERROR);
         return THREADS;
     }
 
@@ -115,28 +146,95 @@ final class Parallel {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        Runnable drain = () -> {
-            for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
-        };
-        ForkJoinTask<?>[] started = new ForkJoinTask<?>[helpers];
-        for (int h = 0; h < helpers; h++) started[h] = POOL.submit(drain);
+        Job job = new Job(body, tasks, helpers);
+        int waiting = Math.min(helpers, WAITING.get());
+        if (waiting > 0) OFFER.set(job);
+        for (int h = waiting; h < helpers; h++) POOL.execute(job::helpAndWait);
         Throwable failure = null;
         try {
-            drain.run();
+            job.drain();
         } catch (RuntimeException | Error e) {
             failure = e;
         }
-        for (ForkJoinTask<?> t : started) {
-            try {
-                t.join();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) failure = e;
-                else failure.addSuppressed(e);
-            }
-        }
+        OFFER.compareAndSet(job, null);
+        while (job.active.get() > 0) Thread.onSpinWait();
+        Throwable other = job.failure;
+        if (failure == null) failure = other;
+        else if (other != null) failure.addSuppressed(other);
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error er) throw er;
+    }
+
+    /** The job a caller offers to waiting workers ({@link #waitForJobs}); WAITING counts the workers watching for it. */
+    private static final AtomicReference<Job> OFFER = new AtomicReference<>();
+    private static final AtomicInteger WAITING = new AtomicInteger();
+    /** Jobs a waiting worker took from the offer, for the tests. */
+    static final AtomicLong OFFERS_TAKEN = new AtomicLong();
+
+    /**
+     * Run on a pool worker when it has finished its tasks: for SPIN_NANOS it watches the offer and helps any job posted
+     * there (the watch starting again after each), then returns to the pool, which parks it when it has nothing else.
+     * It leaves at once when the pool has submissions queued (a {@link Team}'s helpers, another caller's), so that
+     * watching never delays work handed to the pool. A Team's helpers do not watch: the Team reuses a helper only once
+     * the pool has finished it, and a watching helper would make it allocate a new one per call.
+     */
+    static void waitForJobs() {
+        if (SPIN_NANOS == 0) return;
+        WAITING.incrementAndGet();
+        try {
+            for (long end = System.nanoTime() + SPIN_NANOS; System.nanoTime() < end && !POOL.hasQueuedSubmissions(); ) {
+                Job j = OFFER.get();
+                if (j != null && j.seats.get() > 0 && j.seats.getAndDecrement() > 0) {
+                    WAITING.decrementAndGet();
+                    OFFERS_TAKEN.incrementAndGet();
+                    j.help();
+                    WAITING.incrementAndGet();
+                    end = System.nanoTime() + SPIN_NANOS;
+                }
+                Thread.onSpinWait();
+            }
+        } finally {
+            WAITING.decrementAndGet();
+        }
+    }
+
+    /** One forEach call's tasks: a shared counter, the helpers taking tasks (active) and seats for more. */
+    private static final class Job {
+        final IntConsumer body;
+        final int tasks;
+        final AtomicInteger next = new AtomicInteger(), active = new AtomicInteger(), seats;
+        volatile Throwable failure;
+
+        Job(IntConsumer body, int tasks, int helpers) {
+            this.body = body;
+            this.tasks = tasks;
+            this.seats = new AtomicInteger(helpers);
+        }
+
+        void drain() {
+            for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
+        }
+
+        /**
+         * A helper's share: counted in active before it takes a task, so the caller, once the counter is spent, waits
+         * for exactly the helpers that may still be running one; a helper that comes late finds no task.
+         */
+        void help() {
+            active.incrementAndGet();
+            try {
+                drain();
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            } finally {
+                active.decrementAndGet();
+            }
+        }
+
+        /** A pool task's share: help where a seat is left, then {@link #waitForJobs}. */
+        void helpAndWait() {
+            if (seats.getAndDecrement() > 0) help();
+            waitForJobs();
+        }
     }
 
     /**
