@@ -453,7 +453,7 @@ public final class Gtu implements Layer {
      */
     private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out, float[] normScratch) implements AutoCloseable {
         static Workspace of(int batch, int length, int d1, int embed, float[] normScratch, boolean kept) {
-            Arena arena = Arena.ofShared();
+            Arena arena = kept ? Arena.ofShared() : ScratchArena.open(); // a one-call workspace is the calling thread's scratch
             try {
                 long rows = (long) batch * length;
                 return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),

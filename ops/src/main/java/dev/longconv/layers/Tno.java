@@ -322,7 +322,7 @@ public final class Tno implements Layer, TokenMixer {
     public Tensor mix(Backend be, Tensor v) {
         int len = checkTokens(v, "v");
         if (float32Kernel(v.dtype())) {
-            try (Arena arena = Arena.ofShared()) {
+            try (Arena arena = ScratchArena.open()) { // the kernel lives for this call only: the thread's scratch
                 return conv(be, v, kernelFloat32(be, arena, len));
             }
         }
