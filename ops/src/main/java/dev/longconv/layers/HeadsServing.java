@@ -6,6 +6,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 
 /**
@@ -45,8 +46,9 @@ final class HeadsServing {
             }
         }
         if (dtype == DType.FLOAT32) {
-            try (Tensor v = TnoTensors.permuteHeads(x, b, h, c, dim, true); Tensor t = op.apply(v)) {
-                return TnoTensors.permuteHeads(t, b, h, c, dim, false);
+            // the token-major copy of x lives for this call only: the thread's scratch (ScratchArena)
+            try (Arena scratch = ScratchArena.open(); Tensor v = TnoTensors.permuteHeads(x, b, h, c, dim, true, scratch); Tensor t = op.apply(v)) {
+                return TnoTensors.permuteHeads(t, b, h, c, dim, false, null);
             }
         }
         try (Tensor v = TnoTensors.write(TnoTensors.headsToTokens(TnoTensors.read(x), b, h, c, dim), dtype, b, c, (long) h * dim);

@@ -5,6 +5,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -102,11 +103,13 @@ final class TnoTensors {
 
     /**
      * A float32 x [B, H, L, d] as a new [B, L, H·d] (channel h·d + c, the operator's layout) when {@code toTokens}, or
-     * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic.
+     * such a y [B, L, H·d] back as a new [B, H, L, d]: copies of runs of d values, no arithmetic. In {@code arena}
+     * where it is not null, else in memory of its own.
      */
-    static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens) {
+    static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens, Arena arena) {
         if (x.dtype() != DType.FLOAT32) throw new IllegalArgumentException("permuteHeads copies float32 runs, got " + x.dtype());
-        Tensor out = Tensor.zeros(DType.FLOAT32, toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d});
+        long[] shape = toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d};
+        Tensor out = arena == null ? Tensor.zeros(DType.FLOAT32, shape) : Tensor.zeros(arena, DType.FLOAT32, shape);
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
             long run = (long) d * Float.BYTES;
