@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.simd.Lanes;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
@@ -21,11 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * throwaway test, so a prepared layer gave a different answer for the same input as the JVM warmed. Every operation
  * used here is rounded as IEEE 754 defines in both states, so a lane's result depends only on its input. The steps:
  * z clamped to [EXP_MIN, EXP_MAX] (beyond them the result is 0 or infinity anyway), n = z log2(e) rounded to the
- * nearest integer (adding and subtracting 1.5 2^23, or 1.5 2^52, whose bits then hold n), r = z - n ln2 with ln2 split
- * in two (Cody and Waite), e^r - 1 = r + r^2 q(r) with q the Taylor polynomial to degree 7 (floats) or 13 (doubles)
- * (|r| <= ln2 / 2: truncation below a tenth of an ulp), and 2^n as two powers 2^n1 2^n2 made from exponent bits, so
- * that neither leaves the normal range where e^z is subnormal or overflows. e^x - 1 for the elu comes from the same
- * steps as 2^n (e^r - 1) + (2^n - 1), exact near 0. {@code VectorActivationsTest} holds the lanes to a scalar model
+ * nearest integer (adding and subtracting 1.5 2^23, or 1.5 2^52), r = z - n ln2 with ln2 split in two (Cody and
+ * Waite), e^r - 1 = r + r^2 q(r) with q the Taylor polynomial to degree 7 (floats) or 13 (doubles) (|r| <= ln2 / 2:
+ * truncation below a tenth of an ulp), and 2^n as two powers 2^n1 2^n2 made from exponent bits (through {@link
+ * #BITS}), so that neither leaves the normal range where e^z is subnormal or overflows. e^x - 1 for the elu comes
+ * from the same steps as 2^n (e^r - 1) + (2^n - 1), exact near 0. {@code VectorActivationsTest} holds the lanes to a scalar model
  * of these steps bit for bit, and to Math.exp within a few ulps.
  *
  * <p>The sigmoid is 1 / (1 + e^-x) through e = e^-|x|, so that no lane overflows: x >= 0 gives q = 1 / (1 + e), x < 0
@@ -43,6 +44,7 @@ final class VectorActivations {
     /** The lane kernels' species ({@link Lanes}), and doubles in vectors of the same size: a forced -Dlongconv.vectorBits holds here too. */
     private static final VectorSpecies<Float> FLOATS = Lanes.FLOAT;
     private static final VectorSpecies<Double> SPECIES = VectorSpecies.of(double.class, Lanes.FLOAT.vectorShape());
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, Lanes.FLOAT.vectorShape());
 
     /** Floats per vector in the float loops. */
     static int floatLanes() {
@@ -54,20 +56,32 @@ final class VectorActivations {
         return SPECIES.length();
     }
 
-    /** The float exponential's steps (class note): the clamp, the rounding constant 1.5 2^23 and its bits, ln2 in two. */
+    /** The float exponential's steps (class note): the clamp, the rounding constant 1.5 2^23, ln2 in two. */
     static final float EXP_MIN_F = -104f, EXP_MAX_F = 89f, ROUND_F = 0x1.8p23f, LOG2E_F = 1.44269504088896341f,
             LN2_HI_F = 0.693147182464599609375f, LN2_LO_F = -1.904654299957768e-9f;
-    static final int ROUND_BITS_F = 0x4B400000;
     /** 1/k! for k = 2..7, the float polynomial's coefficients. */
     static final float[] COEF_F = {1f / 2, 1f / 6, 1f / 24, 1f / 120, 1f / 720, 1f / 5040};
 
     /** The double exponential's steps: as the float ones with 1.5 2^52 and eleven more bits of ln2. */
     static final double EXP_MIN = -746, EXP_MAX = 710, ROUND = 0x1.8p52, LOG2E = 1.4426950408889634,
             LN2_HI = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
+    /** The bits of ROUND: t = ROUND + n has the bits ROUND_BITS + n. */
     static final long ROUND_BITS = 0x4338000000000000L;
     /** 1/k! for k = 2..13, the double polynomial's coefficients. */
     static final double[] COEF = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880,
             1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
+
+    /**
+     * Where the exponent bits of 2^n1 and 2^n2 become floats (or doubles): a few bytes of native memory per thread,
+     * written as int (long) lanes and read back as float (double) lanes. The Vector API's reinterpretAsFloats would
+     * do it in registers once compiled, but its Java fallback (before C2 compiles the loop) writes through a heap byte
+     * segment, and that pollutes the type profile every vector store to a memory segment shares: every store loop C2
+     * compiled afterwards, in this library or not, checked for a heap segment (relu over [1023, 512] floats took 230
+     * µs instead of 58 in a timing loop). Writing and reading back here costs a store and a load per vector.
+     */
+    private static final ThreadLocal<MemorySegment> BITS = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(2L * VectorActivations.BITS_SECOND, 64));
+    /** The offset of the second vector of bits: one vector of the widest species. */
+    static final long BITS_SECOND = 64;
 
     /** Whether {@code a} has a vector form here. */
     static boolean covers(Activation a) {
@@ -88,6 +102,7 @@ final class VectorActivations {
                 c10 = DoubleVector.broadcast(SPECIES, COEF[8]), c11 = DoubleVector.broadcast(SPECIES, COEF[9]);
         double c12 = COEF[10], c13 = COEF[11];
         DoubleVector ln2Hi = DoubleVector.broadcast(SPECIES, -LN2_HI);
+        MemorySegment bits = BITS.get();
         for (; i + w <= to; i += w) {
             DoubleVector x = DoubleVector.fromArray(SPECIES, in, i), y;
             if (exp) { // the exponential's steps (class note), e^z = s1 s2 (1 + p), e^z - 1 = s (1 + p) - 1
@@ -97,9 +112,13 @@ final class VectorActivations {
                 DoubleVector q = r.fma(c13, c12).fma(r, c11).fma(r, c10).fma(r, c9).fma(r, c8).fma(r, c7).fma(r, c6).fma(r, c5)
                         .fma(r, c4).fma(r, c3).fma(r, c2);
                 DoubleVector p = r.mul(q).fma(r, r);
-                LongVector n = t.reinterpretAsLongs().sub(ROUND_BITS), n1 = n.lanewise(VectorOperators.ASHR, 1);
-                DoubleVector s1 = n1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
-                DoubleVector s2 = n.sub(n1).add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                t.intoMemorySegment(bits, 0, ByteOrder.LITTLE_ENDIAN); // its bits hold n: no D2L conversion, which AVX2 lacks
+                LongVector n = LongVector.fromMemorySegment(LONGS, bits, 0, ByteOrder.LITTLE_ENDIAN).sub(ROUND_BITS);
+                LongVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+                n1.add(1023).lanewise(VectorOperators.LSHL, 52).intoMemorySegment(bits, 0, ByteOrder.LITTLE_ENDIAN);
+                n.sub(n1).add(1023).lanewise(VectorOperators.LSHL, 52).intoMemorySegment(bits, BITS_SECOND, ByteOrder.LITTLE_ENDIAN);
+                DoubleVector s1 = DoubleVector.fromMemorySegment(SPECIES, bits, 0, ByteOrder.LITTLE_ENDIAN);
+                DoubleVector s2 = DoubleVector.fromMemorySegment(SPECIES, bits, BITS_SECOND, ByteOrder.LITTLE_ENDIAN);
                 y = switch (a) {
                     case EXP -> p.fma(s1, s1).mul(s2);
                     case SIGMOID, SILU -> { // see the class note on the sigmoid
@@ -153,6 +172,7 @@ final class VectorActivations {
                 c4 = FloatVector.broadcast(FLOATS, COEF_F[2]), c5 = FloatVector.broadcast(FLOATS, COEF_F[3]);
         float c6 = COEF_F[4], c7 = COEF_F[5];
         FloatVector ln2Hi = FloatVector.broadcast(FLOATS, -LN2_HI_F);
+        MemorySegment bits = BITS.get();
         for (int r = 0; r < rowCount; r++) {
             long i = (inAt + r * inStride) * Float.BYTES, g = (gateAt + r * gateStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
             int b = 0;
@@ -169,9 +189,11 @@ final class VectorActivations {
                     FloatVector f = nf.fma(ln2Hi, z).add(nf.mul(-LN2_LO_F));
                     FloatVector q = f.fma(c7, c6).fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2);
                     FloatVector p = f.mul(q).fma(f, f);
-                    IntVector n = t.reinterpretAsInts().sub(ROUND_BITS_F), n1 = n.lanewise(VectorOperators.ASHR, 1);
-                    FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                    FloatVector s2 = n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                    IntVector n = (IntVector) nf.convert(VectorOperators.F2I, 0), n1 = n.lanewise(VectorOperators.ASHR, 1);
+                    n1.add(127).lanewise(VectorOperators.LSHL, 23).intoMemorySegment(bits, 0, ByteOrder.LITTLE_ENDIAN);
+                    n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).intoMemorySegment(bits, BITS_SECOND, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector s1 = FloatVector.fromMemorySegment(FLOATS, bits, 0, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector s2 = FloatVector.fromMemorySegment(FLOATS, bits, BITS_SECOND, ByteOrder.LITTLE_ENDIAN);
                     y = switch (a) {
                         case EXP -> p.fma(s1, s1).mul(s2);
                         case SIGMOID, SILU -> { // see the class note on the sigmoid

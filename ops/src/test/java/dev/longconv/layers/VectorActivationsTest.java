@@ -177,7 +177,7 @@ class VectorActivationsTest {
         float q = c[c.length - 1];
         for (int k = c.length - 2; k >= 0; k--) q = Math.fma(q, f, c[k]);
         float p = Math.fma(f * q, f, f);
-        int n = Float.floatToRawIntBits(t) - VectorActivations.ROUND_BITS_F, n1 = n >> 1;
+        int n = (int) nf, n1 = n >> 1;
         float s1 = Float.intBitsToFloat((n1 + 127) << 23), s2 = Float.intBitsToFloat((n - n1 + 127) << 23);
         if (a == Activation.EXP) return Math.fma(p, s1, s1) * s2;
         if (sigmoid) {
