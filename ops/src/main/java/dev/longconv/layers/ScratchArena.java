@@ -60,10 +60,9 @@ final class ScratchArena implements Arena {
     private final Kept kept;
     private final long mark;
     private final Thread owner = Thread.currentThread();
+    private final int depth;
     private Arena overflow;
     private boolean closed;
-
-    private final int depth;
 
     private ScratchArena(Kept kept) {
         this.kept = kept;

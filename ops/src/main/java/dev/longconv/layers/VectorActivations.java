@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * elu), on DoubleVector and FloatVector lanes. Loaded only where the Vector API is readable ({@link
  * Activation#applyAll}).
  *
- * <p>The exponential is written here from additions, multiplications, fused multiply-adds and integer operations on
- * the lanes, not taken from the Vector API's EXP and EXPM1: those return different last bits before C2 compiles the
+ * <p>The exponential is written here from additions, multiplications, fused multiply-adds, integer operations and
+ * conversions on the lanes, not taken from the Vector API's EXP and EXPM1: those return different last bits before C2 compiles the
  * caller (the Vector API's Java fallback) and after (an intrinsic), 170 of 4096 random floats in [-10, 10) in a
  * throwaway test, so a prepared layer gave a different answer for the same input as the JVM warmed. Every operation
  * used here is rounded as IEEE 754 defines in both states, so a lane's result depends only on its input. The steps:
@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Waite), e^r - 1 = r + r^2 q(r) with q the Taylor polynomial to degree 7 (floats) or 13 (doubles) (|r| <= ln2 / 2:
  * truncation below a tenth of an ulp), and 2^n as two powers 2^n1 2^n2 made from exponent bits (through {@link
  * #BITS}), so that neither leaves the normal range where e^z is subnormal or overflows. e^x - 1 for the elu comes
- * from the same steps as 2^n (e^r - 1) + (2^n - 1), exact near 0. {@code VectorActivationsTest} holds the lanes to a scalar model
- * of these steps bit for bit, and to Math.exp within a few ulps.
+ * from the same steps as 2^n (e^r - 1) + (2^n - 1), exact near 0. {@code VectorActivationsTest} holds the lanes to a
+ * scalar model of these steps bit for bit, and to Math.exp within a few ulps.
  *
  * <p>The sigmoid is 1 / (1 + e^-x) through e = e^-|x|, so that no lane overflows: x >= 0 gives q = 1 / (1 + e), x < 0
  * gives e q (the scalar form divides e / (1 + e): at most an ulp apart). One division per vector instead of two: the
@@ -102,7 +102,7 @@ final class VectorActivations {
                 c10 = DoubleVector.broadcast(SPECIES, COEF[8]), c11 = DoubleVector.broadcast(SPECIES, COEF[9]);
         double c12 = COEF[10], c13 = COEF[11];
         DoubleVector ln2Hi = DoubleVector.broadcast(SPECIES, -LN2_HI);
-        MemorySegment bits = BITS.get();
+        MemorySegment bits = exp ? BITS.get() : null; // only the exponential uses it
         for (; i + w <= to; i += w) {
             DoubleVector x = DoubleVector.fromArray(SPECIES, in, i), y;
             if (exp) { // the exponential's steps (class note), e^z = s1 s2 (1 + p), e^z - 1 = s (1 + p) - 1
@@ -172,7 +172,7 @@ final class VectorActivations {
                 c4 = FloatVector.broadcast(FLOATS, COEF_F[2]), c5 = FloatVector.broadcast(FLOATS, COEF_F[3]);
         float c6 = COEF_F[4], c7 = COEF_F[5];
         FloatVector ln2Hi = FloatVector.broadcast(FLOATS, -LN2_HI_F);
-        MemorySegment bits = BITS.get();
+        MemorySegment bits = exp ? BITS.get() : null; // only the exponential uses it
         for (int r = 0; r < rowCount; r++) {
             long i = (inAt + r * inStride) * Float.BYTES, g = (gateAt + r * gateStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
             int b = 0;

@@ -31,6 +31,8 @@ final class VectorNorms {
      * fallback before C2 compiles a loop and the intrinsic after it differ (2210 of 4096 random 8-lane sums in a
      * throwaway test), so a prepared layer did not give the same bits twice. Each FOLD_h is a constant of its own,
      * used under a test of W that C2 folds: a loop over an array of shuffles made the sums of squares 25-60% slower.
+     * The fold is written out in each partialSquares loop, not in a helper that takes a vector: such a helper boxes its
+     * vectors wherever C2 does not inline it ({@link VectorActivations}' class note).
      */
     private static final int W = FLOATS.length();
     private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);

@@ -76,7 +76,7 @@ final class Parallel {
     /**
      * A worker's wait for the next call, in microseconds: a parked pool worker took 30-50 us to wake on the 2-vCPU
      * test machine (5 us when it had just finished), more than a task of a causal convolution at L = 1024 (8 tasks of
-     * about 40 us), whose second core gained 1.13-1.7x; watching 200 us, it gained 1.6-2.0x (CausalConvBench,
+     * about 40 us), whose second core gained 1.13-1.7x; watching 200 us, it gained 1.8-2.3x (CausalConvBench,
      * vectorAllCores over vector). A layer's calls, and the kernels inside one, follow each other by less than that.
      */
     static final long DEFAULT_SPIN_MICROS = 200;

@@ -1,6 +1,10 @@
 package dev.longconv.backend.vector;
 
 import dev.longconv.LongConvException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,40 +41,51 @@ class ParallelTest {
         }
     }
 
-    /** forEach runs every index exactly once on every call, from two callers at once, with task counts around the thread count. */
-    @Test
-    void forEachRunsEveryTaskOnceOnEveryCall() throws Exception {
-        Runnable calls = () -> {
-            for (int call = 0; call < 3000; call++) {
-                int tasks = call % 7;
-                java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(Math.max(tasks, 1));
-                Parallel.forEach(tasks, i -> {
-                    if (i % 3 == 0) Thread.onSpinWait();
-                    hits.incrementAndGet(i);
-                });
-                for (int i = 0; i < tasks; i++) assertEquals(1, hits.get(i), "call " + call + " task " + i + " of " + tasks);
-            }
-        };
-        java.util.concurrent.FutureTask<Void> other = new java.util.concurrent.FutureTask<>(calls, null);
-        Thread t = new Thread(other);
-        t.start();
-        calls.run();
-        other.get(); // rethrows the other caller's assertion failure
+    /** A way to run body(i) for i in [0, tasks): Parallel.forEach or a Team's forEach. */
+    private interface Runner {
+        void forEach(int tasks, IntConsumer body);
     }
 
-    /** A failure in any task of forEach reaches the caller, and the next call runs every task. */
-    @Test
-    void forEachPassesOnFailuresAndGoesOn() {
+    /** {@code calls} calls of runner with task counts around the thread count, each index hit exactly once per call. */
+    private static void runsEveryTaskOnce(Runner runner, int calls) {
+        for (int call = 0; call < calls; call++) {
+            int tasks = call % 7;
+            AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(tasks, 1));
+            runner.forEach(tasks, i -> {
+                if (i % 3 == 0) Thread.onSpinWait();
+                hits.incrementAndGet(i);
+            });
+            for (int i = 0; i < tasks; i++) assertEquals(1, hits.get(i), "call " + call + " task " + i + " of " + tasks);
+        }
+    }
+
+    /** A failure in any of four tasks reaches the caller, and the next call runs every task. */
+    private static void passesOnFailuresAndGoesOn(Runner runner) {
         for (int bad = 0; bad < 4; bad++) {
             int failing = bad;
-            var e = assertThrows(IllegalStateException.class, () -> Parallel.forEach(4, i -> {
+            var e = assertThrows(IllegalStateException.class, () -> runner.forEach(4, i -> {
                 if (i == failing) throw new IllegalStateException("task " + i);
             }));
             assertEquals("task " + bad, e.getMessage());
-            java.util.concurrent.atomic.AtomicInteger sum = new java.util.concurrent.atomic.AtomicInteger();
-            Parallel.forEach(4, sum::addAndGet);
+            AtomicInteger sum = new AtomicInteger();
+            runner.forEach(4, sum::addAndGet);
             assertEquals(6, sum.get());
         }
+    }
+
+    /** forEach runs every index exactly once on every call, from two callers at once. */
+    @Test
+    void forEachRunsEveryTaskOnceOnEveryCall() throws Exception {
+        FutureTask<Void> other = new FutureTask<>(() -> runsEveryTaskOnce(Parallel::forEach, 3000), null);
+        Thread t = new Thread(other);
+        t.start();
+        runsEveryTaskOnce(Parallel::forEach, 3000);
+        other.get(); // rethrows the other caller's assertion failure
+    }
+
+    @Test
+    void forEachPassesOnFailuresAndGoesOn() {
+        passesOnFailuresAndGoesOn(Parallel::forEach);
     }
 
     /**
@@ -93,34 +108,15 @@ class ParallelTest {
         assertTrue(Parallel.OFFERS_TAKEN.get() > before, "no call of " + calls + " back to back in 10 s was taken by a watching worker");
     }
 
-    /** A team runs every index exactly once on every call, many calls in a row, with task counts around the thread count. */
+    /** A team runs every index exactly once on every call, many calls in a row. */
     @Test
     void aTeamRunsEveryTaskOnceOnEveryCall() {
-        Parallel.Team team = new Parallel.Team();
-        for (int call = 0; call < 2000; call++) {
-            int tasks = call % 7;
-            java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(Math.max(tasks, 1));
-            team.forEach(tasks, i -> {
-                if (i % 3 == 0) Thread.onSpinWait();
-                hits.incrementAndGet(i);
-            });
-            for (int i = 0; i < tasks; i++) assertEquals(1, hits.get(i), "call " + call + " task " + i + " of " + tasks);
-        }
+        runsEveryTaskOnce(new Parallel.Team()::forEach, 2000);
     }
 
     /** A failure in any task reaches the caller, and the team serves the next call. */
     @Test
     void aTeamPassesOnFailuresAndGoesOn() {
-        Parallel.Team team = new Parallel.Team();
-        for (int bad = 0; bad < 4; bad++) {
-            int failing = bad;
-            var e = assertThrows(IllegalStateException.class, () -> team.forEach(4, i -> {
-                if (i == failing) throw new IllegalStateException("task " + i);
-            }));
-            assertEquals("task " + bad, e.getMessage());
-            java.util.concurrent.atomic.AtomicInteger sum = new java.util.concurrent.atomic.AtomicInteger();
-            team.forEach(4, sum::addAndGet);
-            assertEquals(6, sum.get());
-        }
+        passesOnFailuresAndGoesOn(new Parallel.Team()::forEach);
     }
 }
