@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
  * The elementwise steps of float32 prepared layers over rows of native float32 memory, in one pass: out = act(in +
  * bias), times a gate row where one is given. On float lanes where the Vector API is readable and the activation has
  * a vector form ({@link VectorActivations#covers}), else element by element in float64 rounded once to float32. The
- * lane form rounds the bias sum to float32 and takes the Vector API's exponential (within an ulp), so it differs from
+ * lane form rounds the bias sum to float32 and takes its own float exponential (within 2 ulps), so it differs from
  * the float64 form by a few float32 ulps per element: well inside the 1e-6 that a prepared layer owes its forward.
  * Offsets count elements, not bytes.
  */

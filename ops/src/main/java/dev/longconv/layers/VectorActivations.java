@@ -37,6 +37,14 @@ import jdk.incubator.vector.VectorSpecies;
  * such a helper only where it judges the call hot when it compiles the loop, and where it does not, every vector is
  * boxed. A sigmoid helper did that in some JVM runs and not others: a warm prepared GTU (SiLU) then allocated 697 KB
  * per call instead of 0.9 KB.
+ *
+ * <p>Nothing the float loop reads is null or out of range whatever the call leaves out: a missing bias is a vector of
+ * -0 added anyway ({@link #NO_BIAS}), a missing gate is replaced by the input (not read), the bits scratch is
+ * fetched for every activation. C2 hoists the null and range checks of an access the profile says is usually made to
+ * the loop's entry (profiled loop predication); when the loop read a bias only where one was given, a call without one
+ * failed the hoisted check, and the method deoptimized, ran unintrinsified (boxing every vector) and recompiled without
+ * end: a caller mixing calls with and without a bias (a GTU's RPE and its gated SiLU) allocated about 1.8 MB per call
+ * for as long as the JVM ran. {@code VectorActivationsTest} holds this.
  */
 final class VectorActivations {
     private VectorActivations() {}
@@ -45,6 +53,13 @@ final class VectorActivations {
     private static final VectorSpecies<Float> FLOATS = Lanes.FLOAT;
     private static final VectorSpecies<Double> SPECIES = VectorSpecies.of(double.class, Lanes.FLOAT.vectorShape());
     private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, Lanes.FLOAT.vectorShape());
+    /**
+     * Ints in vectors of the float size, named here for the F2I conversion: {@code convert(F2I, 0)} finds its target
+     * species through the Vector API's species cache, and a C2 compile that does not fold that lookup to a constant
+     * leaves the conversion unintrinsified (PrintIntrinsics: "missing constant ... vlen_to=LoadI"), boxing every vector of
+     * the loop. {@code convertShape} with this constant has nothing to look up.
+     */
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, Lanes.FLOAT.vectorShape());
 
     /** Floats per vector in the float loops. */
     static int floatLanes() {
@@ -82,6 +97,15 @@ final class VectorActivations {
     private static final ThreadLocal<MemorySegment> BITS = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(2L * VectorActivations.BITS_SECOND, 64));
     /** The offset of the second vector of bits: one vector of the widest species. */
     static final long BITS_SECOND = 64;
+
+    /** The bias of a call without one: a vector of -0, which added changes no float (+0 would turn -0 into +0). */
+    private static final float[] NO_BIAS = negativeZeros(FLOATS.length());
+
+    private static float[] negativeZeros(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, -0f);
+        return a;
+    }
 
     /** Whether {@code a} has a vector form here. */
     static boolean covers(Activation a) {
@@ -172,16 +196,19 @@ final class VectorActivations {
                 c4 = FloatVector.broadcast(FLOATS, COEF_F[2]), c5 = FloatVector.broadcast(FLOATS, COEF_F[3]);
         float c6 = COEF_F[4], c7 = COEF_F[5];
         FloatVector ln2Hi = FloatVector.broadcast(FLOATS, -LN2_HI_F);
-        MemorySegment bits = exp ? BITS.get() : null; // only the exponential uses it
+        MemorySegment bits = BITS.get(); // fetched for every kind: see the class note on loop predication
+        float[] addend = bias != null ? bias : NO_BIAS;
+        int addendWrap = bias != null ? d : w;
+        boolean gated = gate != null;
+        MemorySegment gates = gated ? gate : in; // never read when not gated
+        long gatesAt = gated ? gateAt : inAt, gatesStride = gated ? gateStride : inStride;
         for (int r = 0; r < rowCount; r++) {
-            long i = (inAt + r * inStride) * Float.BYTES, g = (gateAt + r * gateStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
+            long i = (inAt + r * inStride) * Float.BYTES, g = (gatesAt + r * gatesStride) * Float.BYTES, o = (outAt + r * outStride) * Float.BYTES;
             int b = 0;
             for (int j = 0; j < count; j += w) {
                 FloatVector x = FloatVector.fromMemorySegment(FLOATS, in, i + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-                if (bias != null) {
-                    x = x.add(FloatVector.fromArray(FLOATS, bias, b));
-                    b = b + w == d ? 0 : b + w;
-                }
+                x = x.add(FloatVector.fromArray(FLOATS, addend, b));
+                b = b + w == addendWrap ? 0 : b + w;
                 FloatVector y;
                 if (exp) { // as in apply
                     FloatVector z = (a == Activation.SIGMOID || a == Activation.SILU ? x.abs().neg() : x).max(EXP_MIN_F).min(EXP_MAX_F);
@@ -189,7 +216,7 @@ final class VectorActivations {
                     FloatVector f = nf.fma(ln2Hi, z).add(nf.mul(-LN2_LO_F));
                     FloatVector q = f.fma(c7, c6).fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2);
                     FloatVector p = f.mul(q).fma(f, f);
-                    IntVector n = (IntVector) nf.convert(VectorOperators.F2I, 0), n1 = n.lanewise(VectorOperators.ASHR, 1);
+                    IntVector n = (IntVector) nf.convertShape(VectorOperators.F2I, INTS, 0), n1 = n.lanewise(VectorOperators.ASHR, 1);
                     n1.add(127).lanewise(VectorOperators.LSHL, 23).intoMemorySegment(bits, 0, ByteOrder.LITTLE_ENDIAN);
                     n.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).intoMemorySegment(bits, BITS_SECOND, ByteOrder.LITTLE_ENDIAN);
                     FloatVector s1 = FloatVector.fromMemorySegment(FLOATS, bits, 0, ByteOrder.LITTLE_ENDIAN);
@@ -214,7 +241,7 @@ final class VectorActivations {
                         default -> x;
                     };
                 }
-                if (gate != null) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gate, g + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
+                if (gated) y = y.mul(FloatVector.fromMemorySegment(FLOATS, gates, g + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
                 y.intoMemorySegment(out, o + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
             }
         }

@@ -35,11 +35,19 @@ final class VectorNorms {
      * vectors wherever C2 does not inline it ({@link VectorActivations}' class note).
      */
     private static final int W = FLOATS.length();
+    /** The scale of a norm without one: a vector of ones, its index wrapping at one vector ({@link #scaleRows}). */
+    private static final float[] NO_SCALE = ones(FLOATS.length());
     private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
 
     /** Lane c takes lane c ^ h; null where h is not below W (never used: the sums test W first). */
     private static VectorShuffle<Float> fold(int h) {
         return h < W ? VectorShuffle.fromOp(FLOATS, c -> c ^ h) : null;
+    }
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        return a;
     }
 
     /** Rows per block of the flat form: its scratch is 2 BLOCK floats (a sum and a factor per row); a block's loops count in int. */
@@ -161,12 +169,12 @@ final class VectorNorms {
         int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
         long from = xo * Float.BYTES, to = yo * Float.BYTES;
         float qr = q[qAt];
+        float[] factor = scale != null ? scale : NO_SCALE; // nothing null in the loop: see VectorActivations on loop predication
+        int factorWrap = scale != null ? d : w;
         for (int k = 0; k < count; k += w) {
-            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr);
-            if (scale != null) {
-                v = v.mul(FloatVector.fromArray(FLOATS, scale, i));
-                i = i + w == d ? 0 : i + w;
-            }
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr)
+                    .mul(FloatVector.fromArray(FLOATS, factor, i));
+            i = i + w == factorWrap ? 0 : i + w;
             v.intoMemorySegment(y, to + (long) k * Float.BYTES, ORDER);
             if (++c == perRow && ++r < rows) {
                 qr = q[qAt + r];
@@ -195,10 +203,13 @@ final class VectorNorms {
     /** y[yo + i] = x[xo + i] * q (* scale[i] where scale is not null) for i < d; y may be x. */
     static void scale(MemorySegment x, long xo, float q, float[] scale, MemorySegment y, long yo, int d) {
         int w = FLOATS.length(), i = 0;
-        for (; i + w <= d; i += w) {
-            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q);
-            if (scale != null) v = v.mul(FloatVector.fromArray(FLOATS, scale, i));
-            v.intoMemorySegment(y, (yo + i) * 4, ORDER);
+        if (scale != null) { // a loop each, not a test in one loop: see VectorActivations on loop predication
+            for (; i + w <= d; i += w) {
+                FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q).mul(FloatVector.fromArray(FLOATS, scale, i))
+                        .intoMemorySegment(y, (yo + i) * 4, ORDER);
+            }
+        } else {
+            for (; i + w <= d; i += w) FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q).intoMemorySegment(y, (yo + i) * 4, ORDER);
         }
         for (; i < d; i++) {
             float v = x.getAtIndex(F32, xo + i) * q;

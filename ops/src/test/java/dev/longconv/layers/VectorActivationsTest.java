@@ -120,6 +120,38 @@ class VectorActivationsTest {
         }
     }
 
+    /**
+     * Calls with and without a bias or a gate, and norms with and without a scale, mixed in one thread ({@link
+     * MixedLaneCalls}), settle to compiled loops that allocate nothing. The float loop once read a bias only where one
+     * was given: C2 hoisted that read's checks to the loop's entry, every call without a bias failed them, and the loop
+     * deoptimized and recompiled without end, allocating about 1.8 MB per call in the unintrinsified code between
+     * compiles (about 200 MB in each of the 37-39 quarter seconds measured). Whether a JVM falls into that cycle
+     * depends on the profiles earlier calls left (after this class's other tests, or their copies in a class loader of
+     * their own, it did not), so the mix runs in a JVM of its own, with this one's vector width.
+     */
+    @Test
+    void mixedCallsSettleToLoopsThatAllocateNothing() throws Exception {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        assumeTrue(java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported(), "thread allocation counters unsupported on this JVM");
+        long seed = TnnTestSupport.SEED + 59;
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        String bits = System.getProperty("longconv.vectorBits");
+        if (bits != null) cmd.add("-Dlongconv.vectorBits=" + bits);
+        cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), MixedLaneCalls.class.getName(), Long.toString(seed)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "child JVM finished");
+        assertEquals(0, p.exitValue(), "child JVM exit code; output:\n" + out);
+        String line = out.lines().filter(l -> l.startsWith("least ")).findFirst().orElseThrow(() -> new AssertionError("no result; output:\n" + out));
+        String[] f = line.split(" ");
+        assertEquals(0, Long.parseLong(f[1]), "the least a quarter second of mixed lane calls allocated, over " + f[3]
+                + " (seed " + seed + "): unintrinsified lane loops?");
+    }
+
     private static void assertClose(double want, double got, double tol, String what) {
         if (Double.isNaN(want)) {
             assertTrue(Double.isNaN(got), what + ": want NaN, got " + got);
