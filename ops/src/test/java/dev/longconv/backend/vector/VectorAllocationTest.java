@@ -23,6 +23,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * packed A and B blocks (over 256 KB per call at 256^3) and boxing far more.
  */
 class VectorAllocationTest {
+    /**
+     * How long the layer tests wait, from their first call, for a window of warm calls: a shift in the calls a lane loop
+     * sees (a prepared GTU's RPE rows in prepare, then its forward's SiLU rows) can make C2 recompile the loop several
+     * times over a few seconds (profile_predicate traps), boxing in between: in a full test run here the prepared GTU's
+     * float loop recompiled 9 times over 6 s before it settled, past the 10 windows this test once measured. A loop that
+     * boxes at steady state fails every window, however long the wait.
+     */
+    private static final long SETTLE_NANOS = 20_000_000_000L;
+
     @Test
     void aWarmPlanCallAllocatesAlmostNothing() {
         com.sun.management.ThreadMXBean mx = allocationCounter();
@@ -123,8 +132,9 @@ class VectorAllocationTest {
 
     /**
      * A warm float32 prepared GTU keeps its intermediates in a reused workspace and its elementwise steps on float
-     * rows: about 1.2 KB of heap per call (views, the pool's tasks). Bounded at 16 KB (all threads, least of several
-     * windows): its float64 row path allocated 0.86 MB per call at L = 512, and boxing would allocate far more.
+     * rows: about 1.2 KB of heap per call (views, the pool's tasks). Bounded at 16 KB (all threads, least of the windows
+     * within {@link #SETTLE_NANOS}): its float64 row path allocated 0.86 MB per call at L = 512, and boxing would
+     * allocate far more.
      */
     @Test
     void aWarmPreparedGtuCallAllocatesAlmostNothing() {
@@ -140,12 +150,13 @@ class VectorAllocationTest {
             for (int i = 0; i < 500 || System.nanoTime() - start < 1_500_000_000L; i++) p.forwardInto(x, y);
             int calls = 50;
             long perCall = Long.MAX_VALUE;
-            for (int w = 0; w < 10 && perCall >= 16 * 1024 && System.nanoTime() - start < 10_000_000_000L; w++) {
+            while (perCall >= 16 * 1024 && System.nanoTime() - start < SETTLE_NANOS) {
                 long before = mx.getTotalThreadAllocatedBytes();
                 for (int i = 0; i < calls; i++) p.forwardInto(x, y);
                 perCall = Math.min(perCall, (mx.getTotalThreadAllocatedBytes() - before) / calls);
             }
-            System.out.println("a warm prepared GTU call (B=1, L=" + len + ", E=32, heads=2): " + perCall + " bytes allocated on the Java heap");
+            System.out.println("a warm prepared GTU call (B=1, L=" + len + ", E=32, heads=2): " + perCall + " bytes allocated on the Java heap ("
+                    + (System.nanoTime() - start) / 1_000_000 + " ms after the first call)");
             assertTrue(perCall < 16 * 1024, "a warm prepared GTU call allocated " + perCall + " bytes (all threads)");
         } finally {
             state.values().forEach(Tensor::close);
@@ -156,8 +167,8 @@ class VectorAllocationTest {
      * A warm float32 GTU forward runs the prepared form's float32 pass with intermediates made for the call in native
      * memory; what it leaves on the heap is its operator's forward (the RPE's float rows, the single-use FFT plan) and
      * the views and tasks of the pass: about 37 KB per call at B = 1, L = 256, E = 32, heads = 2, rpe_embedding = 32 and
-     * use_norm. Bounded at 256 KB (all threads, least of several windows): its float64 path allocated 2.2 MB per call
-     * there (float64 copies of x, the projections, the activations and the gated rows).
+     * use_norm. Bounded at 256 KB (all threads, least of the windows in {@link #SETTLE_NANOS}): its float64 path
+     * allocated 2.2 MB per call there (float64 copies of x, the projections, the activations and the gated rows).
      */
     @Test
     void aWarmGtuForwardKeepsItsIntermediatesOffTheHeap() {
@@ -176,12 +187,13 @@ class VectorAllocationTest {
             for (int i = 0; i < 300 || System.nanoTime() - start < 1_500_000_000L; i++) g.forward(be, x).close();
             int calls = 20;
             long perCall = Long.MAX_VALUE;
-            for (int w = 0; w < 10 && perCall >= 256 * 1024 && System.nanoTime() - start < 10_000_000_000L; w++) {
+            while (perCall >= 256 * 1024 && System.nanoTime() - start < SETTLE_NANOS) {
                 long before = mx.getTotalThreadAllocatedBytes();
                 for (int i = 0; i < calls; i++) g.forward(be, x).close();
                 perCall = Math.min(perCall, (mx.getTotalThreadAllocatedBytes() - before) / calls);
             }
-            System.out.println("a warm GTU forward (B=1, L=" + len + ", E=32, heads=2, rpe_embedding=32): " + perCall + " bytes allocated on the Java heap");
+            System.out.println("a warm GTU forward (B=1, L=" + len + ", E=32, heads=2, rpe_embedding=32): " + perCall + " bytes allocated on the Java heap ("
+                    + (System.nanoTime() - start) / 1_000_000 + " ms after the first call)");
             assertTrue(perCall < 256 * 1024, "a warm float32 GTU forward allocated " + perCall + " bytes (all threads)");
         } finally {
             state.values().forEach(Tensor::close);
