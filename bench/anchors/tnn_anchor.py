@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anchor_timing import best_of, jmh_result
+from anchor_timing import best_and_median, best_of, jmh_result
 
 
 # ------------------------------------------------------------------ activations and norms
@@ -300,19 +300,22 @@ def time_torch(reps=5, json_file=None):
             json.dump(results, f, indent=1)
 
 
-def time_small(reps=20):
-    """torch's forward at ServingBench's shapes, at one thread and at torch's default count; best of reps after 3 calls."""
+def time_small(reps=50):
+    """torch's forward at ServingBench's shapes, at one thread and at torch's default count: the best and the median of
+    reps calls after 3 (set them beside ServingBench's -bm sample p0.00 and p0.50)."""
     default_threads = torch.get_num_threads()
-    print("torch %s CPU forward at ServingBench's shapes, float32, best of %d" % (torch.__version__, reps))
+    print("torch %s CPU forward at ServingBench's shapes, float32, best and median of %d" % (torch.__version__, reps))
     for threads in sorted({1, default_threads}):
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         gtu = Gtu(32, 2)  # tnn-pytorch's defaults: expand_ratio 3, rpe_embedding 512, rpe_layers 3, SiLU
-        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): {best_of(gtu, torch.randn(1, 512, 32), reps, 3):.3f} ms")
+        best, median = best_and_median(gtu, torch.randn(1, 512, 32), reps, 3)
+        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): best {best:.3f} ms, median {median:.3f} ms")
         for causal in (False, True):
             tno = Tno(2, 16, 32, causal=causal)
             name = "causal" if causal else "bidirectional"
-            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: {best_of(tno, torch.randn(1, 2, 1024, 16), reps, 3):.3f} ms")
+            best, median = best_and_median(tno, torch.randn(1, 2, 1024, 16), reps, 3)
+            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: best {best:.3f} ms, median {median:.3f} ms")
     torch.set_num_threads(default_threads)
 
 
