@@ -282,16 +282,16 @@ def run_case(args, name, layer, b, seq_len, hp, seed):
     return rel_l2(y, y32), rel_l2(y, y64), rel_l2(y32, y64)
 
 
-def time_torch(reps=5, json_file=None):
-    print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best of %d (threads: %d)"
+def time_torch(reps=9, json_file=None):
+    print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best and median of %d (threads: %d)"
           % (torch.__version__, reps, torch.get_num_threads()))
     results = []
     for causal in (False, True):
         for seq_len in (1024, 8192):
             torch.manual_seed(0)
             model = Tno(1, 256, 64, causal=causal)
-            ms = best_of(model, torch.randn(1, 1, seq_len, 256), reps, warmup=1)
-            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: {ms:.1f} ms")
+            ms, median = best_and_median(model, torch.randn(1, 1, seq_len, 256), reps, warmup=1)
+            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: best {ms:.1f} ms, median {median:.1f} ms")
             results.append(jmh_result("torch.TnoBench.forward", {"length": str(seq_len), "causal": "true" if causal else "false",
                                                                  "backend": "torch"}, ms))
     if json_file:
