@@ -24,11 +24,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class VectorAllocationTest {
     /**
-     * How long the layer tests wait, from their first call, for a window of warm calls: a shift in the calls a lane loop
-     * sees (a prepared GTU's RPE rows in prepare, then its forward's SiLU rows) can make C2 recompile the loop several
-     * times over a few seconds (profile_predicate traps), boxing in between: in a full test run here the prepared GTU's
-     * float loop recompiled 9 times over 6 s before it settled, past the 10 windows this test once measured. A loop that
-     * boxes at steady state fails every window, however long the wait.
+     * How long the layer tests wait for a window of warm calls, from their first call (the plan test: from its first
+     * window). A shift in the calls a lane loop sees (a prepared GTU's RPE rows in prepare, then its forward's SiLU
+     * rows) can make C2 recompile the loop several times over a few seconds (profile_predicate traps), boxing in
+     * between: in a full test run here the prepared GTU's float loop recompiled 9 times over 6 s before it settled, past
+     * the 10 windows this test once measured. A loop that boxes at steady state fails every window, however long the
+     * wait.
      */
     private static final long SETTLE_NANOS = 20_000_000_000L;
 
@@ -47,11 +48,14 @@ class VectorAllocationTest {
                 long end = System.nanoTime() + 8_000_000_000L;
                 for (int i = 0; i < 3000 && System.nanoTime() < end; i++) plan.applyInto(x, y);
                 int calls = 50;
-                long before = mx.getTotalThreadAllocatedBytes();
-                for (int i = 0; i < calls; i++) plan.applyInto(x, y);
-                long perCall = (mx.getTotalThreadAllocatedBytes() - before) / calls;
+                long perCall = Long.MAX_VALUE, start = System.nanoTime();
+                while (perCall >= 64 * 1024 && (perCall == Long.MAX_VALUE || System.nanoTime() - start < SETTLE_NANOS)) {
+                    long before = mx.getTotalThreadAllocatedBytes();
+                    for (int i = 0; i < calls; i++) plan.applyInto(x, y);
+                    perCall = Math.min(perCall, (mx.getTotalThreadAllocatedBytes() - before) / calls);
+                }
                 System.out.println("vector causal-conv plan call (D=16, L=" + len + ", " + plan.describe() + ", warm): " + perCall
-                        + " bytes allocated on the Java heap");
+                        + " bytes allocated on the Java heap (least of the windows, " + (System.nanoTime() - start) / 1_000_000 + " ms)");
                 assertTrue(perCall < 64 * 1024, "a warm causal-conv plan call (L=" + len + ") allocated " + perCall + " bytes (all threads); boxing?");
             }
         }
