@@ -23,7 +23,7 @@ final class Parallel {
     /** The thread count, or 0 when a property is invalid ({@link #CONFIG_ERROR} says why, on every call). */
     private static final int THREADS;
     /** How long a worker out of tasks watches for the next call's ({@link #waitForJobs}). */
-    private static final long SPIN_NANOS;
+    static final long SPIN_NANOS;
     /** The invalid property and what is wrong with it, or nulls. */
     private static final String CONFIG_ARGUMENT, CONFIG_ERROR;
     /** One worker fewer than the thread count: the calling thread works too (see forEach). */
@@ -168,6 +168,11 @@ final class Parallel {
     /** The job a caller offers to waiting workers ({@link #waitForJobs}); WAITING counts the workers watching for it. */
     private static final AtomicReference<Job> OFFER = new AtomicReference<>();
     private static final AtomicInteger WAITING = new AtomicInteger();
+    /** Whether a pool worker is watching for the next call now ({@link #waitForJobs}): a task handed to it costs no wake-up. */
+    static boolean workersWatching() {
+        return WAITING.get() > 0;
+    }
+
     /** Jobs a waiting worker took from the offer, for the tests. */
     static final AtomicLong OFFERS_TAKEN = new AtomicLong();
 

@@ -26,6 +26,16 @@ final class VectorGemm {
      */
     static final long PARALLEL_MIN_MACS = 128L * 128 * 128;
 
+    /**
+     * The same bound while a pool worker is watching for the next call ({@link Parallel#workersWatching}): handing it
+     * half costs no wake-up then. A layer's small GEMMs come right after other pool work (a TNO's RPE: [2047, 32] x
+     * [32, 32], just under 128^3): splitting them took the small TNO forward's best call from 0.61-0.68 to 0.51-0.57
+     * ms (both cores, best-of loop, alternating runs), and a 64^3 product from 10.4 to 8.4 us (GemmBench, workers
+     * watching). After 2 ms idle, with every worker parked, splitting the [2047, 32] x [32, 32] product made its median
+     * call 15% slower (131-138 against 150-163 us), so a cold call stays on one thread.
+     */
+    static final long WATCHED_MIN_MACS = 64L * 64 * 64;
+
     private static final LaneGemm GEMM = LaneGemm.forLanes();
 
     private VectorGemm() {}
@@ -68,7 +78,9 @@ final class VectorGemm {
         long bRow = b.stride(transB ? 1 : 0), bCol = b.stride(transB ? 0 : 1);
         long aOff = a.offset(), bOff = b.offset(), cOff = out.offset(), ldc = m > 1 ? out.stride(0) : n;
         int threads = Parallel.size();
-        if (threads == 1 || (long) m * n * k < PARALLEL_MIN_MACS || !Parallel.anyThread(a, b, out, null, null)) {
+        long macs = (long) m * n * k;
+        boolean worth = macs >= PARALLEL_MIN_MACS || macs >= WATCHED_MIN_MACS && Parallel.workersWatching();
+        if (threads == 1 || !worth || !Parallel.anyThread(a, b, out, null, null)) {
             GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff, ldc);
             return;
         }

@@ -91,6 +91,42 @@ class VectorGemmTest {
         allTransposes(47, 40, 300, "rows too few to split: columns split across threads");
     }
 
+    /**
+     * A product under {@link VectorGemm#PARALLEL_MIN_MACS} but over {@link VectorGemm#WATCHED_MIN_MACS}, called right
+     * after pool work while a worker watches, is split across the pool (a watching worker takes its offer) and stays
+     * exact; tried for up to 5 s, since the worker may be descheduled on a busy machine.
+     */
+    @Test
+    void smallProductsAfterPoolWorkAreSplitAndExact() {
+        assumeTrue(Parallel.size() > 1, "one thread: nothing to split");
+        assumeTrue(Parallel.SPIN_NANOS > 0, "-Dlongconv.workerSpinMicros=0: no worker watches");
+        assertTrue(2047L * 32 * 32 < VectorGemm.PARALLEL_MIN_MACS && 2047L * 32 * 32 >= VectorGemm.WATCHED_MIN_MACS);
+        boolean split = false;
+        long end = System.nanoTime() + 5_000_000_000L;
+        try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 256, 256); Tensor a = Tensor.random(DType.FLOAT32, SEED + 1, 2047, 32);
+             Tensor b = Tensor.random(DType.FLOAT32, SEED + 2, 32, 32)) {
+            double[] x = logical(a, false), y = logical(b, true), ref = new double[2047 * 32];
+            for (int i = 0; i < 2047; i++) for (int p = 0; p < 32; p++) for (int j = 0; j < 32; j++) ref[i * 32 + j] += x[i * 32 + p] * y[p * 32 + j];
+            for (int i = 0; !split && (i < 3 || System.nanoTime() < end); i++) {
+                vector.gemm(big, big, false, true).close(); // over PARALLEL_MIN_MACS: its helper watches afterwards
+                long taken = Parallel.OFFERS_TAKEN.get();
+                double[] got;
+                try (Tensor c = vector.gemm(a, b, false, true)) {
+                    split |= Parallel.OFFERS_TAKEN.get() > taken;
+                    got = c.toDoubleArray();
+                }
+                double num = 0, den = 0;
+                for (int e = 0; e < ref.length; e++) {
+                    num += (got[e] - ref[e]) * (got[e] - ref[e]);
+                    den += ref[e] * ref[e];
+                }
+                assertTrue(Math.sqrt(num / den) <= Compare.TOL_F32, "small product after pool work, try " + i + " seed " + SEED
+                        + ": relative L2 error " + Math.sqrt(num / den));
+            }
+        }
+        assertTrue(split, "no [2047, 32] x [32, 32] product was split across the pool in 5 s of tries");
+    }
+
     @Test
     void stridedViewsAreReadInPlace() {
         try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 90, 80); Tensor bigB = Tensor.random(DType.FLOAT32, SEED + 1, 70, 110)) {
