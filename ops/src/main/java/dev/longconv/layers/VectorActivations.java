@@ -42,9 +42,9 @@ import jdk.incubator.vector.VectorSpecies;
  * -0 added anyway ({@link #NO_BIAS}), a missing gate is replaced by the input (not read), the bits scratch is
  * fetched for every activation. C2 hoists the null and range checks of an access the profile says is usually made to
  * the loop's entry (profiled loop predication); when the loop read a bias only where one was given, a call without one
- * failed the hoisted check, and the method deoptimized, ran unintrinsified (boxing every vector) and recompiled without
- * end: a caller mixing calls with and without a bias (a GTU's RPE and its gated SiLU) allocated about 1.8 MB per call
- * for as long as the JVM ran. {@code VectorActivationsTest} holds this.
+ * failed the hoisted check, and the method deoptimized, ran unintrinsified (boxing every vector) and recompiled over
+ * and over: a caller mixing calls with and without a bias (a GTU's RPE and its gated SiLU) allocated about 1.8 MB per
+ * call through all 20 s of a timing loop. {@code VectorActivationsTest} holds this.
  */
 final class VectorActivations {
     private VectorActivations() {}
