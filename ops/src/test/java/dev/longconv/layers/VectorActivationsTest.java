@@ -124,7 +124,7 @@ class VectorActivationsTest {
      * Calls with and without a bias or a gate, and norms with and without a scale, mixed in one thread ({@link
      * MixedLaneCalls}), settle to compiled loops that allocate nothing. The float loop once read a bias only where one
      * was given: C2 hoisted that read's checks to the loop's entry, every call without a bias failed them, and the loop
-     * deoptimized and recompiled without end, allocating about 1.8 MB per call in the unintrinsified code between
+     * deoptimized and recompiled over and over, allocating about 1.8 MB per call in the unintrinsified code between
      * compiles (about 200 MB in each of the 37-39 quarter seconds measured). Whether a JVM falls into that cycle
      * depends on the profiles earlier calls left (after this class's other tests, or their copies in a class loader of
      * their own, it did not), so the mix runs in a JVM of its own, with this one's vector width.
