@@ -38,9 +38,9 @@ import jdk.incubator.vector.VectorSpecies;
  * boxed. A sigmoid helper did that in some JVM runs and not others: a warm prepared GTU (SiLU) then allocated 697 KB
  * per call instead of 0.9 KB.
  *
- * <p>Nothing the float loop reads is null or out of range whatever the call leaves out: a missing bias is a vector of
- * -0 added anyway ({@link #NO_BIAS}), a missing gate is replaced by the input (not read), the bits scratch is
- * fetched for every activation. C2 hoists the null and range checks of an access the profile says is usually made to
+ * <p>Nothing the loops read is null or out of range whatever the call leaves out: a missing bias is a vector of -0
+ * added anyway ({@link #NO_BIAS}), a missing gate is replaced by the input (not read), the bits scratch is fetched for
+ * every activation, in the float and the double loop. C2 hoists the null and range checks of an access the profile says is usually made to
  * the loop's entry (profiled loop predication); when the loop read a bias only where one was given, a call without one
  * failed the hoisted check, and the method deoptimized, ran unintrinsified (boxing every vector) and recompiled over
  * and over: a caller mixing calls with and without a bias (a GTU's RPE and its gated SiLU) allocated about 1.8 MB per
@@ -126,7 +126,7 @@ final class VectorActivations {
                 c10 = DoubleVector.broadcast(SPECIES, COEF[8]), c11 = DoubleVector.broadcast(SPECIES, COEF[9]);
         double c12 = COEF[10], c13 = COEF[11];
         DoubleVector ln2Hi = DoubleVector.broadcast(SPECIES, -LN2_HI);
-        MemorySegment bits = exp ? BITS.get() : null; // only the exponential uses it
+        MemorySegment bits = BITS.get(); // fetched for every kind: see the class note on loop predication
         for (; i + w <= to; i += w) {
             DoubleVector x = DoubleVector.fromArray(SPECIES, in, i), y;
             if (exp) { // the exponential's steps (class note), e^z = s1 s2 (1 + p), e^z - 1 = s (1 + p) - 1

@@ -35,7 +35,7 @@ final class VectorNorms {
      * vectors wherever C2 does not inline it ({@link VectorActivations}' class note).
      */
     private static final int W = FLOATS.length();
-    /** The scale of a norm without one: a vector of ones, its index wrapping at one vector ({@link #scaleRows}). */
+    /** The scale of a norm without one: a vector of ones, its index wrapping at one vector ({@link #scaleRows}, {@link #scale}). */
     private static final float[] NO_SCALE = ones(FLOATS.length());
     private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
 
@@ -202,14 +202,13 @@ final class VectorNorms {
 
     /** y[yo + i] = x[xo + i] * q (* scale[i] where scale is not null) for i < d; y may be x. */
     static void scale(MemorySegment x, long xo, float q, float[] scale, MemorySegment y, long yo, int d) {
-        int w = FLOATS.length(), i = 0;
-        if (scale != null) { // a loop each, not a test in one loop: see VectorActivations on loop predication
-            for (; i + w <= d; i += w) {
-                FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q).mul(FloatVector.fromArray(FLOATS, scale, i))
-                        .intoMemorySegment(y, (yo + i) * 4, ORDER);
-            }
-        } else {
-            for (; i + w <= d; i += w) FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q).intoMemorySegment(y, (yo + i) * 4, ORDER);
+        int w = FLOATS.length(), i = 0, f = 0;
+        float[] factor = scale != null ? scale : NO_SCALE; // as in scaleRows
+        int factorWrap = scale != null ? d : w;
+        for (; i + w <= d; i += w) {
+            FloatVector.fromMemorySegment(FLOATS, x, (xo + i) * 4, ORDER).mul(q).mul(FloatVector.fromArray(FLOATS, factor, f))
+                    .intoMemorySegment(y, (yo + i) * 4, ORDER);
+            f = f + w == factorWrap ? 0 : f + w;
         }
         for (; i < d; i++) {
             float v = x.getAtIndex(F32, xo + i) * q;
