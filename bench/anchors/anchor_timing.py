@@ -7,15 +7,7 @@ import torch
 
 def best_of(model, x, reps, warmup):
     """The least wall time in ms of reps calls of model(x) without autograd, after warmup calls."""
-    with torch.no_grad():
-        for _ in range(warmup):
-            model(x)
-        best = float("inf")
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            model(x)
-            best = min(best, time.perf_counter() - t0)
-    return best * 1e3
+    return best_and_median(model, x, reps, warmup)[0]
 
 
 def best_and_median(model, x, reps, warmup):

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anchor_timing import best_and_median, best_of, jmh_result
+from anchor_timing import best_and_median, jmh_result
 
 
 # ------------------------------------------------------------------ activations and norms
