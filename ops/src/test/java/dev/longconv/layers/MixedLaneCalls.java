@@ -21,7 +21,7 @@ final class MixedLaneCalls {
     }
 
     /**
-     * Warms the mix for 2 s, then measures quarter seconds of it until one allocates nothing on this thread or 12 s
+     * Warms the mix for 2 s, then measures quarter seconds of it until one allocates nothing on this thread or 32 s
      * have passed; returns the least a quarter second allocated and the number of them measured.
      */
     static long[] leastAllocation(long seed) {
@@ -62,7 +62,7 @@ final class MixedLaneCalls {
                 while (System.nanoTime() < end) round.run();
                 least = Math.min(least, mx.getCurrentThreadAllocatedBytes() - before);
                 windows++;
-            } while (least > 0 && System.nanoTime() - start < 12_000_000_000L);
+            } while (least > 0 && System.nanoTime() - start < 32_000_000_000L);
             return new long[] {least, windows};
         }
     }
