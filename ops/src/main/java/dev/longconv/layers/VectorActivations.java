@@ -115,7 +115,12 @@ final class VectorActivations {
         };
     }
 
-    /** out[i] = a(in[i]) for i in [from, to); tails through the scalar form. */
+    /**
+     * out[i] = a(in[i]) for i in [from, to); tails through the scalar form. At 128 bits (two doubles a vector) C2 on
+     * x86 does not intrinsify the sigmoid's and the elus' compare and blend ("not supported: ... op=blend vlen=2
+     * etype=double", PrintIntrinsics), so those kinds box there: 573 KB (SiLU, sigmoid) and 475 KB (elu) per call over
+     * 4096 doubles, the SiLU as much as with the Vector API's EXP before. Relu, leak and the exponential itself do not.
+     */
     static void apply(Activation a, double[] in, double[] out, int from, int to) {
         int w = SPECIES.length(), i = from;
         boolean exp = usesExp(a);

@@ -128,8 +128,8 @@ class VectorActivationsTest {
      * compiles (about 200 MB in each of the 37-39 quarter seconds measured). Whether a JVM falls into that cycle
      * depends on the profiles earlier calls left (after this class's other tests, or their copies in a class loader of
      * their own, it did not), so the mix runs in a JVM of its own, with this one's vector width. The fixed code settles
-     * 2-8 quarter seconds after the warming (30 runs here); the child measures for up to 30 s, since one full test run
-     * here saw it still allocating after 10 s, while the old code allocated through all 111 quarter seconds of 30 s.
+     * 2-8 quarter seconds after the warming (30 runs here at 256 bits; 1-6 in four at 128); the old code allocated
+     * through every quarter second, also over 30 s (111 of them).
      */
     @Test
     void mixedCallsSettleToLoopsThatAllocateNothing() throws Exception {
