@@ -1,8 +1,8 @@
 package dev.longconv.backend.vector;
 
-import dev.longconv.Device;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.HostTasks;
 
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
@@ -122,27 +122,26 @@ final class Parallel {
         forEach(tasks, body);
     }
 
-    /** A thread that never runs: a segment it may access is one every thread may access (not confined to its owner). */
-    private static final Thread STRANGER = new Thread(() -> {});
-
     /** Whether pool workers may touch the host memory of every given tensor (nulls and device tensors count as yes). */
     static boolean anyThread(Tensor a, Tensor b, Tensor c, Tensor d, Tensor e) {
         return anyThread(a) && anyThread(b) && anyThread(c) && anyThread(d) && anyThread(e);
     }
 
     static boolean anyThread(Tensor t) {
-        return t == null || !t.device().equals(Device.CPU) || t.storageSegment().isAccessibleBy(STRANGER);
+        return HostTasks.anyThread(t);
     }
 
     /**
-     * Runs body(i) for i in [0, tasks) on the pool (inline when there is one task or one thread). The
+     * Runs body(i) for i in [0, tasks) on the pool (inline when there is one task or one thread, or when called from
+     * inside another forEach's task: every thread is then busy with the outer tasks, and a nested hand-off would only
+     * queue a helper behind them). The
      * calling thread takes tasks too, from the same counter as the workers: handing everything to the
      * pool and waiting cost a worker wake-up per call, which at L = 1024 (four blocks of 16 channels) ate
      * a third of the second core's gain. Task order is not fixed, so bodies must write disjoint outputs.
      */
     static void forEach(int tasks, IntConsumer body) {
         int helpers = Math.min(tasks, threads()) - 1;
-        if (tasks <= 1 || helpers < 1) {
+        if (tasks <= 1 || helpers < 1 || IN_TASK.get()[0] > 0) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
@@ -164,6 +163,9 @@ final class Parallel {
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error er) throw er;
     }
+
+    /** Per thread, how many forEach tasks it is running now (nested: a task's own forEach runs inline). */
+    private static final ThreadLocal<int[]> IN_TASK = ThreadLocal.withInitial(() -> new int[1]);
 
     /** The job a caller offers to waiting workers ({@link #waitForJobs}); WAITING counts the workers watching for it. */
     private static final AtomicReference<Job> OFFER = new AtomicReference<>();
@@ -217,7 +219,13 @@ final class Parallel {
         }
 
         void drain() {
-            for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
+            int[] depth = IN_TASK.get();
+            depth[0]++;
+            try {
+                for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
+            } finally {
+                depth[0]--;
+            }
         }
 
         /**

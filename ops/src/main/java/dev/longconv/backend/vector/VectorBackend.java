@@ -12,8 +12,11 @@ import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.Grads;
 import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.HostTasks;
 import dev.longconv.ops.spi.StreamBase;
 import dev.longconv.ops.spi.StreamSchedule;
+
+import java.util.function.IntConsumer;
 
 /**
  * The Vector API backend. Float32 runs vector kernels, W channels at a time (one per lane), on the shared
@@ -22,7 +25,7 @@ import dev.longconv.ops.spi.StreamSchedule;
  * op picks its half by the dtype of its leading tensor argument, in one place ({@link #by}); the half that
  * runs validates the arguments, once.
  */
-public final class VectorBackend implements Backend {
+public final class VectorBackend implements Backend, HostTasks {
     /** How a float32 plan convolves: by the cost model, or forced (benchmarks measure the crossover with the forced forms). */
     public enum Path { AUTO, DIRECT, FFT }
 
@@ -31,6 +34,18 @@ public final class VectorBackend implements Backend {
 
     /** Needs {@link dev.longconv.simd.Simd#status()} available; the width is the JVM's ({@link dev.longconv.simd.Lanes}). */
     public VectorBackend() {}
+
+    /** The pool's threads ({@code -Dlongconv.threads}), the caller included. */
+    @Override
+    public int hostThreads() {
+        return Parallel.size();
+    }
+
+    /** On the pool that runs this backend's ops ({@link Parallel#forEach(int, double, IntConsumer)}). */
+    @Override
+    public void forEachHostTask(int tasks, double flopsPerTask, IntConsumer body) {
+        Parallel.forEach(tasks, flopsPerTask, body);
+    }
 
     /** The half that computes for a call whose leading tensor is {@code lead}: float64 goes to the scalar backend. */
     private Backend by(Tensor lead) {
