@@ -1,8 +1,44 @@
 """Timing helpers the torch anchor scripts share (stu_anchor.py, tnn_anchor.py): imported from the scripts' own folder,
 which Python puts first on the path when a script runs."""
+import ctypes
+import resource
 import time
 
 import torch
+
+
+def _openblas():
+    """torch's BLAS when it is OpenBLAS, else None. Debian's torch calls the reference BLAS interface, libblas.so.3,
+    which the alternatives system points at OpenBLAS's pthread build once libopenblas is installed; opening the soname
+    again returns the library torch already loaded."""
+    for name in ("libblas.so.3", "libopenblas.so.0"):
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        if hasattr(lib, "openblas_set_num_threads"):
+            return lib
+    return None
+
+
+def pin_threads(n, blas=None):
+    """Runs torch on n threads: its intra-op pool and, when its BLAS is OpenBLAS, OpenBLAS's own pool (blas threads,
+    n unless given), which torch.set_num_threads does not reach (Debian's torch with one intra-op thread ran its GEMMs
+    on both cores of a 2-core machine: process CPU time 1.99x wall time over a Gtu forward). Returns a line saying
+    what was set."""
+    torch.set_num_threads(n)
+    lib = _openblas()
+    if lib is None:
+        return f"torch threads {torch.get_num_threads()}; BLAS not OpenBLAS, its threads not set"
+    lib.openblas_set_num_threads(n if blas is None else blas)
+    lib.openblas_get_config.restype = ctypes.c_char_p
+    return (f"torch threads {torch.get_num_threads()}, OpenBLAS threads {lib.openblas_get_num_threads()} "
+            f"({lib.openblas_get_config().decode()})")
+
+
+def _cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def best_of(model, x, reps, warmup):
@@ -13,19 +49,22 @@ def best_of(model, x, reps, warmup):
 def best_and_median(model, x, reps, warmup):
     """The least and the median wall time in ms of reps calls of model(x) without autograd, after warmup calls: the
     pair to set beside JMH's sample mode (-bm sample: p0.00 and p0.50), where the mean of a busy machine's calls runs
-    well above their best."""
+    well above their best. Third, the cores the calls kept busy: the process's CPU time over the wall time of the
+    timed calls (1.0 for one thread; it shows what a thread setting really gave)."""
     with torch.no_grad():
         for _ in range(warmup):
             model(x)
         times = []
+        wall0, cpu0 = time.perf_counter(), _cpu_seconds()
         for _ in range(reps):
             t0 = time.perf_counter()
             model(x)
             times.append(time.perf_counter() - t0)
+        cores = (_cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
     times.sort()
     mid = len(times) // 2
     median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-    return times[0] * 1e3, median * 1e3
+    return times[0] * 1e3, median * 1e3, cores
 
 
 def jmh_result(benchmark, params, ms):

@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from anchor_timing import best_of, jmh_result
+from anchor_timing import best_of, jmh_result, pin_threads
 
 
 def get_hankel(seq_len, use_hankel_L=False):
@@ -166,6 +166,8 @@ def main():
                    help="with --time: also write torch's times as JMH-format JSON (benchmark torch.StuBench.forward, "
                         "params length, mode, backend=torch) for `longconv chart`")
     p.add_argument("--time-only", action="store_true", help="with --time: time torch only, skip the accuracy cases")
+    p.add_argument("--threads", type=int, default=1,
+                   help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write the small test fixtures (weights, x, torch's float64 y) into --work; run nothing")
@@ -198,7 +200,7 @@ def main():
         worst = max(worst, e64)
         print(f"| {name} | {b} | {seq_len} | {d} | {k} | {e32:.2e} | {e64:.2e} | {t:.2e} |")
     if args.time:
-        print("\ntorch CPU forward, B=1 D=256 K=24, best of 5 (threads: %d)" % torch.get_num_threads())
+        print("\ntorch CPU forward, B=1 D=256 K=24, best of 5 (%s)" % pin_threads(args.threads))
         results = []
         for mode in (True, False):
             for seq_len in (1024, 8192):

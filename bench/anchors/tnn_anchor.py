@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anchor_timing import best_and_median, jmh_result
+from anchor_timing import best_and_median, jmh_result, pin_threads
 
 
 # ------------------------------------------------------------------ activations and norms
@@ -282,16 +282,18 @@ def run_case(args, name, layer, b, seq_len, hp, seed):
     return rel_l2(y, y32), rel_l2(y, y64), rel_l2(y32, y64)
 
 
-def time_torch(reps=9, json_file=None):
-    print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best and median of %d (threads: %d)"
-          % (torch.__version__, reps, torch.get_num_threads()))
+def time_torch(reps=9, json_file=None, threads=1, blas=None):
+    setting = pin_threads(threads, blas)
+    print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best and median of %d (%s)"
+          % (torch.__version__, reps, setting))
     results = []
     for causal in (False, True):
         for seq_len in (1024, 8192):
             torch.manual_seed(0)
             model = Tno(1, 256, 64, causal=causal)
-            ms, median = best_and_median(model, torch.randn(1, 1, seq_len, 256), reps, warmup=1)
-            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: best {ms:.1f} ms, median {median:.1f} ms")
+            ms, median, cores = best_and_median(model, torch.randn(1, 1, seq_len, 256), reps, warmup=1)
+            print(f"  {'causal' if causal else 'bidirectional'} L={seq_len}: best {ms:.1f} ms, median {median:.1f} ms"
+                  f" (cores busy {cores:.2f})")
             results.append(jmh_result("torch.TnoBench.forward", {"length": str(seq_len), "causal": "true" if causal else "false",
                                                                  "backend": "torch"}, ms))
     if json_file:
@@ -300,23 +302,26 @@ def time_torch(reps=9, json_file=None):
             json.dump(results, f, indent=1)
 
 
-def time_small(reps=50):
-    """torch's forward at ServingBench's shapes, at one thread and at torch's default count: the best and the median of
-    reps calls after 3 (set them beside ServingBench's -bm sample p0.00 and p0.50)."""
-    default_threads = torch.get_num_threads()
+def time_small(reps=50, settings=((1, 1), (1, 2), (2, 2))):
+    """torch's forward at ServingBench's shapes under each (torch threads, OpenBLAS threads) setting (pin_threads; one
+    intra-op thread with OpenBLAS on both cores is what Debian's torch does by itself on a 2-core machine): the best
+    and the median of reps calls after 3 (set them beside ServingBench's -bm sample p0.00 and p0.50, run with
+    -Dlongconv.threads at the same core count), and the cores the calls kept busy."""
     print("torch %s CPU forward at ServingBench's shapes, float32, best and median of %d" % (torch.__version__, reps))
-    for threads in sorted({1, default_threads}):
-        torch.set_num_threads(threads)
+    for n, blas in settings:
+        print("  " + pin_threads(n, blas))
+        label = f"threads={n}/{blas}"
         torch.manual_seed(0)
         gtu = Gtu(32, 2)  # tnn-pytorch's defaults: expand_ratio 3, rpe_embedding 512, rpe_layers 3, SiLU
-        best, median = best_and_median(gtu, torch.randn(1, 512, 32), reps, 3)
-        print(f"  threads={threads} Gtu B=1 L=512 E=32 heads=2 (defaults): best {best:.3f} ms, median {median:.3f} ms")
+        best, median, cores = best_and_median(gtu, torch.randn(1, 512, 32), reps, 3)
+        print(f"  {label} Gtu B=1 L=512 E=32 heads=2 (defaults): best {best:.3f} ms, median {median:.3f} ms"
+              f" (cores busy {cores:.2f})")
         for causal in (False, True):
             tno = Tno(2, 16, 32, causal=causal)
             name = "causal" if causal else "bidirectional"
-            best, median = best_and_median(tno, torch.randn(1, 2, 1024, 16), reps, 3)
-            print(f"  threads={threads} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: best {best:.3f} ms, median {median:.3f} ms")
-    torch.set_num_threads(default_threads)
+            best, median, cores = best_and_median(tno, torch.randn(1, 2, 1024, 16), reps, 3)
+            print(f"  {label} Tno {name} B=1 H=2 L=1024 dim=16 rpe_dim=32: best {best:.3f} ms, median {median:.3f} ms"
+                  f" (cores busy {cores:.2f})")
 
 
 def main():
@@ -331,6 +336,10 @@ def main():
                    help="with --time: also write the times as JMH-format JSON (torch.TnoBench.forward) for `longconv chart`")
     p.add_argument("--time", action="store_true",
                    help="only time torch's CPU Tno forward at the JMH shapes (B=1 H=1 dim=256 rpe_dim=64, L 1024 and 8192)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
+    p.add_argument("--blas-threads", type=int,
+                   help="with --time: OpenBLAS's threads when they should differ from --threads")
     p.add_argument("--time-small", action="store_true",
                    help="only time torch's CPU Gtu and Tno forward at ServingBench's shapes (B=1 L=512 E=32; H=2 L=1024 dim=16)")
     args = p.parse_args()
@@ -338,7 +347,7 @@ def main():
         time_small()
         return
     if args.time:
-        time_torch(json_file=args.time_json)
+        time_torch(json_file=args.time_json, threads=args.threads, blas=args.blas_threads)
         return
     os.makedirs(args.work, exist_ok=True)
     worst = 0.0
