@@ -39,6 +39,18 @@ public final class Norm {
     }
 
     /** Scratch for {@link Bound#forwardFloat} of any norm: one array per thread that runs it at a time. */
+    /**
+     * The positive factor a simple-RMS, RMS or scale norm multiplies a row of d values by, from its sum of squares,
+     * before the norm's own scale (RMS's per value, scale's scala): 1 / (rms + 1e-8), or 1 / sqrt(mean square + 1e-5).
+     */
+    static double factor(NormType type, double sumSquares, int d) {
+        return switch (type) {
+            case SIMPLE_RMS, RMS -> 1 / (Math.sqrt(sumSquares) / Math.sqrt(d) + RMS_EPS);
+            case SCALE -> 1 / Math.sqrt(sumSquares / d + SCALE_EPS);
+            default -> throw new IllegalArgumentException("no single factor for " + type);
+        };
+    }
+
     static float[] floatScratch() {
         return new float[VECTOR ? VectorNorms.scratchLength() : 0];
     }

@@ -123,8 +123,17 @@ public final class Rpe {
      * core and the threads meet once, not at each of the depth's GEMMs (a TNO at L = 1024, dim 32, four GEMMs of
      * [2047, 32] x [32, 32]: best call 0.53 to 0.45 ms on two cores). A run's GEMMs are the backend's, on the run's
      * thread; the result does not depend on the split (each output row is computed by the same steps).
+     * <p>
+     * With ReLU and a norm without a shift (tnn-pytorch's defaults), the first block runs without its GEMM, norm and
+     * activation ({@link RpeFirstBlock}: its input is a line in the position): a third of a GTU's RPE GEMM at its
+     * defaults, best call 22.2-24.0 -> 18.9-19.5 ms on one thread (throwaway best-of loop, alternating runs).
      */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {
+        return forwardFloat32(be, arena, positions, true);
+    }
+
+    /** {@link #forwardFloat32}, its first block by pieces ({@link RpeFirstBlock}) where that applies and {@code pieces}. */
+    Tensor forwardFloat32(Backend be, Arena arena, double[] positions, boolean pieces) {
         int m = positions.length, dim = config.dim, blocks = config.layers + 1;
         Tensor h = Tensor.zeros(arena, DType.FLOAT32, m, dim), a = Tensor.zeros(arena, DType.FLOAT32, m, dim);
         Tensor spare = config.layers > 0 ? Tensor.zeros(arena, DType.FLOAT32, m, dim) : null;
@@ -142,14 +151,17 @@ public final class Rpe {
                 biases[i] = bias == null ? null : bias.toFloatArray();
                 if (i < blocks) bound[i] = norms.get(i).bind();
             }
+            String scale = config.normType == NormType.RMS ? "scale" : config.normType == NormType.SCALE ? "scala" : null;
+            RpeFirstBlock firstBlock = !pieces ? null : RpeFirstBlock.of(config, positions, params.get(prefix + "pos_proj.weight"),
+                    params.get(prefix + "pos_proj.bias"), scale == null ? null : params.get(normPrefix(0) + scale), weights[0]);
             HostTasks pool = be instanceof HostTasks t && anyThread(h, a, spare, out, pos) ? t : null;
             int parts = pool == null ? 1 : Math.min(pool.hostThreads(), m);
             if (parts == 1) {
-                encodeRows(be, pos, h, a, spare, out, weights, biases, bound, 0, m);
+                encodeRows(be, pos, h, a, spare, out, weights, biases, bound, firstBlock, 0, m);
             } else {
                 double flopsPerRow = 2.0 * dim * (1 + (double) dim * config.layers + config.outdim);
                 pool.forEachHostTask(parts, flopsPerRow * m / parts, part -> encodeRows(be, pos, h, a, spare, out, weights,
-                        biases, bound, (int) ((long) m * part / parts), (int) ((long) m * (part + 1) / parts)));
+                        biases, bound, firstBlock, (int) ((long) m * part / parts), (int) ((long) m * (part + 1) / parts)));
             }
         } finally {
             for (Tensor w : weights) if (w != null) w.close();
@@ -169,7 +181,7 @@ public final class Rpe {
      * result; weights and biases are the blocks' Linear layers in float32, then pos_proj's.
      */
     private void encodeRows(Backend be, Tensor pos, Tensor h, Tensor a, Tensor spare, Tensor out, Tensor[] weights,
-                            float[][] biases, Norm.Bound[] bound, int first, int end) {
+                            float[][] biases, Norm.Bound[] bound, RpeFirstBlock firstBlock, int first, int end) {
         int rows = end - first, dim = config.dim, blocks = bound.length;
         Tensor hr = h.slice(0, first, end), ar = a.slice(0, first, end), sr = spare == null ? null : spare.slice(0, first, end);
         // pos_proj, Linear(1, dim): the positions [rows, 1] times its weight [dim, 1] transposed, as a GEMM of depth 1
@@ -180,10 +192,14 @@ public final class Rpe {
         MemorySegment as = ar.storageSegment();
         for (int i = 0; i < blocks; i++) {
             MemorySegment hs = hr.storageSegment();
-            bound[i].forwardFloat(hs, hr.offset(), as, ar.offset(), rows, scratch);
-            FloatRows.biasActivation(config.act, rows, dim, as, ar.offset(), dim, null, null, 0, 0, as, ar.offset(), dim);
             Tensor y = i < config.layers ? sr : out.slice(0, first, end);
-            be.gemmInto(ar, weights[i], false, true, y);
+            if (i == 0 && firstBlock != null) {
+                firstBlock.rows(first, end, y);
+            } else {
+                bound[i].forwardFloat(hs, hr.offset(), as, ar.offset(), rows, scratch);
+                FloatRows.biasActivation(config.act, rows, dim, as, ar.offset(), dim, null, null, 0, 0, as, ar.offset(), dim);
+                be.gemmInto(ar, weights[i], false, true, y);
+            }
             addBias(y, biases[i]);
             if (i < config.layers && config.residual) {
                 MemorySegment ys = y.storageSegment();

@@ -61,11 +61,108 @@ class RpeFloatTest {
             assertEquals(runs > 1 ? runs : 0, ran.size(), where + ": host tasks asked for (none for one run)");
             assertArrayEquals(whole, split, where);
             double[] ref = rpe.forward(Backends.get("scalar"), DType.FLOAT64, positions, false).output();
-            double[] got = new double[whole.length];
-            for (int i = 0; i < got.length; i++) got[i] = whole[i];
-            double err = TnnTestSupport.relL2(got, ref);
+            double err = TnnTestSupport.relL2(toDoubles(whole), ref);
             assertTrue(err <= 1e-5, where + ": relative L2 " + err);
         }
+    }
+
+    /**
+     * The first block by pieces (ReLU with a simple RMS, RMS or scale norm: {@link RpeFirstBlock}) against the same pass
+     * through the block's norm, activation and GEMM: within relative L2 1e-6, and both within 1e-5 of the float64 pass.
+     * The lines p w_j + b_j change sign between positions, on positions (b_j = -p_k w_j), never (w_j = 0), with
+     * negative norm scales, at 1 to 2047 positions, with 1 to 600 values (dim 512 and out 96: a GTU's defaults), in
+     * runs of rows across 1 to 4 threads. A row where every line changes sign together (the row vanishes up to
+     * rounding) is compared with the float64 pass only: the GEMM path's float32 row is exactly zero there, while the
+     * float64 one is the normalized rounding residue, which the pieces follow.
+     */
+    @Test
+    void firstBlockByPiecesFollowsItsGemm() {
+        long seed = TnnTestSupport.SEED + 73;
+        SplittableRandom rng = new SplittableRandom(seed);
+        Backend vector = Backends.get("vector"), scalar = Backends.get("scalar");
+        NormType[] norms = {NormType.SIMPLE_RMS, NormType.RMS, NormType.SCALE};
+        for (int trial = 0; trial < 40; trial++) {
+            boolean wide = trial == 0;
+            int dim = wide ? 512 : 1 + rng.nextInt(trial % 8 == 1 ? 600 : 40), outdim = wide ? 96 : 1 + rng.nextInt(40);
+            int shape = trial % 5; // 0 plain, 1 on positions, 2 some w_j = 0, 3 negative scales, 4 all on one position
+            Rpe.Config c = new Rpe.Config(dim, outdim, rng.nextBoolean(), Activation.RELU, shape == 4 || rng.nextBoolean(),
+                    rng.nextInt(3), norms[rng.nextInt(norms.length)]);
+            int m = wide ? 1023 : switch (trial % 3) {
+                case 0 -> 1 + rng.nextInt(3);
+                case 1 -> 2047;
+                default -> 5 + rng.nextInt(700);
+            };
+            int n = (m + 1) / 2;
+            double[] positions = new double[m];
+            boolean scaled = rng.nextBoolean(); // par_type 1: lags; 2: lags / (n - 1)
+            for (int i = 0; i < m; i++) positions[i] = scaled && n > 1 ? (i - (m - 1) / 2.0) / (n - 1) : i - (m - 1) / 2.0;
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Tensor w = params.get("rpe.pos_proj.weight"), b = params.get("rpe.pos_proj.bias");
+            double at = positions[rng.nextInt(m)];
+            for (int j = 0; j < dim; j++) {
+                if (shape == 1 && b != null) b.setFlat(j, (float) (-positions[rng.nextInt(m)] * w.getFlat(j)));
+                if (shape == 2 && rng.nextInt(3) == 0) w.setFlat(j, 0);
+                if (shape == 4) b.setFlat(j, (float) (-at * w.getFlat(j)));
+            }
+            String scale = c.normType() == NormType.RMS ? "scale" : c.normType() == NormType.SCALE ? "scala" : null;
+            if (shape == 3 && scale != null) {
+                Tensor g = params.get("rpe.layers.0.0." + scale) != null ? params.get("rpe.layers.0.0." + scale) : params.get("rpe.out.0." + scale);
+                for (int j = 0; j < g.numel(); j++) g.setFlat(j, -Math.abs(g.getFlat(j)) - 0.1);
+            }
+            Rpe rpe = new Rpe("rpe", c, "rpe.", params);
+            String where = "seed " + seed + " trial " + trial + " " + c + " m=" + m + " shape=" + shape;
+            double[] pieces, gemm;
+            try (Arena arena = Arena.ofShared()) {
+                int threads = 1 + rng.nextInt(4);
+                pieces = toDoubles(rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>()), arena, positions, true).toFloatArray());
+                gemm = toDoubles(rpe.forwardFloat32(vector, arena, positions, false).toFloatArray());
+            }
+            double[] ref = rpe.forward(scalar, DType.FLOAT64, positions, false).output();
+            double errPieces = TnnTestSupport.relL2(pieces, ref), errGemm = TnnTestSupport.relL2(gemm, ref), apart = TnnTestSupport.relL2(pieces, gemm);
+            assertTrue(errPieces <= 1e-5, where + ": pieces against float64, relative L2 " + errPieces);
+            if (shape != 4) {
+                assertTrue(errGemm <= 1e-5, where + ": GEMM path against float64, relative L2 " + errGemm);
+                assertTrue(apart <= 1e-6, where + ": pieces against the GEMM path, relative L2 " + apart);
+            }
+        }
+    }
+
+    /** Pieces apply to ReLU with a norm without a shift, positions in order and finite parameters, and nowhere else. */
+    @Test
+    void piecesApplyOnlyWhereTheIdentityHolds() {
+        long seed = TnnTestSupport.SEED + 79;
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] ordered = {-2, -1, 0, 1, 2}, unordered = {-2, 0, -1, 1, 2};
+        for (NormType norm : NormType.values()) {
+            for (Activation act : new Activation[] {Activation.RELU, Activation.SILU, Activation.LEAK}) {
+                Rpe.Config c = new Rpe.Config(6, 4, false, act, true, 1, norm);
+                Map<String, Tensor> p = new LinkedHashMap<>();
+                for (var e : Rpe.shapes(c, "").entrySet()) p.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+                String scale = norm == NormType.RMS ? "scale" : norm == NormType.SCALE ? "scala" : null;
+                Tensor g = scale == null ? null : p.get("layers.0.0." + scale);
+                Tensor w0 = p.get("layers.0.2.weight");
+                boolean applies = act == Activation.RELU && (norm == NormType.SIMPLE_RMS || norm == NormType.RMS || norm == NormType.SCALE);
+                String where = "seed " + seed + " " + norm + " " + act;
+                assertEquals(applies, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0) != null, where);
+                if (!applies) continue;
+                assertEquals(null, RpeFirstBlock.of(c, unordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0), where + " unordered");
+                for (Tensor bad : new Tensor[] {p.get("pos_proj.weight"), p.get("pos_proj.bias"), w0}) {
+                    double keep = bad.getFlat(1);
+                    for (double v : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+                        bad.setFlat(1, v);
+                        assertEquals(null, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0), where + " " + v);
+                    }
+                    bad.setFlat(1, keep);
+                }
+            }
+        }
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
     }
 
     /**

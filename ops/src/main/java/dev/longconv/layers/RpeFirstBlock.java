@@ -1,0 +1,217 @@
+package dev.longconv.layers;
+
+import dev.longconv.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The first block of a positional encoder's float32 pass ({@link Rpe#forwardFloat32}) without its GEMM. The block's
+ * input is pos_proj(p) = p w + b, a line in p. A norm without a shift (simple RMS, RMS, scale) multiplies it by a factor
+ * c(p) > 0 and by its elementwise scale g, and ReLU commutes with a positive factor, so with u(p) = g (p w + b):
+ * <pre>
+ *   W relu(c(p) u(p)) = c(p) (p A(p) + B(p)),   A = sum over active j of g_j w_j W[:, j],   B = the same with b_j
+ * </pre>
+ * where j is active while u_j(p) > 0. As p goes up each u_j changes sign at most once, so A and B change by one
+ * column of W at each such crossing: at most dim column updates and one factor and one axpy per position, in place of
+ * the [M, dim] x [dim, out] GEMM (at a GTU's defaults, a third of the encoder's 1.7 GFLOP) and the block's norm and
+ * activation passes. A and B are kept in float64; each output is rounded once to float32, so the result follows the
+ * float64 form at least as closely as the GEMM's.
+ * <p>
+ * It applies to the ReLU encoders with those norms (tnn-pytorch's defaults), positions in ascending order (every TNO
+ * kernel's) and finite parameters; {@link #of} says when it does not. The tables it builds once per call live in the
+ * calling thread's scratch and are only read by the runs of rows ({@link #rows}), which may be on other threads.
+ */
+final class RpeFirstBlock {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+    /**
+     * A and B are summed afresh at every this many positions (a sum over the active columns: dim x out multiply-adds,
+     * about what 256 rows of output cost at dim = out), which also bounds how many updates their rounding carries.
+     */
+    static final int CHECKPOINT = 256;
+
+    /**
+     * Per calling thread: W transposed ([dim][out]); alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
+     * and the norm's scale g as doubles; and the crossings by position.
+     */
+    private static final class Tables {
+        double[] wt = new double[0], alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
+        int[] crossingStart = new int[0], cursor = new int[0], crossings = new int[0], flipAt = new int[0];
+    }
+
+    private static final ThreadLocal<Tables> TABLES = ThreadLocal.withInitial(Tables::new);
+    /** Per run thread: A, B and a row of output. */
+    private static final class Sums {
+        double[] a = new double[0], b = new double[0];
+        float[] row = new float[0];
+    }
+
+    private static final ThreadLocal<Sums> SUMS = ThreadLocal.withInitial(Sums::new);
+
+    private final Tables t;
+    private final NormType norm;
+    private final int dim, out;
+    private final double[] positions;
+    /** w.w, w.b and b.b: the sum of squares of pos_proj's row p w + b is p^2 ww + 2 p wb + bb. */
+    private final double ww, wb, bb;
+
+    private RpeFirstBlock(Tables t, NormType norm, int dim, int out, double[] positions) {
+        this.t = t;
+        this.norm = norm;
+        this.dim = dim;
+        this.out = out;
+        this.positions = positions;
+        double[] w = t.w, b = t.b;
+        double sww = 0, swb = 0, sbb = 0;
+        for (int j = 0; j < dim; j++) {
+            sww += w[j] * w[j];
+            swb += w[j] * b[j];
+            sbb += b[j] * b[j];
+        }
+        this.ww = sww;
+        this.wb = swb;
+        this.bb = sbb;
+    }
+
+    /**
+     * The block for this call, or null where the identity does not hold or cannot be trusted: an activation other than
+     * ReLU, a norm with a shift or a gate, positions out of order, or a parameter that is not finite (the GEMM then
+     * spreads NaN as upstream does).
+     */
+    static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight) {
+        if (c.act() != Activation.RELU) return null;
+        NormType norm = c.normType();
+        if (norm != NormType.SIMPLE_RMS && norm != NormType.RMS && norm != NormType.SCALE) return null;
+        int m = positions.length, dim = c.dim(), out = (int) weight.dim(0);
+        for (int r = 0; r < m; r++) {
+            if (!Double.isFinite(positions[r]) || r > 0 && positions[r] < positions[r - 1]) return null;
+        }
+        double[] w = TnoTensors.read(posWeight), b = posBias == null ? null : TnoTensors.read(posBias);
+        double[] g = normScale == null ? null : TnoTensors.read(normScale);
+        Tables t = TABLES.get();
+        if (t.alpha.length < dim) {
+            t.alpha = new double[dim];
+            t.beta = new double[dim];
+            t.w = new double[dim];
+            t.b = new double[dim];
+            t.g = new double[dim];
+            t.flipAt = new int[dim];
+            t.crossings = new int[dim];
+        }
+        for (int j = 0; j < dim; j++) {
+            t.w[j] = w[j];
+            t.b[j] = b == null ? 0 : b[j];
+            t.g[j] = g == null ? 1 : g.length == 1 ? g[0] : g[j];
+            t.alpha[j] = t.g[j] * t.w[j];
+            t.beta[j] = t.g[j] * t.b[j];
+            if (!Double.isFinite(t.alpha[j]) || !Double.isFinite(t.beta[j])) return null;
+        }
+        if (t.wt.length < dim * out) t.wt = new double[dim * out];
+        MemorySegment ws = weight.segment();
+        boolean finite = true;
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < dim; j++) {
+                float v = ws.getAtIndex(F32, (long) i * dim + j);
+                finite &= Float.isFinite(v);
+                t.wt[j * out + i] = v;
+            }
+        }
+        if (!finite) return null;
+        // Where each u_j first differs in sign from position 0 (m when never): u_j(p) is monotone in p and so is its
+        // rounding, so a binary search finds it, and a run's mask is its first position's with the later flips applied.
+        // The flips are then grouped by position (a counting sort): position r's are crossings[crossingStart[r] ..
+        // crossingStart[r + 1]).
+        if (t.crossingStart.length < m + 2) {
+            t.crossingStart = new int[m + 2];
+            t.cursor = new int[m + 1];
+        }
+        int[] start = t.crossingStart;
+        java.util.Arrays.fill(start, 0, m + 2, 0);
+        for (int j = 0; j < dim; j++) {
+            boolean first = active(t, j, positions[0]);
+            int lo = 1, hi = m;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (active(t, j, positions[mid]) != first) hi = mid;
+                else lo = mid + 1;
+            }
+            t.flipAt[j] = lo;
+            start[lo + 1]++;
+        }
+        for (int r = 0; r <= m; r++) start[r + 1] += start[r];
+        System.arraycopy(start, 0, t.cursor, 0, m + 1);
+        for (int j = 0; j < dim; j++) t.crossings[t.cursor[t.flipAt[j]]++] = j;
+        return new RpeFirstBlock(t, norm, dim, out, positions);
+    }
+
+    /**
+     * Whether ReLU passes value j at p: the sign of g_j (p w_j + b_j), computed as the float64 form computes the norm's
+     * input and scales it, so the two agree on every sign, also where p w_j + b_j is a rounding residue.
+     */
+    private static boolean active(Tables t, int j, double p) {
+        return (p * t.w[j] + t.b[j]) * t.g[j] > 0;
+    }
+
+    /**
+     * The block's output (before its bias) at positions [first, end) into the rows of y ([end - first, out] float32).
+     * A and B are summed afresh at every CHECKPOINT-th position and carried through the crossings in between, starting
+     * from the checkpoint at or before first, so each row's value does not depend on where a run of rows starts: the
+     * result is the same for every split of the rows across threads.
+     */
+    void rows(int first, int end, Tensor y) {
+        Sums sums = SUMS.get();
+        if (sums.a.length < out) {
+            sums.a = new double[out];
+            sums.b = new double[out];
+            sums.row = new float[out];
+        }
+        double[] a = sums.a, bs = sums.b;
+        float[] row = sums.row;
+        MemorySegment ys = y.storageSegment();
+        long at = y.offset() * Float.BYTES, ld = y.stride(0) * Float.BYTES;
+        for (int r = first / CHECKPOINT * CHECKPOINT; r < end; r++) {
+            if (r % CHECKPOINT == 0) {
+                java.util.Arrays.fill(a, 0, out, 0);
+                java.util.Arrays.fill(bs, 0, out, 0);
+                for (int j = 0; j < dim; j++) if (active(t, j, positions[r])) add(j, 1, a, bs);
+            } else {
+                for (int k = t.crossingStart[r], e = t.crossingStart[r + 1]; k < e; k++) {
+                    int j = t.crossings[k];
+                    add(j, active(t, j, positions[r]) ? 1 : -1, a, bs);
+                }
+            }
+            if (r < first) continue;
+            double p = positions[r], c = factor(p), cp = c * p;
+            for (int i = 0; i < out; i++) row[i] = (float) (cp * a[i] + c * bs[i]);
+            MemorySegment.copy(row, 0, ys, F32, at, out);
+            at += ld;
+        }
+    }
+
+    /** A += sign alpha_j W[:, j] and B += sign beta_j W[:, j]. */
+    private void add(int j, int sign, double[] a, double[] bs) {
+        double sa = sign * t.alpha[j], sb = sign * t.beta[j];
+        double[] wt = t.wt;
+        int at = j * out;
+        for (int i = 0; i < out; i++) {
+            a[i] += sa * wt[at + i];
+            bs[i] += sb * wt[at + i];
+        }
+    }
+
+    /**
+     * The norm's positive factor at p, from the sum of squares of pos_proj's row p w + b in float64: by the dot products
+     * where that does not cancel, else summed over the row (a row near zero, where p is near every b_j / w_j).
+     */
+    private double factor(double p) {
+        double scale = p * p * ww + bb, sq = scale + 2 * p * wb;
+        if (!(sq > 1e-8 * scale)) {
+            sq = 0;
+            for (int j = 0; j < dim; j++) {
+                double h = p * t.w[j] + t.b[j];
+                sq += h * h;
+            }
+        }
+        return Norm.factor(norm, sq, dim);
+    }
+}
