@@ -31,10 +31,11 @@ final class RpeFirstBlock {
     static final int CHECKPOINT = 256;
 
     /**
-     * Per calling thread: W transposed ([dim][out]); alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
+     * Per calling thread: W as read and transposed ([dim][out]); alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
      * and the norm's scale g as doubles; and the crossings by position.
      */
     private static final class Tables {
+        float[] weight = new float[0];
         double[] wt = new double[0], alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
         int[] crossingStart = new int[0], cursor = new int[0], crossings = new int[0], flipAt = new int[0];
     }
@@ -106,14 +107,23 @@ final class RpeFirstBlock {
             t.beta[j] = t.g[j] * t.b[j];
             if (!Double.isFinite(t.alpha[j]) || !Double.isFinite(t.beta[j])) return null;
         }
-        if (t.wt.length < dim * out) t.wt = new double[dim * out];
-        MemorySegment ws = weight.segment();
+        if (t.wt.length < dim * out) {
+            t.wt = new double[dim * out];
+            t.weight = new float[dim * out];
+        }
+        // W into the array in bulk, then transposed 8 rows of W at a time: 8 sequential reads, one cache line written
+        float[] wf = t.weight;
+        double[] wt = t.wt;
+        MemorySegment.copy(weight.segment(), F32, 0, wf, 0, dim * out);
         boolean finite = true;
-        for (int i = 0; i < out; i++) {
+        for (int i0 = 0; i0 < out; i0 += 8) {
+            int i1 = Math.min(out, i0 + 8);
             for (int j = 0; j < dim; j++) {
-                float v = ws.getAtIndex(F32, (long) i * dim + j);
-                finite &= Float.isFinite(v);
-                t.wt[j * out + i] = v;
+                for (int i = i0; i < i1; i++) {
+                    float v = wf[i * dim + j];
+                    finite &= Float.isFinite(v);
+                    wt[j * out + i] = v;
+                }
             }
         }
         if (!finite) return null;
