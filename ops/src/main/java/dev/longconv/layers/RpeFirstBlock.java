@@ -29,14 +29,19 @@ final class RpeFirstBlock {
      * about what 256 rows of output cost at dim = out), which also bounds how many updates their rounding carries.
      */
     static final int CHECKPOINT = 256;
+    /**
+     * The most values of W the transposed table holds: it stays with the calling thread between calls (4 MB at the
+     * largest), so a block wider than this takes its GEMM. tnn-pytorch's and ski-tnn's encoders are at most 512 x 512.
+     */
+    static final long MAX_TABLE_FLOATS = 1 << 20;
 
     /**
-     * Per calling thread: W as read and transposed ([dim][out]); alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
+     * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
      * and the norm's scale g as doubles; and the crossings by position.
      */
     private static final class Tables {
-        float[] weight = new float[0];
-        double[] wt = new double[0], alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
+        float[] wt = new float[0], rows = new float[0];
+        double[] alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
         int[] crossingStart = new int[0], cursor = new int[0], crossings = new int[0], flipAt = new int[0];
     }
 
@@ -80,7 +85,7 @@ final class RpeFirstBlock {
      * spreads NaN as upstream does).
      */
     static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight) {
-        if (c.act() != Activation.RELU) return null;
+        if (c.act() != Activation.RELU || (long) c.dim() * weight.dim(0) > MAX_TABLE_FLOATS) return null;
         NormType norm = c.normType();
         if (norm != NormType.SIMPLE_RMS && norm != NormType.RMS && norm != NormType.SCALE) return null;
         int m = positions.length, dim = c.dim(), out = (int) weight.dim(0);
@@ -107,22 +112,20 @@ final class RpeFirstBlock {
             t.beta[j] = t.g[j] * t.b[j];
             if (!Double.isFinite(t.alpha[j]) || !Double.isFinite(t.beta[j])) return null;
         }
-        if (t.wt.length < dim * out) {
-            t.wt = new double[dim * out];
-            t.weight = new float[dim * out];
-        }
-        // W into the array in bulk, then transposed 8 rows of W at a time: 8 sequential reads, one cache line written
-        float[] wf = t.weight;
-        double[] wt = t.wt;
-        MemorySegment.copy(weight.segment(), F32, 0, wf, 0, dim * out);
+        if (t.wt.length < dim * out) t.wt = new float[dim * out];
+        if (t.rows.length < 8 * dim) t.rows = new float[8 * dim];
+        // W transposed 8 rows at a time: the rows copied in bulk, then each column's 8 values written together
+        float[] wt = t.wt, rows = t.rows;
+        MemorySegment ws = weight.segment();
         boolean finite = true;
         for (int i0 = 0; i0 < out; i0 += 8) {
-            int i1 = Math.min(out, i0 + 8);
+            int n = Math.min(8, out - i0);
+            MemorySegment.copy(ws, F32, (long) i0 * dim * Float.BYTES, rows, 0, n * dim);
             for (int j = 0; j < dim; j++) {
-                for (int i = i0; i < i1; i++) {
-                    float v = wf[i * dim + j];
+                for (int i = 0; i < n; i++) {
+                    float v = rows[i * dim + j];
                     finite &= Float.isFinite(v);
-                    wt[j * out + i] = v;
+                    wt[j * out + i0 + i] = v;
                 }
             }
         }
@@ -201,7 +204,7 @@ final class RpeFirstBlock {
     /** A += sign alpha_j W[:, j] and B += sign beta_j W[:, j]. */
     private void add(int j, int sign, double[] a, double[] bs) {
         double sa = sign * t.alpha[j], sb = sign * t.beta[j];
-        double[] wt = t.wt;
+        float[] wt = t.wt;
         int at = j * out;
         for (int i = 0; i < out; i++) {
             a[i] += sa * wt[at + i];

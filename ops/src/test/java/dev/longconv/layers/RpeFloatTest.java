@@ -128,7 +128,10 @@ class RpeFloatTest {
         }
     }
 
-    /** Pieces apply to ReLU with a norm without a shift, positions in order and finite parameters, and nowhere else. */
+    /**
+     * Pieces apply to ReLU with a norm without a shift, positions in order, finite parameters and a first Linear of at
+     * most {@link RpeFirstBlock#MAX_TABLE_FLOATS} values, and nowhere else.
+     */
     @Test
     void piecesApplyOnlyWhereTheIdentityHolds() {
         long seed = TnnTestSupport.SEED + 79;
@@ -147,6 +150,10 @@ class RpeFloatTest {
                 assertEquals(applies, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0) != null, where);
                 if (!applies) continue;
                 assertEquals(null, RpeFirstBlock.of(c, unordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0), where + " unordered");
+                int wide = (int) (RpeFirstBlock.MAX_TABLE_FLOATS / c.dim() + 1);
+                try (Tensor big = Tensor.zeros(DType.FLOAT32, wide, c.dim())) {
+                    assertEquals(null, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, big), where + " wide");
+                }
                 for (Tensor bad : new Tensor[] {p.get("pos_proj.weight"), p.get("pos_proj.bias"), w0}) {
                     double keep = bad.getFlat(1);
                     for (double v : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
