@@ -36,8 +36,8 @@ final class RpeFirstBlock {
     static final long MAX_TABLE_FLOATS = 1 << 20;
 
     /**
-     * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; alpha = g w and beta = g b, the sums' weights; pos_proj's w and b
-     * and the norm's scale g as doubles; and the crossings by position.
+     * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; alpha = g w and beta = g b, the sums'
+     * weights; pos_proj's w and b and the norm's scale g as doubles; and the crossings by position.
      */
     private static final class Tables {
         float[] wt = new float[0], rows = new float[0];
@@ -81,14 +81,15 @@ final class RpeFirstBlock {
 
     /**
      * The block for this call, or null where the identity does not hold or cannot be trusted: an activation other than
-     * ReLU, a norm with a shift or a gate, positions out of order, or a parameter that is not finite (the GEMM then
-     * spreads NaN as upstream does).
+     * ReLU, a norm with a shift or a gate, no positions or positions out of order, a parameter that is not finite (the
+     * GEMM then spreads NaN as upstream does), or a Linear wider than {@link #MAX_TABLE_FLOATS}.
      */
     static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight) {
         if (c.act() != Activation.RELU || (long) c.dim() * weight.dim(0) > MAX_TABLE_FLOATS) return null;
         NormType norm = c.normType();
         if (norm != NormType.SIMPLE_RMS && norm != NormType.RMS && norm != NormType.SCALE) return null;
         int m = positions.length, dim = c.dim(), out = (int) weight.dim(0);
+        if (m == 0) return null;
         for (int r = 0; r < m; r++) {
             if (!Double.isFinite(positions[r]) || r > 0 && positions[r] < positions[r - 1]) return null;
         }

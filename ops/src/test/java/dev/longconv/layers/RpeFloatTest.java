@@ -129,8 +129,8 @@ class RpeFloatTest {
     }
 
     /**
-     * Pieces apply to ReLU with a norm without a shift, positions in order, finite parameters and a first Linear of at
-     * most {@link RpeFirstBlock#MAX_TABLE_FLOATS} values, and nowhere else.
+     * Pieces apply to ReLU with a norm without a shift, positions (at least one) in order, finite parameters and a first
+     * Linear of at most {@link RpeFirstBlock#MAX_TABLE_FLOATS} values, and nowhere else.
      */
     @Test
     void piecesApplyOnlyWhereTheIdentityHolds() {
@@ -150,6 +150,7 @@ class RpeFloatTest {
                 assertEquals(applies, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0) != null, where);
                 if (!applies) continue;
                 assertEquals(null, RpeFirstBlock.of(c, unordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0), where + " unordered");
+                assertEquals(null, RpeFirstBlock.of(c, new double[0], p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, w0), where + " empty");
                 int wide = (int) (RpeFirstBlock.MAX_TABLE_FLOATS / c.dim() + 1);
                 try (Tensor big = Tensor.zeros(DType.FLOAT32, wide, c.dim())) {
                     assertEquals(null, RpeFirstBlock.of(c, ordered, p.get("pos_proj.weight"), p.get("pos_proj.bias"), g, big), where + " wide");
