@@ -37,12 +37,12 @@ final class RpeFirstBlock {
 
     /**
      * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; alpha = g w and beta = g b, the sums'
-     * weights; pos_proj's w and b and the norm's scale g as doubles; and the crossings by position.
+     * weights; pos_proj's w and b and the norm's scale g as doubles; and the sign changes by position.
      */
     private static final class Tables {
         float[] wt = new float[0], rows = new float[0];
         double[] alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
-        int[] crossingStart = new int[0], cursor = new int[0], crossings = new int[0], flipAt = new int[0];
+        long[] flips = new long[0];
     }
 
     private static final ThreadLocal<Tables> TABLES = ThreadLocal.withInitial(Tables::new);
@@ -102,8 +102,7 @@ final class RpeFirstBlock {
             t.w = new double[dim];
             t.b = new double[dim];
             t.g = new double[dim];
-            t.flipAt = new int[dim];
-            t.crossings = new int[dim];
+            t.flips = new long[dim];
         }
         for (int j = 0; j < dim; j++) {
             t.w[j] = w[j];
@@ -132,15 +131,9 @@ final class RpeFirstBlock {
         }
         if (!finite) return null;
         // Where each u_j first differs in sign from position 0 (m when never): u_j(p) is monotone in p and so is its
-        // rounding, so a binary search finds it, and a run's mask is its first position's with the later flips applied.
-        // The flips are then grouped by position (a counting sort): position r's are crossings[crossingStart[r] ..
-        // crossingStart[r + 1]).
-        if (t.crossingStart.length < m + 2) {
-            t.crossingStart = new int[m + 2];
-            t.cursor = new int[m + 1];
-        }
-        int[] start = t.crossingStart;
-        java.util.Arrays.fill(start, 0, m + 2, 0);
+        // rounding, so a binary search finds it, and a run's mask is a checkpoint's with the later flips applied. The
+        // flips in order of position: (position << 32 | j), sorted (arrays of dim, whatever the number of positions).
+        long[] flips = t.flips;
         for (int j = 0; j < dim; j++) {
             boolean first = active(t, j, positions[0]);
             int lo = 1, hi = m;
@@ -149,12 +142,9 @@ final class RpeFirstBlock {
                 if (active(t, j, positions[mid]) != first) hi = mid;
                 else lo = mid + 1;
             }
-            t.flipAt[j] = lo;
-            start[lo + 1]++;
+            flips[j] = (long) lo << 32 | j;
         }
-        for (int r = 0; r <= m; r++) start[r + 1] += start[r];
-        System.arraycopy(start, 0, t.cursor, 0, m + 1);
-        for (int j = 0; j < dim; j++) t.crossings[t.cursor[t.flipAt[j]]++] = j;
+        java.util.Arrays.sort(flips, 0, dim);
         return new RpeFirstBlock(t, norm, dim, out, positions);
     }
 
@@ -183,14 +173,17 @@ final class RpeFirstBlock {
         float[] row = sums.row;
         MemorySegment ys = y.storageSegment();
         long at = y.offset() * Float.BYTES, ld = y.stride(0) * Float.BYTES;
+        long[] flips = t.flips;
+        int next = 0; // the first sign change not yet in A and B
         for (int r = first / CHECKPOINT * CHECKPOINT; r < end; r++) {
             if (r % CHECKPOINT == 0) {
                 java.util.Arrays.fill(a, 0, out, 0);
                 java.util.Arrays.fill(bs, 0, out, 0);
                 for (int j = 0; j < dim; j++) if (active(t, j, positions[r])) add(j, 1, a, bs);
+                while (next < dim && flips[next] >>> 32 <= r) next++;
             } else {
-                for (int k = t.crossingStart[r], e = t.crossingStart[r + 1]; k < e; k++) {
-                    int j = t.crossings[k];
+                for (; next < dim && flips[next] >>> 32 == r; next++) {
+                    int j = (int) flips[next];
                     add(j, active(t, j, positions[r]) ? 1 : -1, a, bs);
                 }
             }
