@@ -126,7 +126,7 @@ public final class Rpe {
      * <p>
      * With ReLU and a norm without a shift (tnn-pytorch's defaults), the first block runs without its GEMM, norm and
      * activation ({@link RpeFirstBlock}: its input is a line in the position): a third of a GTU's RPE GEMM at its
-     * defaults, best call 22.2-24.0 -> 18.9-19.5 ms on one thread (throwaway best-of loop, alternating runs).
+     * defaults (the README's Serving a model has the timings).
      */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions) {
         return forwardFloat32(be, arena, positions, true);
