@@ -41,11 +41,6 @@ def _cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def best_of(model, x, reps, warmup):
-    """The least wall time in ms of reps calls of model(x) without autograd, after warmup calls."""
-    return best_and_median(model, x, reps, warmup)[0]
-
-
 def best_and_median(model, x, reps, warmup):
     """The least and the median wall time in ms of reps calls of model(x) without autograd, after warmup calls: the
     pair to set beside JMH's sample mode (-bm sample: p0.00 and p0.50), where the mean of a busy machine's calls runs

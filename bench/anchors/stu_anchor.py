@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from anchor_timing import best_of, jmh_result, pin_threads
+from anchor_timing import best_and_median, jmh_result, pin_threads
 
 
 def get_hankel(seq_len, use_hankel_L=False):
@@ -149,11 +149,12 @@ def run_case(args, name, b, seq_len, d, k, use_approx, use_hankel_L, store_phi, 
 
 
 def time_torch(use_approx, seq_len, d=256, k=24, reps=5):
-    """The least time in ms of reps STU forwards at [1, seq_len, d], after one warm-up call."""
+    """The least and the median time in ms of reps STU forwards at [1, seq_len, d], after one warm-up call, and the
+    cores they kept busy (anchor_timing.best_and_median)."""
     torch.manual_seed(0)
     phi = spectral_filters(seq_len, k)
     model = STU(d, k, phi, nearest_power_of_2(2 * seq_len - 1), use_approx, False)
-    return best_of(model, torch.randn(1, seq_len, d), reps, warmup=1)
+    return best_and_median(model, torch.randn(1, seq_len, d), reps, warmup=1)
 
 
 def main():
@@ -168,6 +169,8 @@ def main():
     p.add_argument("--time-only", action="store_true", help="with --time: time torch only, skip the accuracy cases")
     p.add_argument("--threads", type=int, default=1,
                    help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
+    p.add_argument("--blas-threads", type=int,
+                   help="with --time: OpenBLAS's threads when they should differ from --threads")
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write the small test fixtures (weights, x, torch's float64 y) into --work; run nothing")
@@ -200,12 +203,13 @@ def main():
         worst = max(worst, e64)
         print(f"| {name} | {b} | {seq_len} | {d} | {k} | {e32:.2e} | {e64:.2e} | {t:.2e} |")
     if args.time:
-        print("\ntorch CPU forward, B=1 D=256 K=24, best of 5 (%s)" % pin_threads(args.threads))
+        print("\ntorch CPU forward, B=1 D=256 K=24, best and median of 5 (exact: of 2) (%s)"
+              % pin_threads(args.threads, args.blas_threads))
         results = []
         for mode in (True, False):
             for seq_len in (1024, 8192):
-                ms = time_torch(mode, seq_len, reps=5 if mode else 2)  # exact at L=8192 takes ~17 s a call
-                print(f"  {'approx' if mode else 'exact'} L={seq_len}: {ms:.1f} ms")
+                ms, median, cores = time_torch(mode, seq_len, reps=5 if mode else 2)  # exact at L=8192 takes ~17 s a call
+                print(f"  {'approx' if mode else 'exact'} L={seq_len}: best {ms:.1f} ms, median {median:.1f} ms (cores busy {cores:.2f})")
                 results.append(jmh_result("torch.StuBench.forward", {"length": str(seq_len), "mode": "approx" if mode else "exact",
                                                                      "backend": "torch"}, ms))
         if args.time_json:
