@@ -38,19 +38,19 @@ public final class Norm {
         return d;
     }
 
-    /** Scratch for {@link Bound#forwardFloat} of any norm: one array per thread that runs it at a time. */
     /**
-     * The positive factor a simple-RMS, RMS or scale norm multiplies a row of d values by, from its sum of squares,
-     * before the norm's own scale (RMS's per value, scale's scala): 1 / (rms + 1e-8), or 1 / sqrt(mean square + 1e-5).
+     * The positive factor an RMS-type or scale norm multiplies a row of d values by, from its sum of squares, before
+     * the norm's own scale and gate (RMS's per value, scale's scala): 1 / (rms + 1e-8), or 1 / sqrt(mean square + 1e-5).
      */
     static double factor(NormType type, double sumSquares, int d) {
         return switch (type) {
-            case SIMPLE_RMS, RMS -> 1 / (Math.sqrt(sumSquares) / Math.sqrt(d) + RMS_EPS);
+            case SIMPLE_RMS, RMS, GATED_RMS -> 1 / (Math.sqrt(sumSquares) / Math.sqrt(d) + RMS_EPS);
             case SCALE -> 1 / Math.sqrt(sumSquares / d + SCALE_EPS);
             default -> throw new IllegalArgumentException("no single factor for " + type);
         };
     }
 
+    /** Scratch for {@link Bound#forwardFloat} of any norm: one array per thread that runs it at a time. */
     static float[] floatScratch() {
         return new float[VECTOR ? VectorNorms.scratchLength() : 0];
     }
@@ -141,7 +141,7 @@ public final class Norm {
 
         /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */
         private float laneFactor(double sq) {
-            return (float) (type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS));
+            return (float) (type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : factor(type, sq, d));
         }
 
         /** One row of {@link #forwardFloat} without lanes: statistics in float64, each output rounded once. */
@@ -154,7 +154,7 @@ public final class Norm {
             }
             switch (type) {
                 case SIMPLE_RMS, RMS, GATED_RMS -> {
-                    double inv = 1 / (Math.sqrt(sq) / Math.sqrt(d) + RMS_EPS);
+                    double inv = factor(type, sq, d);
                     for (int i = 0; i < d; i++) {
                         double xi = x.getAtIndex(F32, xo + i), v = xi * inv;
                         if (type != NormType.SIMPLE_RMS) v *= p[0][i];

@@ -36,12 +36,12 @@ final class RpeFirstBlock {
     static final long MAX_TABLE_FLOATS = 1 << 20;
 
     /**
-     * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; alpha = g w and beta = g b, the sums'
-     * weights; pos_proj's w and b and the norm's scale g as doubles; and the sign changes by position.
+     * Per calling thread: W transposed ([dim][out]) and 8 of its rows as read; pos_proj's w and b and the norm's scale g
+     * as doubles; and the sign changes by position.
      */
     private static final class Tables {
         float[] wt = new float[0], rows = new float[0];
-        double[] alpha = new double[0], beta = new double[0], w = new double[0], b = new double[0], g = new double[0];
+        double[] w = new double[0], b = new double[0], g = new double[0];
         long[] flips = new long[0];
     }
 
@@ -96,9 +96,7 @@ final class RpeFirstBlock {
         double[] w = TnoTensors.read(posWeight), b = posBias == null ? null : TnoTensors.read(posBias);
         double[] g = normScale == null ? null : TnoTensors.read(normScale);
         Tables t = TABLES.get();
-        if (t.alpha.length < dim) {
-            t.alpha = new double[dim];
-            t.beta = new double[dim];
+        if (t.w.length < dim) {
             t.w = new double[dim];
             t.b = new double[dim];
             t.g = new double[dim];
@@ -108,9 +106,7 @@ final class RpeFirstBlock {
             t.w[j] = w[j];
             t.b[j] = b == null ? 0 : b[j];
             t.g[j] = g == null ? 1 : g.length == 1 ? g[0] : g[j];
-            t.alpha[j] = t.g[j] * t.w[j];
-            t.beta[j] = t.g[j] * t.b[j];
-            if (!Double.isFinite(t.alpha[j]) || !Double.isFinite(t.beta[j])) return null;
+            if (!Double.isFinite(t.w[j]) || !Double.isFinite(t.b[j]) || !Double.isFinite(t.g[j])) return null;
         }
         if (t.wt.length < dim * out) t.wt = new float[dim * out];
         if (t.rows.length < 8 * dim) t.rows = new float[8 * dim];
@@ -195,9 +191,9 @@ final class RpeFirstBlock {
         }
     }
 
-    /** A += sign alpha_j W[:, j] and B += sign beta_j W[:, j]. */
+    /** A += sign g_j w_j W[:, j] and B += sign g_j b_j W[:, j]. */
     private void add(int j, int sign, double[] a, double[] bs) {
-        double sa = sign * t.alpha[j], sb = sign * t.beta[j];
+        double sa = sign * (t.g[j] * t.w[j]), sb = sign * (t.g[j] * t.b[j]);
         float[] wt = t.wt;
         int at = j * out;
         for (int i = 0; i < out; i++) {
