@@ -35,10 +35,17 @@ public final class LaneGemm {
      * The accumulators take rows x vectors registers, plus {@code vectors} for B and one broadcast.
      */
     public enum Tile {
-        /** 12 accumulators + 2 B + 1 broadcast = 15 of the 16 registers of AVX2 (and of 128-bit SSE). */
-        ROWS6_VECS2(6, 2),
-        /** 24 accumulators + 4 B + 1 broadcast = 29 of the 32 registers of AVX-512. */
-        ROWS6_VECS4(6, 4);
+        /**
+         * 12 accumulators + 2 B + 1 broadcast = 15 of the 16 registers of AVX2 (and of 128-bit SSE). Also the AVX-512
+         * tile, although AVX-512's 32 registers would hold 6 x 4 vectors: a 6 x 4 kernel was 2-4% faster once compiled
+         * by C2 (Zen 5, 512^3 and 2048^3, best calls), but it was too large for C1 ("out of virtual registers in LIR
+         * generator"), and when a busy C2 queue had the JIT compile it at tier 2 first, the failed tier 3 compile left
+         * it there for good, with every vector boxed: GEMM ran at 2-3 GFLOP/s instead of about 190, in 7 of 16 forks of
+         * GemmBench.interleaved2t. A 6 x 4 kernel small enough for C1 (its tile stored through an array, or C loaded
+         * before the loop) was slower than this one; so was 4 x 4. {@code CompileTiersTest} keeps the kernels within
+         * C1's reach.
+         */
+        ROWS6_VECS2(6, 2);
 
         final int rows, vectors;
 
@@ -57,9 +64,9 @@ public final class LaneGemm {
             return vectors * W;
         }
 
-        /** The tile for this JVM's species: the widest one whose accumulators fit the register file. */
+        /** The tile for this JVM's species (one for every width, see {@link #ROWS6_VECS2}). */
         static Tile forLanes(int w) {
-            return w >= 16 ? ROWS6_VECS4 : ROWS6_VECS2;
+            return ROWS6_VECS2;
         }
     }
 
@@ -190,16 +197,11 @@ public final class LaneGemm {
         int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
         long cTile = cBlock + ir * ldc + jr;
         if (rows == mr && cols == nr) {
-            kernel(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, null);
+            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, null);
         } else {
-            kernel(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
+            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
             mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate);
         }
-    }
-
-    private void kernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
-        if (tile == Tile.ROWS6_VECS4) kernel6x4(kc, ap, ao, bp, bo, c, cb, ldcb, acc, edge);
-        else kernel6x2(kc, ap, ao, bp, bo, c, cb, ldcb, acc, edge);
     }
 
     /** Adds (or writes) the valid rows x cols corner of an edge tile computed into {@code edge} (row stride nr). */
@@ -579,130 +581,6 @@ public final class LaneGemm {
         c41.intoMemorySegment(c, r4 + vb, LE);
         c50.intoMemorySegment(c, r5, LE);
         c51.intoMemorySegment(c, r5 + vb, LE);
-    }
-
-    /** 6 rows x 4 vectors, otherwise as {@link #kernel6x2}: the AVX-512 tile (24 of 32 registers accumulate). */
-    private static void kernel6x4(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
-        final int nr = 4 * W;
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
-        int a0 = ao, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
-        for (int p = 0; p < kc; p++) {
-            int bi = bo + p * nr;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + W);
-            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * W), b3 = FloatVector.fromArray(S, bp, bi + 3 * W);
-            FloatVector x = FloatVector.broadcast(S, ap[a0 + p]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            c02 = x.fma(b2, c02);
-            c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, ap[a1 + p]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            c12 = x.fma(b2, c12);
-            c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, ap[a2 + p]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            c22 = x.fma(b2, c22);
-            c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, ap[a3 + p]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            c32 = x.fma(b2, c32);
-            c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, ap[a4 + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            c42 = x.fma(b2, c42);
-            c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, ap[a5 + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-            c52 = x.fma(b2, c52);
-            c53 = x.fma(b3, c53);
-        }
-        if (edge != null) {
-            int w = W;
-            c00.intoArray(edge, 0);
-            c01.intoArray(edge, w);
-            c02.intoArray(edge, 2 * w);
-            c03.intoArray(edge, 3 * w);
-            c10.intoArray(edge, nr);
-            c11.intoArray(edge, nr + w);
-            c12.intoArray(edge, nr + 2 * w);
-            c13.intoArray(edge, nr + 3 * w);
-            c20.intoArray(edge, 2 * nr);
-            c21.intoArray(edge, 2 * nr + w);
-            c22.intoArray(edge, 2 * nr + 2 * w);
-            c23.intoArray(edge, 2 * nr + 3 * w);
-            c30.intoArray(edge, 3 * nr);
-            c31.intoArray(edge, 3 * nr + w);
-            c32.intoArray(edge, 3 * nr + 2 * w);
-            c33.intoArray(edge, 3 * nr + 3 * w);
-            c40.intoArray(edge, 4 * nr);
-            c41.intoArray(edge, 4 * nr + w);
-            c42.intoArray(edge, 4 * nr + 2 * w);
-            c43.intoArray(edge, 4 * nr + 3 * w);
-            c50.intoArray(edge, 5 * nr);
-            c51.intoArray(edge, 5 * nr + w);
-            c52.intoArray(edge, 5 * nr + 2 * w);
-            c53.intoArray(edge, 5 * nr + 3 * w);
-            return;
-        }
-        final long v1 = (long) W * Float.BYTES, v2 = 2 * v1, v3 = 3 * v1;
-        long r0 = cb, r1 = r0 + ldcb, r2 = r1 + ldcb, r3 = r2 + ldcb, r4 = r3 + ldcb, r5 = r4 + ldcb;
-        if (acc) {
-            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r0, LE));
-            c01 = c01.add(FloatVector.fromMemorySegment(S, c, r0 + v1, LE));
-            c02 = c02.add(FloatVector.fromMemorySegment(S, c, r0 + v2, LE));
-            c03 = c03.add(FloatVector.fromMemorySegment(S, c, r0 + v3, LE));
-            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r1, LE));
-            c11 = c11.add(FloatVector.fromMemorySegment(S, c, r1 + v1, LE));
-            c12 = c12.add(FloatVector.fromMemorySegment(S, c, r1 + v2, LE));
-            c13 = c13.add(FloatVector.fromMemorySegment(S, c, r1 + v3, LE));
-            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r2, LE));
-            c21 = c21.add(FloatVector.fromMemorySegment(S, c, r2 + v1, LE));
-            c22 = c22.add(FloatVector.fromMemorySegment(S, c, r2 + v2, LE));
-            c23 = c23.add(FloatVector.fromMemorySegment(S, c, r2 + v3, LE));
-            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r3, LE));
-            c31 = c31.add(FloatVector.fromMemorySegment(S, c, r3 + v1, LE));
-            c32 = c32.add(FloatVector.fromMemorySegment(S, c, r3 + v2, LE));
-            c33 = c33.add(FloatVector.fromMemorySegment(S, c, r3 + v3, LE));
-            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r4, LE));
-            c41 = c41.add(FloatVector.fromMemorySegment(S, c, r4 + v1, LE));
-            c42 = c42.add(FloatVector.fromMemorySegment(S, c, r4 + v2, LE));
-            c43 = c43.add(FloatVector.fromMemorySegment(S, c, r4 + v3, LE));
-            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r5, LE));
-            c51 = c51.add(FloatVector.fromMemorySegment(S, c, r5 + v1, LE));
-            c52 = c52.add(FloatVector.fromMemorySegment(S, c, r5 + v2, LE));
-            c53 = c53.add(FloatVector.fromMemorySegment(S, c, r5 + v3, LE));
-        }
-        c00.intoMemorySegment(c, r0, LE);
-        c01.intoMemorySegment(c, r0 + v1, LE);
-        c02.intoMemorySegment(c, r0 + v2, LE);
-        c03.intoMemorySegment(c, r0 + v3, LE);
-        c10.intoMemorySegment(c, r1, LE);
-        c11.intoMemorySegment(c, r1 + v1, LE);
-        c12.intoMemorySegment(c, r1 + v2, LE);
-        c13.intoMemorySegment(c, r1 + v3, LE);
-        c20.intoMemorySegment(c, r2, LE);
-        c21.intoMemorySegment(c, r2 + v1, LE);
-        c22.intoMemorySegment(c, r2 + v2, LE);
-        c23.intoMemorySegment(c, r2 + v3, LE);
-        c30.intoMemorySegment(c, r3, LE);
-        c31.intoMemorySegment(c, r3 + v1, LE);
-        c32.intoMemorySegment(c, r3 + v2, LE);
-        c33.intoMemorySegment(c, r3 + v3, LE);
-        c40.intoMemorySegment(c, r4, LE);
-        c41.intoMemorySegment(c, r4 + v1, LE);
-        c42.intoMemorySegment(c, r4 + v2, LE);
-        c43.intoMemorySegment(c, r4 + v3, LE);
-        c50.intoMemorySegment(c, r5, LE);
-        c51.intoMemorySegment(c, r5 + v1, LE);
-        c52.intoMemorySegment(c, r5 + v2, LE);
-        c53.intoMemorySegment(c, r5 + v3, LE);
     }
 
     private static int roundUp(int x, int to) {
