@@ -36,6 +36,33 @@ def pin_threads(n, blas=None):
             f"({lib.openblas_get_config().decode()})")
 
 
+KEEP_MEMORY = ("MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 "
+               "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 (apt-get install libjemalloc2)")
+
+
+def allocation_note():
+    """A line on what a fresh large allocation costs torch here: a 64 MB tensor made and filled, against filling it
+    again. glibc maps every allocation above 32 MB afresh, so where a first touch of a page is slow (a KVM guest took
+    162 ms against 1.8) torch's large-shape forwards, which allocate their intermediates per call, time the page
+    faults more than torch; the line then says how to run torch with an allocator that keeps freed memory."""
+    def best(f):
+        f()
+        b = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            f()
+            b = min(b, time.perf_counter() - t0)
+        return b * 1e3
+    kept = torch.empty(16 << 20)
+    fresh = best(lambda: torch.empty(16 << 20).fill_(1.0))
+    again = best(lambda: kept.fill_(1.0))
+    line = f"a fresh 64 MB tensor filled: {fresh:.1f} ms, filled again: {again:.1f} ms"
+    if fresh > 5 * again + 2:
+        line += ("; first touches of memory are slow here, and torch's large shapes will time them: for torch at its"
+                 " best, run with " + KEEP_MEMORY)
+    return line
+
+
 def _cpu_seconds():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime

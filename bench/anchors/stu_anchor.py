@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from anchor_timing import best_and_median, jmh_result, pin_threads
+from anchor_timing import allocation_note, best_and_median, jmh_result, pin_threads
 
 
 def get_hankel(seq_len, use_hankel_L=False):
@@ -205,6 +205,7 @@ def main():
     if args.time:
         print("\ntorch CPU forward, B=1 D=256 K=24, best and median of 5 (exact: of 2) (%s)"
               % pin_threads(args.threads, args.blas_threads))
+        print("  " + allocation_note())
         results = []
         for mode in (True, False):
             for seq_len in (1024, 8192):

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anchor_timing import best_and_median, jmh_result, pin_threads
+from anchor_timing import allocation_note, best_and_median, jmh_result, pin_threads
 
 
 # ------------------------------------------------------------------ activations and norms
@@ -286,6 +286,7 @@ def time_torch(reps=9, json_file=None, threads=1, blas=None):
     setting = pin_threads(threads, blas)
     print("torch %s CPU Tno forward, B=1 H=1 dim=256 rpe_dim=64, float32, best and median of %d (%s)"
           % (torch.__version__, reps, setting))
+    print("  " + allocation_note())
     results = []
     for causal in (False, True):
         for seq_len in (1024, 8192):
@@ -308,6 +309,7 @@ def time_small(reps=50, settings=((1, 1), (1, 2), (2, 2))):
     and the median of reps calls after 3 (set them beside ServingBench's -bm sample p0.00 and p0.50, run with
     -Dlongconv.threads at the same core count), and the cores the calls kept busy."""
     print("torch %s CPU forward at ServingBench's shapes, float32, best and median of %d" % (torch.__version__, reps))
+    print("  " + allocation_note())
     for n, blas in settings:
         print("  " + pin_threads(n, blas))
         label = f"threads={n}/{blas}"
