@@ -21,6 +21,14 @@ def _openblas():
     return None
 
 
+def add_thread_args(parser):
+    """The scripts' --threads and --blas-threads options, read by pin_threads."""
+    parser.add_argument("--threads", type=int, default=1,
+                        help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
+    parser.add_argument("--blas-threads", type=int,
+                        help="with --time: OpenBLAS's threads when they should differ from --threads")
+
+
 def pin_threads(n, blas=None):
     """Runs torch on n threads: its intra-op pool and, when its BLAS is OpenBLAS, OpenBLAS's own pool (blas threads,
     n unless given), which torch.set_num_threads does not reach (Debian's torch with one intra-op thread ran its GEMMs
@@ -45,17 +53,9 @@ def allocation_note():
     again. glibc maps every allocation above 32 MB afresh, so where a first touch of a page is slow (a KVM guest took
     162 ms against 1.8) torch's large-shape forwards, which allocate their intermediates per call, time the page
     faults more than torch; the line then says how to run torch with an allocator that keeps freed memory."""
-    def best(f):
-        f()
-        b = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            f()
-            b = min(b, time.perf_counter() - t0)
-        return b * 1e3
     kept = torch.empty(16 << 20)
-    fresh = best(lambda: torch.empty(16 << 20).fill_(1.0))
-    again = best(lambda: kept.fill_(1.0))
+    fresh = best_and_median(lambda _: torch.empty(16 << 20).fill_(1.0), None, 3, 1)[0]
+    again = best_and_median(lambda _: kept.fill_(1.0), None, 3, 1)[0]
     line = f"a fresh 64 MB tensor filled: {fresh:.1f} ms, filled again: {again:.1f} ms"
     if fresh > 5 * again + 2:
         line += ("; first touches of memory are slow here, and torch's large shapes will time them: for torch at its"

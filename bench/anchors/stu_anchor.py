@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from anchor_timing import allocation_note, best_and_median, jmh_result, pin_threads
+from anchor_timing import add_thread_args, allocation_note, best_and_median, jmh_result, pin_threads
 
 
 def get_hankel(seq_len, use_hankel_L=False):
@@ -167,10 +167,7 @@ def main():
                    help="with --time: also write torch's times as JMH-format JSON (benchmark torch.StuBench.forward, "
                         "params length, mode, backend=torch) for `longconv chart`")
     p.add_argument("--time-only", action="store_true", help="with --time: time torch only, skip the accuracy cases")
-    p.add_argument("--threads", type=int, default=1,
-                   help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
-    p.add_argument("--blas-threads", type=int,
-                   help="with --time: OpenBLAS's threads when they should differ from --threads")
+    add_thread_args(p)
     p.add_argument("--cases", help="comma-separated case names to run (default: all)")
     p.add_argument("--fixtures", action="store_true",
                    help="only write the small test fixtures (weights, x, torch's float64 y) into --work; run nothing")

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from anchor_timing import allocation_note, best_and_median, jmh_result, pin_threads
+from anchor_timing import add_thread_args, allocation_note, best_and_median, jmh_result, pin_threads
 
 
 # ------------------------------------------------------------------ activations and norms
@@ -338,10 +338,7 @@ def main():
                    help="with --time: also write the times as JMH-format JSON (torch.TnoBench.forward) for `longconv chart`")
     p.add_argument("--time", action="store_true",
                    help="only time torch's CPU Tno forward at the JMH shapes (B=1 H=1 dim=256 rpe_dim=64, L 1024 and 8192)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="with --time: torch's threads, its own pool and OpenBLAS's (default 1)")
-    p.add_argument("--blas-threads", type=int,
-                   help="with --time: OpenBLAS's threads when they should differ from --threads")
+    add_thread_args(p)
     p.add_argument("--time-small", action="store_true",
                    help="only time torch's CPU Gtu and Tno forward at ServingBench's shapes (B=1 L=512 E=32; H=2 L=1024 dim=16)")
     args = p.parse_args()

@@ -151,9 +151,9 @@ public final class Rpe {
                 biases[i] = bias == null ? null : bias.toFloatArray();
                 if (i < blocks) bound[i] = norms.get(i).bind();
             }
-            String scale = config.normType == NormType.RMS ? "scale" : config.normType == NormType.SCALE ? "scala" : null;
+            List<String> normParams = config.normType.parameterNames(); // the scale first (rmsnorm's scale, scalenorm's scala)
             RpeFirstBlock firstBlock = !pieces ? null : RpeFirstBlock.of(config, positions, params.get(prefix + "pos_proj.weight"),
-                    params.get(prefix + "pos_proj.bias"), scale == null ? null : params.get(normPrefix(0) + scale), weights[0]);
+                    params.get(prefix + "pos_proj.bias"), normParams.isEmpty() ? null : params.get(normPrefix(0) + normParams.get(0)), weights[0]);
             HostTasks pool = be instanceof HostTasks t && anyThread(h, a, spare, out, pos) ? t : null;
             int parts = pool == null ? 1 : Math.min(pool.hostThreads(), m);
             if (parts == 1) {

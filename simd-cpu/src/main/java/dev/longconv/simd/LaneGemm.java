@@ -63,11 +63,6 @@ public final class LaneGemm {
         public int columns() {
             return vectors * W;
         }
-
-        /** The tile for this JVM's species (one for every width, see {@link #ROWS6_VECS2}). */
-        static Tile forLanes(int w) {
-            return ROWS6_VECS2;
-        }
     }
 
     /**
@@ -115,7 +110,7 @@ public final class LaneGemm {
         return VectorMask.fromArray(S, bits, 0);
     }
 
-    private static final LaneGemm DEFAULT = new LaneGemm(Tile.forLanes(W), MC, KC, NC);
+    private static final LaneGemm DEFAULT = new LaneGemm(Tile.ROWS6_VECS2, MC, KC, NC);
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 

@@ -23,11 +23,16 @@ public interface HostTasks {
      */
     void forEachHostTask(int tasks, double flopsPerTask, IntConsumer body);
 
-    /** A thread that never runs: a segment it may access is one every thread may access. */
-    Thread STRANGER = new Thread(() -> {});
-
     /** Whether every thread may touch {@code t}'s host memory (a null or device tensor counts as yes; a confined arena's does not). */
     static boolean anyThread(Tensor t) {
-        return t == null || !t.device().equals(Device.CPU) || t.storageSegment().isAccessibleBy(STRANGER);
+        return t == null || !t.device().equals(Device.CPU) || t.storageSegment().isAccessibleBy(Stranger.THREAD);
     }
+}
+
+/** Kept out of the interface, whose fields would be public: a thread no one may start. */
+final class Stranger {
+    private Stranger() {}
+
+    /** A thread that never runs: a segment it may access is one every thread may access. */
+    static final Thread THREAD = new Thread(() -> {});
 }
