@@ -112,8 +112,8 @@ public final class Rpe {
     /**
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
      * tensor in {@code arena}. Three [M, dim] buffers serve every block (h, its norm and activation, the Linear's
-     * output, which becomes the next h), so a pass allocates and zeroes five tensors whatever the depth (with the
-     * positions and the output). Each step goes over a run of rows in one call: the norm on float lanes where it can
+     * output, which becomes the next h), so a pass allocates five tensors whatever the depth (with the positions and the
+     * output), unfilled in a scratch arena ({@link ScratchArena#unfilled}). Each step goes over a run of rows in one call: the norm on float lanes where it can
      * ({@link Norm.Bound#forwardFloat}), the activation and the Linear's bias on float lanes ({@link FloatRows}), the
      * GEMM writing in place. Against {@link #forward} in float32 it differs by the roundings of h to float32 between the
      * steps (a few ulps).
@@ -135,9 +135,10 @@ public final class Rpe {
     /** {@link #forwardFloat32}, its first block by pieces ({@link RpeFirstBlock}) where that applies and {@code pieces}. */
     Tensor forwardFloat32(Backend be, Arena arena, double[] positions, boolean pieces) {
         int m = positions.length, dim = config.dim, blocks = config.layers + 1;
-        Tensor h = Tensor.zeros(arena, DType.FLOAT32, m, dim), a = Tensor.zeros(arena, DType.FLOAT32, m, dim);
-        Tensor spare = config.layers > 0 ? Tensor.zeros(arena, DType.FLOAT32, m, dim) : null;
-        Tensor out = Tensor.zeros(arena, DType.FLOAT32, m, config.outdim), pos = Tensor.zeros(arena, DType.FLOAT32, m, 1);
+        // every step writes its buffer in full before the next reads it
+        Tensor h = ScratchArena.unfilled(arena, DType.FLOAT32, m, dim), a = ScratchArena.unfilled(arena, DType.FLOAT32, m, dim);
+        Tensor spare = config.layers > 0 ? ScratchArena.unfilled(arena, DType.FLOAT32, m, dim) : null;
+        Tensor out = ScratchArena.unfilled(arena, DType.FLOAT32, m, config.outdim), pos = ScratchArena.unfilled(arena, DType.FLOAT32, m, 1);
         MemorySegment ps = pos.segment();
         for (int i = 0; i < m; i++) ps.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) positions[i]);
         Tensor[] weights = new Tensor[blocks + 1]; // the blocks' Linear weights in float32, then pos_proj's

@@ -147,7 +147,8 @@ public final class Tno implements Layer, TokenMixer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        return HeadsServing.throughTokens(x, s[1], s[3], x.dtype(), v -> mix(backend, v));
+        return HeadsServing.throughTokens(x, s[1], s[3], x.dtype(), v -> mix(backend, v),
+                float32Kernel(x.dtype()) ? (v, scratch) -> mixInPlace(backend, v, scratch) : null);
     }
 
     @Override
@@ -315,6 +316,13 @@ public final class Tno implements Layer, TokenMixer {
             for (int q = 0; q < ch; q++) den[t * ch + q] = prefixSum[hi * ch + q] - prefixSum[lo * ch + q];
         }
         return den;
+    }
+
+    /** v = T v for float32 v [B, L, H·dim] BLD without normalize, the kernel in {@code scratch}. */
+    private void mixInPlace(Backend be, Tensor v, Arena scratch) {
+        Tensor k = kernelFloat32(be, scratch, checkTokens(v, "v"));
+        if (config.causal) be.causalConvInto(v, k, Layout.BLD, v);
+        else be.toeplitzConvInto(v, k, Layout.BLD, v);
     }
 
     /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */

@@ -109,7 +109,7 @@ final class TnoTensors {
     static Tensor permuteHeads(Tensor x, int b, int h, int len, int d, boolean toTokens, Arena arena) {
         if (x.dtype() != DType.FLOAT32) throw new IllegalArgumentException("permuteHeads copies float32 runs, got " + x.dtype());
         long[] shape = toTokens ? new long[] {b, len, (long) h * d} : new long[] {b, h, len, d};
-        Tensor out = arena == null ? Tensor.zeros(DType.FLOAT32, shape) : Tensor.zeros(arena, DType.FLOAT32, shape);
+        Tensor out = arena == null ? Tensor.zeros(DType.FLOAT32, shape) : ScratchArena.unfilled(arena, DType.FLOAT32, shape); // every run copied
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
             long run = (long) d * Float.BYTES;

@@ -5,6 +5,7 @@ import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Plans;
 
 /**
  * One implementation of every op. The definitions are those of {@link dev.longconv.ops.Reference};
@@ -16,6 +17,20 @@ public interface Backend {
     String name();
 
     Tensor causalConv(Tensor x, Tensor k, Layout layout);
+
+    /**
+     * causal-conv written over a caller-owned {@code y}: a host tensor of x's shape and dtype, exactly x (in place) or
+     * memory apart from x, and apart from k. For layers whose intermediates live in memory of their own (a result per
+     * call costs an allocation and its zero-fill). This default computes {@link #causalConv} and copies; the vector
+     * backend writes y in place.
+     */
+    default void causalConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        Check.causalConv(x, k, layout);
+        Plans.checkIntoOutput(Check.CAUSAL_CONV, x, k, y);
+        try (Tensor r = causalConv(x, k, layout)) {
+            Plans.copyInto(Check.CAUSAL_CONV, r, y);
+        }
+    }
 
     /**
      * A plan for {@code problem} holding kernel {@code k} (which must fit the problem): the backend's planner
@@ -47,6 +62,15 @@ public interface Backend {
     }
 
     Tensor toeplitzConv(Tensor x, Tensor k, Layout layout);
+
+    /** toeplitz-conv written over a caller-owned {@code y}, as {@link #causalConvInto}. */
+    default void toeplitzConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        Check.toeplitzConv(x, k, layout);
+        Plans.checkIntoOutput(Check.TOEPLITZ_CONV, x, k, y);
+        try (Tensor r = toeplitzConv(x, k, layout)) {
+            Plans.copyInto(Check.TOEPLITZ_CONV, r, y);
+        }
+    }
 
     /** {@code bias} may be null. */
     Tensor shortConv(Tensor x, Tensor w, Tensor bias, ShortConvMode mode, Layout layout);

@@ -1,5 +1,8 @@
 package dev.longconv.layers;
 
+import dev.longconv.DType;
+import dev.longconv.Tensor;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The one-call scratch arena: zero-filled slices also where a call before wrote, nested arenas that never overlap and
+ * The one-call scratch arena: zero-filled slices also where a call before wrote, unfilled ones NaN under assertions, nested arenas that never overlap and
  * leave the outer arena's data alone, overflow past the kept memory (then kept for the next call, up to KEPT_MAX),
  * slices pool threads may use, and misuse (closing out of order, after close, from another thread) refused.
  */
@@ -25,6 +28,31 @@ class ScratchArenaTest {
                 assertEquals(0, s.address() % 64);
                 s.fill((byte) 7);
             }
+        }
+    }
+
+    /**
+     * Unfilled buffers skip the zero-fill; the tests run with assertions on, which make them NaN, so a step that leaves
+     * an element unwritten shows in its result (as it would not with a previous call's values). From another arena
+     * they are zero-filled.
+     */
+    @Test
+    void unfilledBuffersAreNanUnderAssertionsAndZeroFromOtherArenas() {
+        boolean assertions = false;
+        assert assertions = true;
+        assertTrue(assertions, "the build runs the tests with assertions on (-ea)");
+        for (int call = 0; call < 2; call++) {
+            try (Arena a = ScratchArena.open()) {
+                Tensor f = ScratchArena.unfilled(a, DType.FLOAT32, 3, 5), d = ScratchArena.unfilled(a, DType.FLOAT64, 7);
+                assertEquals(0, f.segment().address() % 64);
+                for (long i = 0; i < f.numel(); i++) assertTrue(Double.isNaN(f.getFlat(i)), "float32 element " + i + " in call " + call);
+                for (long i = 0; i < d.numel(); i++) assertTrue(Double.isNaN(d.getFlat(i)), "float64 element " + i + " in call " + call);
+                f.segment().fill((byte) 0);
+            }
+        }
+        try (Arena shared = Arena.ofShared()) {
+            Tensor z = ScratchArena.unfilled(shared, DType.FLOAT32, 4, 4);
+            for (long i = 0; i < z.numel(); i++) assertEquals(0.0, z.getFlat(i));
         }
     }
 

@@ -96,4 +96,41 @@ class AliasingTest {
             assertEquals(0.0, Compare.relL2(target, fresh), s2.describe() + ": y = " + alias + " in place");
         }
     }
+
+    static Stream<Arguments> intoCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Backend be : TestBackends.cpu()) {
+            for (DType dt : DType.values()) {
+                for (Layout lay : Layout.values()) for (String op : new String[] {"causal", "toeplitz"}) out.add(Arguments.of(be, dt, lay, op));
+            }
+        }
+        return out.stream();
+    }
+
+    private static void into(Backend be, String op, Tensor x, Tensor k, Layout lay, Tensor y) {
+        if (op.equals("causal")) be.causalConvInto(x, k, lay, y);
+        else be.toeplitzConvInto(x, k, lay, y);
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}ConvInto")
+    @MethodSource("intoCases")
+    void theIntoOpsRefuseAnOutputOverlappingAnInputOrOfAnotherShape(Backend be, DType dt, Layout lay, String op) {
+        int b = 2, d = 11, len = 37, dAxis = lay == Layout.BDL ? 1 : 2, taps = op.equals("causal") ? 5 : 2 * len - 1;
+        String name = op.equals("causal") ? "causal-conv" : "toeplitz-conv";
+        try (Tensor k = Tensor.random(dt, SEED, lay.kernelShape(d, taps)); Tensor bigT = Tensor.random(dt, SEED + 1, lay.seqShape(b, d + 1, len));
+             Tensor x = Tensor.random(dt, SEED + 2, lay.seqShape(b, d, len)); Tensor longer = Tensor.zeros(dt, lay.seqShape(b, d, len + 1))) {
+            Tensor in = bigT.slice(dAxis, 0, d), y = bigT.slice(dAxis, 1, d + 1);
+            var partial = assertThrows(LongConvException.class, () -> into(be, op, in, k, lay, y));
+            assertTrue(partial.getMessage().startsWith(name) && partial.getMessage().contains("partial overlap with x") && !partial.getMessage().contains("\n"), partial.getMessage());
+            // y over the kernel's memory: both views of one buffer, from its start
+            try (Tensor shared = Tensor.random(dt, SEED + 3, Math.max(k.numel(), x.numel()))) {
+                Tensor ks = shared.slice(0, 0, k.numel()).reshape(k.shape()), ys = shared.slice(0, 0, x.numel()).reshape(x.shape());
+                var kernel = assertThrows(LongConvException.class, () -> into(be, op, x, ks, lay, ys));
+                assertTrue(kernel.getMessage().contains("shares no memory with k"), kernel.getMessage());
+            }
+            var shape = assertThrows(LongConvException.class, () -> into(be, op, x, k, lay, longer));
+            assertEquals("y", shape.argument());
+            assertTrue(shape.getMessage().contains(java.util.Arrays.toString(x.shape())), shape.getMessage());
+        }
+    }
 }

@@ -102,6 +102,7 @@ class BackendTest {
         for (int taps : new int[] {1, 1 + r.nextInt(4), Math.max(1, c.length / 3), c.length, c.length + 1 + r.nextInt(7)}) {
             try (Tensor x = x(c); Tensor k = kernel(c, taps, 1)) {
                 check("causal-conv Lk=" + taps, c, c.backend.causalConv(x, k, c.layout), Reference.causalConv(x, k, c.layout));
+                checkInto("causal-conv Lk=" + taps, c, x, (in, y) -> c.backend.causalConvInto(in, k, c.layout, y), Reference.causalConv(x, k, c.layout));
             }
         }
     }
@@ -111,6 +112,26 @@ class BackendTest {
     void toeplitzConv(Case c) {
         try (Tensor x = x(c); Tensor k = kernel(c, 2 * c.length - 1, 2)) {
             check("toeplitz-conv", c, c.backend.toeplitzConv(x, k, c.layout), Reference.toeplitzConv(x, k, c.layout));
+            checkInto("toeplitz-conv", c, x, (in, y) -> c.backend.toeplitzConvInto(in, k, c.layout, y), Reference.toeplitzConv(x, k, c.layout));
+        }
+    }
+
+    /**
+     * An op's Into form against the reference, writing over three outputs: a fresh tensor filled with NaN (so an element
+     * left unwritten shows), a copy of x in place, and a strided view (the other layout's memory, transposed, sliced
+     * from a longer sequence).
+     */
+    private static void checkInto(String op, Case c, Tensor x, java.util.function.BiConsumer<Tensor, Tensor> into, Tensor expected) {
+        try (expected; Tensor fresh = Tensor.zeros(c.dtype, x.shape()); Tensor inPlace = x.copy();
+             Tensor other = Tensor.zeros(c.dtype, (c.layout == Layout.BDL ? Layout.BLD : Layout.BDL).seqShape(c.batch, c.channels, c.length + 3))) {
+            for (long i = 0; i < fresh.numel(); i++) fresh.setFlat(i, Double.NaN);
+            into.accept(x, fresh);
+            check(op + " into a fresh y", c, fresh.copy(), expected.copy());
+            into.accept(inPlace, inPlace);
+            check(op + " in place", c, inPlace.copy(), expected.copy());
+            Tensor strided = other.slice(c.layout == Layout.BDL ? 1 : 2, 2, c.length + 2).transpose(1, 2);
+            into.accept(x, strided);
+            check(op + " into a strided y", c, strided.copy(), expected.copy());
         }
     }
 

@@ -11,6 +11,7 @@ import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.Grads;
 import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Plans;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.ops.spi.SkiGrid;
 import dev.longconv.simd.FftSizes;
@@ -58,6 +59,15 @@ final class LaneBackend implements Backend {
     }
 
     @Override
+    public void causalConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        Check.SeqDims s = Check.causalConv(x, k, layout);
+        Plans.checkIntoOutput(Check.CAUSAL_CONV, x, k, y);
+        ConvProblem p = ConvProblem.causal(s.channels(), s.length(), s.taps(), layout, DType.FLOAT32);
+        if (VectorPlanner.lanesTooSparse(p)) scalar.causalConvInto(x, k, layout, y);
+        else VectorPlanner.plan(p, k, VectorBackend.Path.AUTO, singleUse(s, k)).applyInto(x, y);
+    }
+
+    @Override
     public ConvPlan plan(ConvProblem problem, Tensor k) {
         problem.checkKernel(k);
         if (VectorPlanner.lanesTooSparse(problem)) return scalar.plan(problem, k);
@@ -70,6 +80,15 @@ final class LaneBackend implements Backend {
         ConvProblem p = ConvProblem.toeplitz(s.channels(), s.length(), layout, DType.FLOAT32);
         if (VectorPlanner.lanesTooSparse(p)) return scalar.toeplitzConv(x, k, layout);
         return VectorPlanner.plan(p, k, VectorBackend.Path.AUTO, singleUse(s, k)).apply(x);
+    }
+
+    @Override
+    public void toeplitzConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        Check.SeqDims s = Check.toeplitzConv(x, k, layout);
+        Plans.checkIntoOutput(Check.TOEPLITZ_CONV, x, k, y);
+        ConvProblem p = ConvProblem.toeplitz(s.channels(), s.length(), layout, DType.FLOAT32);
+        if (VectorPlanner.lanesTooSparse(p)) scalar.toeplitzConvInto(x, k, layout, y);
+        else VectorPlanner.plan(p, k, VectorBackend.Path.AUTO, singleUse(s, k)).applyInto(x, y);
     }
 
     /**

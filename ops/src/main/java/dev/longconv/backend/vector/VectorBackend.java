@@ -67,6 +67,11 @@ public final class VectorBackend implements Backend, HostTasks {
     }
 
     @Override
+    public void causalConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        by(x).causalConvInto(x, k, layout, y);
+    }
+
+    @Override
     public ConvPlan plan(ConvProblem problem, Tensor k) {
         return by(problem.dtype()).plan(problem, k);
     }
@@ -113,6 +118,11 @@ public final class VectorBackend implements Backend, HostTasks {
     @Override
     public Tensor toeplitzConv(Tensor x, Tensor k, Layout layout) {
         return by(x).toeplitzConv(x, k, layout);
+    }
+
+    @Override
+    public void toeplitzConvInto(Tensor x, Tensor k, Layout layout, Tensor y) {
+        by(x).toeplitzConvInto(x, k, layout, y);
     }
 
     @Override

@@ -82,6 +82,16 @@ public final class Plans {
         return "a writable cpu tensor " + x.dtype() + Arrays.toString(x.shape()) + " (x's shape and dtype)";
     }
 
+    /**
+     * The output of a one-call op written into a caller's y (causalConvInto, toeplitzConvInto): {@link #checkOutput},
+     * exactly x or apart from it, and apart from the kernel k, which every channel reads while y is written.
+     */
+    public static void checkIntoOutput(String op, Tensor x, Tensor k, Tensor y) {
+        checkOutput(op, x, y);
+        Aliasing.check(op, y, "x", x);
+        if (Aliasing.overlaps(y, k)) throw new LongConvException(op, "y", "an output that shares no memory with k", "an overlap with k");
+    }
+
     public static void copyInto(String op, Tensor r, Tensor y) {
         checkOutput(op, r, y);
         for (long i = 0, n = r.numel(); i < n; i++) y.setFlat(i, r.getFlat(i));
