@@ -241,7 +241,22 @@ public final class Gtu implements Layer {
     @Override
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
-        if (x.dtype() == DType.FLOAT32) return forwardFloat32(backend, null, x, s, v -> toep.mix(backend, v));
+        if (x.dtype() == DType.FLOAT32) {
+            if (toep instanceof Tno tno && tno.writesFloat32Into()) {
+                return forwardFloat32(backend, null, x, s, new TokenMixer.PreparedMix() {
+                    @Override
+                    public Tensor mix(Tensor v) {
+                        return tno.mix(backend, v);
+                    }
+
+                    @Override
+                    public void mixInto(Tensor v, Tensor out) {
+                        tno.mixInto(backend, v, out);
+                    }
+                }, true);
+            }
+            return forwardFloat32(backend, null, x, s, v -> toep.mix(backend, v), false);
+        }
         Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         return TnoTensors.write(f.y, x.dtype(), x.shape());
     }
@@ -250,9 +265,9 @@ public final class Gtu implements Layer {
      * {@link #runFloat32} into a new y, through intermediates made for this call: over {@code held} (a session's
      * projections), or, where it is null, projections gathered for this call in the call's arena.
      */
-    private Tensor forwardFloat32(Backend backend, Projections held, Tensor x, int[] s, TokenMixer.PreparedMix mixer) {
+    private Tensor forwardFloat32(Backend backend, Projections held, Tensor x, int[] s, TokenMixer.PreparedMix mixer, boolean mixesInto) {
         Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
-        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false);
+        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false, mixesInto);
              Projections call = held == null ? Projections.of(this, DType.FLOAT32, ws.arena()) : null) {
             runFloat32(backend, held != null ? held : call, norm == null ? null : norm.bind(), mixer, x, y, ws);
             return y;
@@ -364,7 +379,7 @@ public final class Gtu implements Layer {
         static Projections of(Gtu g, DType dt, Arena call) {
             boolean bias = g.config.bias, own = call == null;
             int d1 = g.config.innerDim(), e = g.config.embedDim;
-            Tensor vu = own ? Tensor.zeros(dt, 2L * d1, e) : Tensor.zeros(call, dt, 2L * d1, e), o = null;
+            Tensor vu = own ? Tensor.zeros(dt, 2L * d1, e) : ScratchArena.unfilled(call, dt, 2L * d1, e), o = null; // both weights copied in
             try {
                 for (String name : new String[] {"v_proj.weight", "u_proj.weight"}) {
                     try (Tensor wc = TnoTensors.inDtype(g.params.get(name), dt)) {
@@ -421,7 +436,7 @@ public final class Gtu implements Layer {
                 ws.close();
                 ws = null;
             }
-            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), true);
+            if (ws == null) ws = Workspace.of(b, length, config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), true, true);
             try {
                 runFloat32(backend, w, norm, mixer, x, y, ws);
             } finally {
@@ -448,17 +463,19 @@ public final class Gtu implements Layer {
     /**
      * The intermediates of a float32 call for one batch size, in their own arena: vu [B·L, 2 d1] (the stacked GEMM's
      * output), v [B, L, d1] (the operator's input), n [B·L, d1] (the gated rows) and, in a workspace kept for a prepared
-     * form ({@code kept}), t (the operator's output) and out [B·L, E] (the output projection, for a y that is not
-     * contiguous); a one-call workspace leaves both null (the operator's own output serves, y is contiguous).
+     * form ({@code kept}), out [B·L, E] (the output projection, for a y that is not contiguous), and with {@code
+     * mixesInto} t (the operator's output, for a mixer that writes into it). A one-call workspace has no out (y is
+     * contiguous), and no t where the operator makes its own output. One-call buffers are the calling thread's scratch,
+     * unfilled: each step writes its buffer in full.
      */
     private record Workspace(Arena arena, int batch, Tensor vu, Tensor v, Tensor t, Tensor n, Tensor out, float[] normScratch) implements AutoCloseable {
-        static Workspace of(int batch, int length, int d1, int embed, float[] normScratch, boolean kept) {
-            Arena arena = kept ? Arena.ofShared() : ScratchArena.open(); // a one-call workspace is the calling thread's scratch
+        static Workspace of(int batch, int length, int d1, int embed, float[] normScratch, boolean kept, boolean mixesInto) {
+            Arena arena = kept ? Arena.ofShared() : ScratchArena.open();
             try {
                 long rows = (long) batch * length;
-                return new Workspace(arena, batch, Tensor.zeros(arena, DType.FLOAT32, rows, 2L * d1), Tensor.zeros(arena, DType.FLOAT32, batch, length, d1),
-                        kept ? Tensor.zeros(arena, DType.FLOAT32, batch, length, d1) : null, Tensor.zeros(arena, DType.FLOAT32, rows, d1),
-                        kept ? Tensor.zeros(arena, DType.FLOAT32, rows, embed) : null, normScratch);
+                return new Workspace(arena, batch, ScratchArena.unfilled(arena, DType.FLOAT32, rows, 2L * d1), ScratchArena.unfilled(arena, DType.FLOAT32, batch, length, d1),
+                        mixesInto ? ScratchArena.unfilled(arena, DType.FLOAT32, batch, length, d1) : null, ScratchArena.unfilled(arena, DType.FLOAT32, rows, d1),
+                        kept ? ScratchArena.unfilled(arena, DType.FLOAT32, rows, embed) : null, normScratch);
             } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;
@@ -517,7 +534,7 @@ public final class Gtu implements Layer {
             if (s[0] != batch || x.dtype() != dtype) {
                 throw new LongConvException(NAME, "x", "a block [B=" + batch + ", C, E=" + gtu.config.embedDim + "] " + dtype, x.dtype() + Arrays.toString(x.shape()));
             }
-            if (w != null) return gtu.forwardFloat32(backend, w, x, s, mixer::push);
+            if (w != null) return gtu.forwardFloat32(backend, w, x, s, mixer::push, false);
             Pass f = gtu.run(backend, x, s, mixer::push);
             return TnoTensors.write(f.y, dtype, x.shape());
         }

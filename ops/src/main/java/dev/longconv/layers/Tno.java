@@ -318,11 +318,30 @@ public final class Tno implements Layer, TokenMixer {
         return den;
     }
 
+    /** Whether a float32 call writes its result into a given output ({@link #mixInto}): without normalize. */
+    boolean writesFloat32Into() {
+        return float32Kernel(DType.FLOAT32);
+    }
+
+    /**
+     * y = T v for float32 v [B, L, H·dim] BLD without normalize ({@link #writesFloat32Into}), y of v's shape (v itself or
+     * apart from it), the kernel in the calling thread's scratch.
+     */
+    void mixInto(Backend be, Tensor v, Tensor y) {
+        if (!float32Kernel(v.dtype())) throw new IllegalStateException(NAME + ": mixInto takes float32 without normalize, got " + v.dtype());
+        try (Arena scratch = ScratchArena.open()) {
+            convInto(be, v, kernelFloat32(be, scratch, checkTokens(v, "v")), y);
+        }
+    }
+
+    private void convInto(Backend be, Tensor v, Tensor k, Tensor y) {
+        if (config.causal) be.causalConvInto(v, k, Layout.BLD, y);
+        else be.toeplitzConvInto(v, k, Layout.BLD, y);
+    }
+
     /** v = T v for float32 v [B, L, H·dim] BLD without normalize, the kernel in {@code scratch}. */
     private void mixInPlace(Backend be, Tensor v, Arena scratch) {
-        Tensor k = kernelFloat32(be, scratch, checkTokens(v, "v"));
-        if (config.causal) be.causalConvInto(v, k, Layout.BLD, v);
-        else be.toeplitzConvInto(v, k, Layout.BLD, v);
+        convInto(be, v, kernelFloat32(be, scratch, checkTokens(v, "v")), v);
     }
 
     /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */

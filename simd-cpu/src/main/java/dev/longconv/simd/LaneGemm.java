@@ -241,6 +241,17 @@ public final class LaneGemm {
     }
 
     /**
+     * dst = the transpose of the row-major [rows, cols] float32 matrix at element {@code off} of s: dst[q * rows + r] =
+     * s[off + r * cols + q], through W x W tile transposes in registers.
+     */
+    public static void transpose(MemorySegment s, long off, int rows, int cols, float[] dst) {
+        if (off < 0 || (long) rows * cols > dst.length || (off + (long) rows * cols) * Float.BYTES > s.byteSize()) {
+            throw new IndexOutOfBoundsException("transpose: [" + rows + ", " + cols + "] at " + off + " of " + s.byteSize() + " bytes into " + dst.length + " floats");
+        }
+        copy(s, off, 1, cols, cols, rows, dst, 0, rows);
+    }
+
+    /**
      * dst[dOff + r * dLd + q] = s[off + r * rs + q * cs] for r < rows, q < cols. A unit column stride copies rows with
      * vector loads; a unit row stride (a transposed view) goes through W x W tile transposes; anything else element-wise.
      */

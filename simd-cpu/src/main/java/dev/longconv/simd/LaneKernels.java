@@ -2,6 +2,7 @@ package dev.longconv.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -116,6 +117,16 @@ public final class LaneKernels {
         FloatVector m = FloatVector.zero(SPECIES);
         for (int i = 0, n = count * W; i < n; i += W) m = m.max(FloatVector.fromArray(SPECIES, x, i).abs());
         m.intoArray(out, 0);
+    }
+
+    /** Whether x[0..n) holds no NaN and no infinity: the largest |x| over lanes (NaN wins a max), then the tail. */
+    public static boolean allFinite(float[] x, int n) {
+        FloatVector m = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int full = n - n % W; i < full; i += W) m = m.max(FloatVector.fromArray(SPECIES, x, i).abs());
+        boolean finite = Float.isFinite(m.reduceLanes(VectorOperators.MAX));
+        for (; i < n; i++) finite &= Float.isFinite(x[i]);
+        return finite;
     }
 
     /** x[t] *= s (one factor per lane) for t &lt; count. */

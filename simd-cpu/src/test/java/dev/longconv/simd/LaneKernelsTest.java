@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The lane kernels that move data rather than compute it, at this JVM's lane width (the build also runs 128 bits). */
@@ -33,5 +35,46 @@ class LaneKernelsTest {
         for (int i = off + w * w; i < a.length; i++) assertEquals(before[i], a[i], 0f, "after the tile, index " + i);
         LaneKernels.transposeTile(a, off);
         for (int i = 0; i < a.length; i++) assertEquals(before[i], a[i], 0f, "transposed twice, index " + i);
+    }
+
+    @Test
+    void allFiniteFindsANanOrAnInfinityAtEveryPositionAndLength() {
+        int w = Lanes.W;
+        for (int n : new int[] {0, 1, w - 1, w, w + 1, 3 * w + 5}) {
+            float[] x = new float[n + 2];
+            for (int i = 0; i < x.length; i++) x[i] = (i % 3 - 1) * 1e30f;
+            x[n] = Float.NaN; // past n: never read
+            x[n + 1] = Float.POSITIVE_INFINITY;
+            assertTrue(LaneKernels.allFinite(x, n), "W=" + w + " n=" + n + " finite values");
+            for (int at = 0; at < n; at++) {
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    float keep = x[at];
+                    x[at] = bad;
+                    assertFalse(LaneKernels.allFinite(x, n), "W=" + w + " n=" + n + " " + bad + " at " + at);
+                    x[at] = keep;
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposeMatchesTheDefinitionWithTailsAndAnOffset() {
+        long seed = 20261207L;
+        Random rnd = new Random(seed);
+        int w = Lanes.W;
+        for (int[] rc : new int[][] {{1, 1}, {w, w}, {2 * w + 3, w - 1}, {w + 1, 3 * w + 2}, {5, 7}}) {
+            int rows = rc[0], cols = rc[1], off = 3;
+            float[] src = new float[off + rows * cols];
+            for (int i = 0; i < src.length; i++) src[i] = rnd.nextFloat();
+            float[] dst = new float[rows * cols + 4];
+            java.util.Arrays.fill(dst, -1f);
+            LaneGemm.transpose(java.lang.foreign.MemorySegment.ofArray(src), off, rows, cols, dst);
+            for (int r = 0; r < rows; r++) {
+                for (int q = 0; q < cols; q++) {
+                    assertEquals(src[off + r * cols + q], dst[q * rows + r], 0f, "W=" + w + " [" + rows + ", " + cols + "] element (" + r + ", " + q + ") seed=" + seed);
+                }
+            }
+            for (int i = rows * cols; i < dst.length; i++) assertEquals(-1f, dst[i], 0f, "past the transpose, index " + i);
+        }
     }
 }
