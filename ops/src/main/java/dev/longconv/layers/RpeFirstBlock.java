@@ -3,6 +3,7 @@ package dev.longconv.layers;
 import dev.longconv.Tensor;
 import dev.longconv.simd.LaneGemm;
 import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Simd;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,6 +27,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class RpeFirstBlock {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+    private static final boolean VECTOR = Simd.status().available();
     /**
      * A and B are summed afresh at every this many positions (a sum over the active columns: dim x out multiply-adds,
      * about what 256 rows of output cost at dim = out), which also bounds how many updates their rounding carries.
@@ -111,9 +113,24 @@ final class RpeFirstBlock {
             if (!Double.isFinite(t.w[j]) || !Double.isFinite(t.b[j]) || !Double.isFinite(t.g[j])) return null;
         }
         if (t.wt.length < dim * out) t.wt = new float[dim * out];
-        // W transposed in register tiles, then checked on lanes (an element at a time, the two took 5% of a GTU forward)
-        LaneGemm.transpose(weight.segment(), 0, out, dim, t.wt); // weight: contiguous (Rpe passes it through inDtype)
-        if (!LaneKernels.allFinite(t.wt, dim * out)) return null;
+        // W (contiguous: Rpe passes it through inDtype) transposed in register tiles, then checked on lanes: an element
+        // at a time, the two took 5% of a GTU forward's calling thread
+        float[] wt = t.wt;
+        MemorySegment ws = weight.segment();
+        if (VECTOR) {
+            LaneGemm.transpose(ws, 0, out, dim, wt);
+            if (!LaneKernels.allFinite(wt, dim * out)) return null;
+        } else {
+            boolean finite = true;
+            for (int i = 0; i < out; i++) {
+                for (int j = 0; j < dim; j++) {
+                    float v = ws.getAtIndex(F32, (long) i * dim + j);
+                    finite &= Float.isFinite(v);
+                    wt[j * out + i] = v;
+                }
+            }
+            if (!finite) return null;
+        }
         // Where each u_j first differs in sign from position 0 (m when never): u_j(p) is monotone in p and so is its
         // rounding, so a binary search finds it, and a run's mask is a checkpoint's with the later flips applied. The
         // flips in order of position: (position << 32 | j), sorted (arrays of dim, whatever the number of positions).

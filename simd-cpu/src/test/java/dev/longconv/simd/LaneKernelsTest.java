@@ -77,4 +77,36 @@ class LaneKernelsTest {
             for (int i = rows * cols; i < dst.length; i++) assertEquals(-1f, dst[i], 0f, "past the transpose, index " + i);
         }
     }
+
+    @Test
+    void maxAbsGivesEachLanesLargestMagnitudeWithNanWinningOverInfinity() {
+        int w = Lanes.W;
+        long seed = 20261208L;
+        Random rnd = new Random(seed);
+        for (int count : new int[] {0, 1, 3, 4, 5, 9}) {
+            float[] x = new float[count * w];
+            for (int i = 0; i < x.length; i++) x[i] = (rnd.nextFloat() - 0.5f) * (float) Math.pow(2, rnd.nextInt(60) - 30);
+            // lane 0 a NaN and an infinity, lane 1 an infinity of each sign, lane 2 zeros of both signs only
+            if (count > 0) {
+                x[(count - 1) * w] = Float.NaN;
+                x[0] = Float.NEGATIVE_INFINITY;
+                if (w > 1) x[count / 2 * w + 1] = Float.NEGATIVE_INFINITY;
+                if (w > 2) for (int t = 0; t < count; t++) x[t * w + 2] = t % 2 == 0 ? -0f : 0f;
+            }
+            float[] out = new float[w];
+            LaneKernels.maxAbs(x, count, out);
+            for (int l = 0; l < w; l++) {
+                float want = 0f;
+                boolean nan = false;
+                for (int t = 0; t < count; t++) {
+                    float v = Math.abs(x[t * w + l]);
+                    nan |= Float.isNaN(v);
+                    want = Math.max(want, v);
+                }
+                String where = "W=" + w + " count=" + count + " lane " + l + " seed=" + seed;
+                if (nan) assertTrue(Float.isNaN(out[l]), where);
+                else assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(out[l]), where + ": " + want + " against " + out[l]);
+            }
+        }
+    }
 }
