@@ -50,10 +50,9 @@ final class RpeFirstBlock {
     }
 
     private static final ThreadLocal<Tables> TABLES = ThreadLocal.withInitial(Tables::new);
-    /** Per run thread: A, B and a row of output. */
+    /** Per run thread: A and B. */
     private static final class Sums {
         double[] a = new double[0], b = new double[0];
-        float[] row = new float[0];
     }
 
     private static final ThreadLocal<Sums> SUMS = ThreadLocal.withInitial(Sums::new);
@@ -168,10 +167,8 @@ final class RpeFirstBlock {
         if (sums.a.length < out) {
             sums.a = new double[out];
             sums.b = new double[out];
-            sums.row = new float[out];
         }
         double[] a = sums.a, bs = sums.b;
-        float[] row = sums.row;
         MemorySegment ys = y.storageSegment();
         long at = y.offset() * Float.BYTES, ld = y.stride(0) * Float.BYTES;
         long[] flips = t.flips;
@@ -190,8 +187,8 @@ final class RpeFirstBlock {
             }
             if (r < first) continue;
             double p = positions[r], c = factor(p), cp = c * p;
-            for (int i = 0; i < out; i++) row[i] = (float) (cp * a[i] + c * bs[i]);
-            MemorySegment.copy(row, 0, ys, F32, at, out);
+            int i = VECTOR ? VectorActivations.combineRow(cp, a, c, bs, out, ys, at) : 0;
+            for (; i < out; i++) ys.set(F32, at + (long) i * Float.BYTES, (float) (cp * a[i] + c * bs[i]));
             at += ld;
         }
     }

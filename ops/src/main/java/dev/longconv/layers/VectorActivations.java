@@ -8,6 +8,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -191,6 +192,23 @@ final class VectorActivations {
      * count in int: with a long counter C2 kept deoptimizing and recompiling this method (profile_predicate traps,
      * dozens a second), and between compiles the unintrinsified vectors allocated megabytes per call.
      */
+    /** The first {@link #SPECIES}-length lanes of a float vector: where a D2F conversion puts its part 0. */
+    private static final VectorMask<Float> DOUBLE_LANES = VectorMask.fromLong(FLOATS, (1L << SPECIES.length()) - 1);
+
+    /**
+     * out[j] = (float) (s a[j] + t b[j]) at byte offset {@code at} of out, for j below the returned count (n rounded down
+     * to whole double vectors; the caller does the rest): each sum in float64 and rounded once, as element by element.
+     * The conversion fills part 0 of a float vector of the same size, stored under a mask of its first lanes.
+     */
+    static int combineRow(double s, double[] a, double t, double[] b, int n, MemorySegment out, long at) {
+        int w = SPECIES.length(), whole = n - n % w;
+        for (int j = 0; j < whole; j += w) {
+            DoubleVector v = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
+            ((FloatVector) v.convertShape(VectorOperators.D2F, FLOATS, 0)).intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN, DOUBLE_LANES);
+        }
+        return whole;
+    }
+
     static int applyFloat(Activation a, int rows, int d, MemorySegment in, long inAt, long inStride, float[] bias,
                           MemorySegment gate, long gateAt, long gateStride, MemorySegment out, long outAt, long outStride) {
         int w = FLOATS.length(), whole = d - d % w;

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * The body of {@code VectorActivationsTest.mixedCallsSettleToLoopsThatAllocateNothing}, run in a JVM of its own so
  * that the lane loops start with no profile whatever ran before in the test JVM: calls with and without a bias or a
  * gate, and norms with and without a scale, mixed in one thread as a GTU mixes its RPE's biased relu, its gated SiLU
- * and its norm. Float rows only: at 128 bits the double loop's sigmoid and elus box whatever the profile ({@code
+ * and its norm, and the first RPE block's rows ({@code combineRow}). Float rows only: at 128 bits the double loop's sigmoid and elus box whatever the profile ({@code
  * VectorActivations.apply}). Prints the least a quarter second allocated and the count of quarter seconds measured.
  */
 final class MixedLaneCalls {
@@ -31,6 +31,9 @@ final class MixedLaneCalls {
         float[] bias32 = new float[32], bias96 = new float[96], bias33 = new float[33], q = new float[255], scale = new float[96];
         java.util.Arrays.fill(q, 0.5f);
         java.util.Arrays.fill(scale, 2f);
+        double[] da = new double[96], db = new double[96];
+        java.util.Arrays.fill(da, 0.25);
+        java.util.Arrays.fill(db, -3.0);
         SplittableRandom rng = new SplittableRandom(seed);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate(4L * n + 64), gate = arena.allocate(4L * n + 64), out = arena.allocate(4L * n + 64);
@@ -49,6 +52,7 @@ final class MixedLaneCalls {
                 VectorNorms.scaleRows(in, 0, q, 0, null, out, 0, 128, 96);
                 VectorNorms.scale(in, 0, 0.5f, scale, out, 0, 96);
                 VectorNorms.scale(in, 0, 0.5f, null, out, 0, 96);
+                for (int r = 0; r < 64; r++) VectorActivations.combineRow(r, da, 0.5, db, r % 2 == 0 ? 96 : 33, out, 4L * 96 * r);
             };
             long start = System.nanoTime();
             for (int i = 0; i < 200 || System.nanoTime() - start < 2_000_000_000L; i++) round.run();

@@ -50,6 +50,36 @@ class VectorActivationsTest {
     }
 
     @Test
+    void combinedRowsRoundEachFloat64SumOnceColdAndWarm() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        long seed = TnnTestSupport.SEED + 43;
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] a = new double[67], b = new double[67];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = rng.nextDouble(-1e3, 1e3);
+            b[i] = rng.nextDouble(-1, 1) * Math.pow(2, rng.nextInt(-40, 40));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(4L * (a.length + 2));
+            for (int pass = 0; pass < 2; pass++) {
+                for (int n : new int[] {0, 1, 7, 8, 16, 33, 67}) {
+                    out.fill((byte) -1);
+                    double s = rng.nextDouble(-2, 2), t = rng.nextDouble(-2, 2);
+                    int done = VectorActivations.combineRow(s, a, t, b, n, out, 4);
+                    assertTrue(done <= n && n - done < 8, "n=" + n + ": " + done + " done");
+                    for (int i = 0; i < done; i++) {
+                        float want = (float) (s * a[i] + t * b[i]), got = out.getAtIndex(F32, i + 1);
+                        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), (pass == 0 ? "cold" : "warm") + " n=" + n + " index " + i + " seed " + seed);
+                    }
+                    for (int i = done + 1; i < a.length + 2; i++) assertTrue(Float.isNaN(out.getAtIndex(F32, i)), "n=" + n + ": float " + i + " past the lanes written");
+                    assertTrue(Float.isNaN(out.getAtIndex(F32, 0)), "n=" + n + ": the float before the row");
+                }
+                if (pass == 0) for (int c = 0; c < WARM_CALLS * 10; c++) VectorActivations.combineRow(0.5, a, 0.25, b, 64, out, 4);
+            }
+        }
+    }
+
+    @Test
     void doubleLanesFollowTheirStepsBitForBitColdAndWarm() {
         assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
         long seed = TnnTestSupport.SEED + 43;
