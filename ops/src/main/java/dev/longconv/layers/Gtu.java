@@ -253,9 +253,14 @@ public final class Gtu implements Layer {
                     public void mixInto(Tensor v, Tensor out) {
                         tno.mixInto(backend, v, out);
                     }
-                }, true);
+
+                    @Override
+                    public boolean writesInto() {
+                        return true;
+                    }
+                });
             }
-            return forwardFloat32(backend, null, x, s, v -> toep.mix(backend, v), false);
+            return forwardFloat32(backend, null, x, s, v -> toep.mix(backend, v));
         }
         Pass f = run(backend, x, s, v -> toep.mix(backend, v));
         return TnoTensors.write(f.y, x.dtype(), x.shape());
@@ -265,9 +270,9 @@ public final class Gtu implements Layer {
      * {@link #runFloat32} into a new y, through intermediates made for this call: over {@code held} (a session's
      * projections), or, where it is null, projections gathered for this call in the call's arena.
      */
-    private Tensor forwardFloat32(Backend backend, Projections held, Tensor x, int[] s, TokenMixer.PreparedMix mixer, boolean mixesInto) {
+    private Tensor forwardFloat32(Backend backend, Projections held, Tensor x, int[] s, TokenMixer.PreparedMix mixer) {
         Tensor y = Tensor.zeros(DType.FLOAT32, x.shape());
-        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false, mixesInto);
+        try (Workspace ws = Workspace.of(s[0], s[1], config.innerDim(), config.embedDim, norm == null ? null : Norm.floatScratch(), false, mixer.writesInto());
              Projections call = held == null ? Projections.of(this, DType.FLOAT32, ws.arena()) : null) {
             runFloat32(backend, held != null ? held : call, norm == null ? null : norm.bind(), mixer, x, y, ws);
             return y;
@@ -534,7 +539,7 @@ public final class Gtu implements Layer {
             if (s[0] != batch || x.dtype() != dtype) {
                 throw new LongConvException(NAME, "x", "a block [B=" + batch + ", C, E=" + gtu.config.embedDim + "] " + dtype, x.dtype() + Arrays.toString(x.shape()));
             }
-            if (w != null) return gtu.forwardFloat32(backend, w, x, s, mixer::push, false);
+            if (w != null) return gtu.forwardFloat32(backend, w, x, s, mixer::push);
             Pass f = gtu.run(backend, x, s, mixer::push);
             return TnoTensors.write(f.y, dtype, x.shape());
         }

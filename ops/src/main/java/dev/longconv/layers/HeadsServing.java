@@ -1,5 +1,6 @@
 package dev.longconv.layers;
 
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import dev.longconv.DType;
 import dev.longconv.LongConvException;
@@ -36,22 +37,18 @@ final class HeadsServing {
         return throughTokens(x, h, dim, dtype, op, null);
     }
 
-    /** An operator that overwrites float32 tokens v [B, L, H·dim] with its result, its intermediates in {@code scratch}. */
-    interface InPlace {
-        void mix(Tensor v, Arena scratch);
-    }
-
     /**
      * {@link #throughTokens(Tensor, int, int, DType, UnaryOperator)}, where float32 x with several heads goes through
-     * {@code inPlace} (when not null) on the token-major copy in the call's scratch: the operator's result then takes no
-     * memory of its own (a new tensor per call, 10% of a small TNO forward's calling thread).
+     * {@code inPlace} (when not null), which overwrites the token-major copy in the call's scratch with the operator's
+     * result: that result then takes no memory of its own (a new tensor per call, 10% of a small TNO forward's calling
+     * thread).
      */
-    static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op, InPlace inPlace) {
+    static Tensor throughTokens(Tensor x, int h, int dim, DType dtype, UnaryOperator<Tensor> op, Consumer<Tensor> inPlace) {
         int b = Math.toIntExact(x.dim(0)), c = Math.toIntExact(x.dim(2));
         if (h > 1 && dtype == DType.FLOAT32 && inPlace != null) {
             try (Arena scratch = ScratchArena.open()) {
                 Tensor v = TnoTensors.permuteHeads(x, b, h, c, dim, true, scratch);
-                inPlace.mix(v, scratch);
+                inPlace.accept(v);
                 return TnoTensors.permuteHeads(v, b, h, c, dim, false, null);
             }
         }

@@ -148,7 +148,7 @@ public final class Tno implements Layer, TokenMixer {
     public Tensor forward(Backend backend, Tensor x) {
         int[] s = checkInput(x, "x");
         return HeadsServing.throughTokens(x, s[1], s[3], x.dtype(), v -> mix(backend, v),
-                float32Kernel(x.dtype()) ? (v, scratch) -> mixInPlace(backend, v, scratch) : null);
+                float32Kernel(x.dtype()) ? v -> mixInto(backend, v, v) : null);
     }
 
     @Override
@@ -330,18 +330,10 @@ public final class Tno implements Layer, TokenMixer {
     void mixInto(Backend be, Tensor v, Tensor y) {
         if (!float32Kernel(v.dtype())) throw new IllegalStateException(NAME + ": mixInto takes float32 without normalize, got " + v.dtype());
         try (Arena scratch = ScratchArena.open()) {
-            convInto(be, v, kernelFloat32(be, scratch, checkTokens(v, "v")), y);
+            Tensor k = kernelFloat32(be, scratch, checkTokens(v, "v"));
+            if (config.causal) be.causalConvInto(v, k, Layout.BLD, y);
+            else be.toeplitzConvInto(v, k, Layout.BLD, y);
         }
-    }
-
-    private void convInto(Backend be, Tensor v, Tensor k, Tensor y) {
-        if (config.causal) be.causalConvInto(v, k, Layout.BLD, y);
-        else be.toeplitzConvInto(v, k, Layout.BLD, y);
-    }
-
-    /** v = T v for float32 v [B, L, H·dim] BLD without normalize, the kernel in {@code scratch}. */
-    private void mixInPlace(Backend be, Tensor v, Arena scratch) {
-        convInto(be, v, kernelFloat32(be, scratch, checkTokens(v, "v")), v);
     }
 
     /** y = T v (divided by T 1 when normalize) for v [B, L, H·dim] BLD; a new tensor of v's dtype. */

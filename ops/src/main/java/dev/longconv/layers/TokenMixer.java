@@ -50,6 +50,14 @@ interface TokenMixer {
             }
         }
 
+        /**
+         * Whether {@link #mixInto} writes into out itself rather than copying {@link #mix}'s result there: a one-call
+         * float32 GTU then gives it a workspace buffer instead of taking a new tensor from mix.
+         */
+        default boolean writesInto() {
+            return false;
+        }
+
         @Override
         default void close() {}
     }
