@@ -2,7 +2,6 @@ package dev.longconv.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -115,7 +114,8 @@ public final class LaneKernels {
      */
     public static void maxAbs(float[] x, int count, float[] out) {
         // four chains of maxima: one chain's latency (a float max with Java's NaN rules is several instructions) was the
-        // loop's time
+        // loop's time. The loop stays in this method: a helper returning the vector boxes it wherever C2 does not inline
+        // the helper, and the warm stream steps that call this must allocate nothing.
         FloatVector m0 = FloatVector.zero(SPECIES), m1 = m0, m2 = m0, m3 = m0;
         int n = count * W, i = 0;
         for (; i <= n - 4 * W; i += 4 * W) {
@@ -128,13 +128,17 @@ public final class LaneKernels {
         m0.max(m1).max(m2.max(m3)).intoArray(out, 0);
     }
 
-    /** Whether x[0..n) holds no NaN and no infinity: the largest |x| over lanes (NaN wins a max), then the tail. */
+    /**
+     * Whether x[0..n) holds no NaN and no infinity: {@link #maxAbs} over the whole vectors, then the tail. For checks
+     * once per call (it allocates W floats), not for per-step loops.
+     */
     public static boolean allFinite(float[] x, int n) {
-        FloatVector m = FloatVector.zero(SPECIES);
-        int i = 0;
-        for (int full = n - n % W; i < full; i += W) m = m.max(FloatVector.fromArray(SPECIES, x, i).abs());
-        boolean finite = Float.isFinite(m.reduceLanes(VectorOperators.MAX));
-        for (; i < n; i++) finite &= Float.isFinite(x[i]);
+        int full = n - n % W;
+        float[] m = new float[W];
+        maxAbs(x, full / W, m);
+        boolean finite = true;
+        for (float v : m) finite &= Float.isFinite(v);
+        for (int i = full; i < n; i++) finite &= Float.isFinite(x[i]);
         return finite;
     }
 
