@@ -54,16 +54,11 @@ public class StuBench {
     @Setup(Level.Trial)
     public void setUp() {
         be = Backends.get(backend);
-        Stu.Mode m = Stu.Mode.parse(mode);
+        Stu.Config c = new Stu.Config(Stu.Mode.parse(mode), false);
         phi = Tensor.random(DType.FLOAT32, 1, length, K);
-        if (m == Stu.Mode.APPROX) {
-            params.put("M_inputs", Tensor.random(DType.FLOAT32, 2, D, D));
-            params.put("M_filters", Tensor.random(DType.FLOAT32, 3, K, D));
-        } else {
-            params.put("M_phi_plus", Tensor.random(DType.FLOAT32, 4, K, D, D));
-            params.put("M_phi_minus", Tensor.random(DType.FLOAT32, 5, K, D, D));
-        }
-        stu = new Stu(new Stu.Config(m, false), phi, params);
+        long seed = 2;
+        for (Map.Entry<String, long[]> e : Stu.shapes(c, K, D, D).entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
+        stu = new Stu(c, phi, params);
         x = Tensor.random(DType.FLOAT32, 6, 1, length, D);
     }
 

@@ -94,6 +94,23 @@ public final class Stu implements Layer {
     }
 
     /**
+     * The shapes of the mode's required parameters (not the optional AR weights M_u, M_y), by state_dict name, for
+     * {@code numEigh} filters from dIn to dOut channels: M_inputs [dIn, dOut] and M_filters [K, dIn] (approx, where dIn
+     * must equal dOut); M_phi_plus and, without hankelL, M_phi_minus [K, dIn, dOut] (exact).
+     */
+    public static Map<String, long[]> shapes(Config c, int numEigh, int dIn, int dOut) {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        if (c.mode() == Mode.APPROX) {
+            s.put("M_inputs", new long[] {dIn, dOut});
+            s.put("M_filters", new long[] {numEigh, dIn});
+        } else {
+            s.put("M_phi_plus", new long[] {numEigh, dIn, dOut});
+            if (!c.hankelL()) s.put("M_phi_minus", new long[] {numEigh, dIn, dOut});
+        }
+        return s;
+    }
+
+    /**
      * The layer for the tensors in {@code w}: mode from the weights present (or {@code use_approx}), filters
      * from {@code phi} or computed for {@code seq_len} and {@code num_eigh}. {@code overrides} replace metadata.
      */

@@ -44,17 +44,13 @@ class StuTest {
     static Model model(long seed, Stu.Mode mode, boolean hankelL, int lPhi, int k, int dIn, int dOut, int kU, int kY) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> p = new LinkedHashMap<>();
-        if (mode == Stu.Mode.APPROX) {
-            p.put("M_inputs", Tensor.random(DType.FLOAT64, rng.nextLong(), dIn, dOut));
-            p.put("M_filters", Tensor.random(DType.FLOAT64, rng.nextLong(), k, dIn));
-        } else {
-            p.put("M_phi_plus", Tensor.random(DType.FLOAT64, rng.nextLong(), k, dIn, dOut));
-            if (!hankelL) p.put("M_phi_minus", Tensor.random(DType.FLOAT64, rng.nextLong(), k, dIn, dOut));
-        }
+        Stu.Config c = new Stu.Config(mode, hankelL);
+        // drawn in the map's order: M_inputs, M_filters or M_phi_plus, M_phi_minus, as before the shapes came from Stu
+        for (Map.Entry<String, long[]> e : Stu.shapes(c, k, dIn, dOut).entrySet()) p.put(e.getKey(), Tensor.random(DType.FLOAT64, rng.nextLong(), e.getValue()));
         // AR weights small so the y-recursion stays bounded over long sequences.
         if (kU > 0) p.put("M_u", scaled(Tensor.random(DType.FLOAT64, rng.nextLong(), kU, dOut, dIn), 0.3));
         if (kY > 0) p.put("M_y", scaled(Tensor.random(DType.FLOAT64, rng.nextLong(), kY, dOut, dOut), 0.2 / (kY * dOut)));
-        return new Model(new Stu.Config(mode, hankelL), Tensor.random(DType.FLOAT64, rng.nextLong(), lPhi, k), p, dIn, dOut, kU, kY);
+        return new Model(c, Tensor.random(DType.FLOAT64, rng.nextLong(), lPhi, k), p, dIn, dOut, kU, kY);
     }
 
     static Tensor scaled(Tensor t, double s) {

@@ -132,16 +132,12 @@ class CompileTiersTest {
 
         private static void stu(VectorBackend be, Stu.Mode mode) {
             int len = 300, k = 8, dIn = 16, dOut = 16;
+            Stu.Config c = new Stu.Config(mode, false);
             Map<String, Tensor> p = new LinkedHashMap<>();
-            if (mode == Stu.Mode.APPROX) {
-                p.put("M_inputs", Tensor.random(DType.FLOAT32, 21, dIn, dOut));
-                p.put("M_filters", Tensor.random(DType.FLOAT32, 22, k, dIn));
-            } else {
-                p.put("M_phi_plus", Tensor.random(DType.FLOAT32, 23, k, dIn, dOut));
-                p.put("M_phi_minus", Tensor.random(DType.FLOAT32, 24, k, dIn, dOut));
-            }
+            long seed = 21;
+            for (Map.Entry<String, long[]> e : Stu.shapes(c, k, dIn, dOut).entrySet()) p.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
             try (Tensor phi = Tensor.random(DType.FLOAT32, 25, len, k); Tensor x = Tensor.random(DType.FLOAT32, 26, 1, len, dIn)) {
-                Stu s = new Stu(new Stu.Config(mode, false), phi, p);
+                Stu s = new Stu(c, phi, p);
                 for (int i = 0; i < 3; i++) s.forward(be, x).close();
             } finally {
                 p.values().forEach(Tensor::close);
