@@ -3,9 +3,7 @@ package dev.longconv.bench;
 import dev.longconv.DType;
 import dev.longconv.Layout;
 import dev.longconv.Tensor;
-import dev.longconv.layers.Gtu;
 import dev.longconv.layers.PreparedLayer;
-import dev.longconv.layers.Tno;
 import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
 import dev.longconv.ops.ConvPlan;
@@ -24,8 +22,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,29 +42,19 @@ public class ServingBench {
     String backend;
 
     Backend be;
-    final Map<String, Tensor> gtuState = new LinkedHashMap<>(), tnoState = new LinkedHashMap<>();
-    Gtu gtu;
-    Tno tno;
+    SmallLayers layers;
     PreparedLayer gtuPrepared, tnoPrepared;
-    Tensor gtuX, gtuY, tnoX, tnoY, convX, convK, convY;
+    Tensor gtuY, tnoY, convX, convK, convY;
     ConvPlan convPlan;
 
     @Setup(Level.Trial)
     public void setUp() {
         be = Backends.get(backend);
-        Gtu.Config gc = Gtu.Config.defaults(32, 2);
-        long seed = 1;
-        for (Map.Entry<String, long[]> e : Gtu.shapes(gc).entrySet()) gtuState.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
-        gtu = new Gtu(gc, gtuState);
-        gtuX = Tensor.random(DType.FLOAT32, 7, 1, 512, 32);
-        gtuY = Tensor.zeros(DType.FLOAT32, 1, 512, 32);
-        gtuPrepared = gtu.prepare(be, DType.FLOAT32, 512);
-        Tno.Config tc = Tno.Config.defaults(2, 16, 32);
-        for (Map.Entry<String, long[]> e : Tno.shapes(tc, "").entrySet()) tnoState.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
-        tno = new Tno(tc, tnoState);
-        tnoX = Tensor.random(DType.FLOAT32, 8, 1, 2, 1024, 16);
-        tnoY = Tensor.zeros(DType.FLOAT32, 1, 2, 1024, 16);
-        tnoPrepared = tno.prepare(be, DType.FLOAT32, 1024);
+        layers = new SmallLayers();
+        gtuY = Tensor.zeros(DType.FLOAT32, layers.gtuX.shape());
+        gtuPrepared = layers.gtu.prepare(be, DType.FLOAT32, SmallLayers.GTU_LENGTH);
+        tnoY = Tensor.zeros(DType.FLOAT32, layers.tnoX.shape());
+        tnoPrepared = layers.tno.prepare(be, DType.FLOAT32, SmallLayers.TNO_LENGTH);
         convX = Tensor.random(DType.FLOAT32, 9, 1, 20, 256);
         convK = Tensor.random(DType.FLOAT32, 10, 20, 8);
         convY = Tensor.zeros(DType.FLOAT32, 1, 20, 256);
@@ -80,34 +66,33 @@ public class ServingBench {
         gtuPrepared.close();
         tnoPrepared.close();
         convPlan.close();
-        for (Tensor t : new Tensor[] {gtuX, gtuY, tnoX, tnoY, convX, convK, convY}) t.close();
-        gtuState.values().forEach(Tensor::close);
-        tnoState.values().forEach(Tensor::close);
+        for (Tensor t : new Tensor[] {gtuY, tnoY, convX, convK, convY}) t.close();
+        layers.close();
     }
 
     @Benchmark
     public Tensor gtuForward() {
-        try (Tensor y = gtu.forward(be, gtuX)) {
+        try (Tensor y = layers.gtu.forward(be, layers.gtuX)) {
             return y;
         }
     }
 
     @Benchmark
     public Tensor gtuPrepared() {
-        gtuPrepared.forwardInto(gtuX, gtuY);
+        gtuPrepared.forwardInto(layers.gtuX, gtuY);
         return gtuY;
     }
 
     @Benchmark
     public Tensor tnoForward() {
-        try (Tensor y = tno.forward(be, tnoX)) {
+        try (Tensor y = layers.tno.forward(be, layers.tnoX)) {
             return y;
         }
     }
 
     @Benchmark
     public Tensor tnoPrepared() {
-        tnoPrepared.forwardInto(tnoX, tnoY);
+        tnoPrepared.forwardInto(layers.tnoX, tnoY);
         return tnoY;
     }
 

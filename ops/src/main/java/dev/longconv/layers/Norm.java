@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.Tensor;
+import dev.longconv.simd.NativeSegments;
 import dev.longconv.simd.Simd;
 
 import java.lang.foreign.MemorySegment;
@@ -113,11 +114,12 @@ public final class Norm {
          * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added across the lanes in float;
          * the factor computed in float64 from that sum, rounded to float32 and applied in float32), a few float32 ulps
          * from the float64 form; rows of whole vectors in blocks of flat loops, through {@code scratch} ({@link
-         * Norm#floatScratch()}, one per concurrent caller). The others, and every norm without the Vector API, sum their
-         * statistics in float64 from the float32 values and round each output once to float32.
+         * Norm#floatScratch()}, one per concurrent caller). The others, every norm without the Vector API, and rows over heap
+         * memory (the lane loops take native segments only: {@link NativeSegments}) sum their statistics in float64 from
+         * the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch) {
-            boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;
+            boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER && NativeSegments.allNative(x, y, null);
             if (lanes && VectorNorms.flat(d)) {
                 int factors = VectorNorms.factorsAt();
                 for (int first = 0; first < rows; first += VectorNorms.BLOCK) {

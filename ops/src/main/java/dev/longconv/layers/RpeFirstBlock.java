@@ -3,6 +3,7 @@ package dev.longconv.layers;
 import dev.longconv.Tensor;
 import dev.longconv.simd.LaneGemm;
 import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.NativeSegments;
 import dev.longconv.simd.Simd;
 
 import java.lang.foreign.MemorySegment;
@@ -113,10 +114,10 @@ final class RpeFirstBlock {
         }
         if (t.wt.length < dim * out) t.wt = new float[dim * out];
         // W (contiguous: Rpe passes it through inDtype) transposed in register tiles, then checked on lanes: an element
-        // at a time, the two took 5% of a GTU forward's calling thread
+        // at a time, the two took 5% of a GTU forward's calling thread (still the way for a W over heap memory)
         float[] wt = t.wt;
         MemorySegment ws = weight.segment();
-        if (VECTOR) {
+        if (VECTOR && NativeSegments.isNative(ws)) {
             LaneGemm.transpose(ws, 0, out, dim, wt);
             if (!LaneKernels.allFinite(wt, dim * out)) return null;
         } else {

@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.simd.Lanes;
+import dev.longconv.simd.NativeSegments;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -132,7 +133,7 @@ final class VectorActivations {
                 c10 = DoubleVector.broadcast(SPECIES, COEF[8]), c11 = DoubleVector.broadcast(SPECIES, COEF[9]);
         double c12 = COEF[10], c13 = COEF[11];
         DoubleVector ln2Hi = DoubleVector.broadcast(SPECIES, -LN2_HI);
-        MemorySegment bits = BITS.get(); // fetched for every kind: see the class note on loop predication
+        MemorySegment bits = NativeSegments.cast(BITS.get()); // fetched for every kind: see the class note on loop predication
         for (; i + w <= to; i += w) {
             DoubleVector x = DoubleVector.fromArray(SPECIES, in, i), y;
             if (exp) { // the exponential's steps (class note), e^z = s1 s2 (1 + p), e^z - 1 = s (1 + p) - 1
@@ -183,24 +184,18 @@ final class VectorActivations {
         };
     }
 
-    /**
-     * {@link FloatRows#biasActivation} on float lanes over the whole vectors of each row: out = act(in + bias) (·
-     * gate), bias null adding nothing; returns the index in the row where the whole vectors stop (the caller finishes
-     * the tails). Offsets and strides count elements. Where every row is whole vectors and the rows lie back to back
-     * (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
-     * vectors (d = 32 is four AVX2 vectors) ran at half the speed of the flat loop, in loop entry and exit. The loops
-     * count in int: with a long counter C2 kept deoptimizing and recompiling this method (profile_predicate traps,
-     * dozens a second), and between compiles the unintrinsified vectors allocated megabytes per call.
-     */
     /** The first {@link #SPECIES}-length lanes of a float vector: where a D2F conversion puts its part 0. */
     private static final VectorMask<Float> DOUBLE_LANES = VectorMask.fromLong(FLOATS, (1L << SPECIES.length()) - 1);
 
     /**
      * out[j] = (float) (s a[j] + t b[j]) at byte offset {@code at} of out, for j below the returned count (n rounded down
      * to whole double vectors; the caller does the rest): each sum in float64 and rounded once, as element by element.
-     * The conversion fills part 0 of a float vector of the same size, stored under a mask of its first lanes.
+     * The conversion fills part 0 of a float vector of the same size, stored under a mask of its first lanes. Returns 0
+     * when out is on the heap ({@link NativeSegments}).
      */
     static int combineRow(double s, double[] a, double t, double[] b, int n, MemorySegment out, long at) {
+        if (!NativeSegments.isNative(out)) return 0;
+        out = NativeSegments.cast(out);
         int w = SPECIES.length(), whole = n - n % w;
         for (int j = 0; j < whole; j += w) {
             DoubleVector v = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
@@ -209,8 +204,21 @@ final class VectorActivations {
         return whole;
     }
 
+    /**
+     * {@link FloatRows#biasActivation} on float lanes over the whole vectors of each row: out = act(in + bias) (·
+     * gate), bias null adding nothing; returns the index in the row where the whole vectors stop (the caller finishes
+     * the tails), or 0 when a segment is on the heap (the caller then does it all: {@link NativeSegments}). Offsets and strides count elements. Where every row is whole vectors and the rows lie back to back
+     * (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
+     * vectors (d = 32 is four AVX2 vectors) ran at half the speed of the flat loop, in loop entry and exit. The loops
+     * count in int: with a long counter C2 kept deoptimizing and recompiling this method (profile_predicate traps,
+     * dozens a second), and between compiles the unintrinsified vectors allocated megabytes per call.
+     */
     static int applyFloat(Activation a, int rows, int d, MemorySegment in, long inAt, long inStride, float[] bias,
                           MemorySegment gate, long gateAt, long gateStride, MemorySegment out, long outAt, long outStride) {
+        if (!NativeSegments.allNative(in, gate, out)) return 0;
+        in = NativeSegments.cast(in);
+        gate = NativeSegments.cast(gate);
+        out = NativeSegments.cast(out);
         int w = FLOATS.length(), whole = d - d % w;
         boolean flat = whole == d && inStride == d && outStride == d && (gate == null || gateStride == d) && (long) rows * d <= Integer.MAX_VALUE - w;
         int count = flat ? rows * d : whole, rowCount = flat ? 1 : rows;
@@ -219,7 +227,7 @@ final class VectorActivations {
                 c4 = FloatVector.broadcast(FLOATS, COEF_F[2]), c5 = FloatVector.broadcast(FLOATS, COEF_F[3]);
         float c6 = COEF_F[4], c7 = COEF_F[5];
         FloatVector ln2Hi = FloatVector.broadcast(FLOATS, -LN2_HI_F);
-        MemorySegment bits = BITS.get(); // fetched for every kind: see the class note on loop predication
+        MemorySegment bits = NativeSegments.cast(BITS.get()); // fetched for every kind: see the class note on loop predication
         float[] addend = bias != null ? bias : NO_BIAS;
         int addendWrap = bias != null ? d : w;
         boolean gated = gate != null;

@@ -1,6 +1,7 @@
 package dev.longconv.layers;
 
 import dev.longconv.simd.Lanes;
+import dev.longconv.simd.NativeSegments;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -14,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * and the scaling. Rows of whole vectors lying back to back go in blocks of {@link #BLOCK} rows, each half as one flat
  * loop over the block; other rows one by one. A loop per row of a few vectors spends most of its time entering and leaving (rows of 32: a per-row norm
  * ran at 2.5x the time of the flat halves in a throwaway loop). Loaded only where the Vector API is readable. Offsets
- * count elements, not bytes.
+ * count elements, not bytes. The segments are native ({@link NativeSegments}): Norm sends rows over heap memory to its
+ * float64 form.
  */
 final class VectorNorms {
     private VectorNorms() {}
@@ -89,6 +91,7 @@ final class VectorNorms {
     }
 
     private static void partialSquares1(MemorySegment x, long xo, int rows, int d, float[] part) {
+        x = NativeSegments.cast(x);
         int w = FLOATS.length(), perRow = d / w, c = 0, at = 0, count = rows * d;
         long from = xo * Float.BYTES;
         FloatVector acc = FloatVector.zero(FLOATS);
@@ -108,6 +111,7 @@ final class VectorNorms {
     }
 
     private static void partialSquares2(MemorySegment x, long xo, int rows, int d, float[] part) {
+        x = NativeSegments.cast(x);
         int w = FLOATS.length(), steps = d / (2 * w), c = 0, at = 0, count = rows * d;
         long from = xo * Float.BYTES;
         FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0;
@@ -132,6 +136,7 @@ final class VectorNorms {
     }
 
     private static void partialSquares4(MemorySegment x, long xo, int rows, int d, float[] part) {
+        x = NativeSegments.cast(x);
         int w = FLOATS.length(), steps = d / (4 * w), c = 0, at = 0, count = rows * d;
         long from = xo * Float.BYTES, vb = (long) w * Float.BYTES;
         FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
@@ -166,6 +171,8 @@ final class VectorNorms {
      * q_r = q[qAt + r], in one flat loop; y may be x.
      */
     static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d) {
+        x = NativeSegments.cast(x);
+        y = NativeSegments.cast(y);
         int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
         long from = xo * Float.BYTES, to = yo * Float.BYTES;
         float qr = q[qAt];
@@ -185,6 +192,7 @@ final class VectorNorms {
 
     /** The sum of x[xo + i]^2 for i < d. */
     static double sumSquares(MemorySegment x, long xo, int d) {
+        x = NativeSegments.cast(x);
         int w = FLOATS.length(), i = 0;
         FloatVector acc = FloatVector.zero(FLOATS);
         for (; i + w <= d; i += w) {
@@ -202,6 +210,8 @@ final class VectorNorms {
 
     /** y[yo + i] = x[xo + i] * q (* scale[i] where scale is not null) for i < d; y may be x. */
     static void scale(MemorySegment x, long xo, float q, float[] scale, MemorySegment y, long yo, int d) {
+        x = NativeSegments.cast(x);
+        y = NativeSegments.cast(y);
         int w = FLOATS.length(), i = 0, f = 0;
         float[] factor = scale != null ? scale : NO_SCALE; // as in scaleRows
         int factorWrap = scale != null ? d : w;

@@ -136,6 +136,33 @@ class GtuTest {
         }
     }
 
+    /**
+     * Weights and input over heap arrays ({@code Tensor.wrap} of heap segments): the vector backend's lane loops take
+     * native memory only, so the layer takes its element-wise and copying paths for them, with the same result. The
+     * defaults (a 512-wide ReLU encoder with simple RMS norms, whose first block, norms and activations run on lanes for
+     * native memory) and a few random configurations.
+     */
+    @Test
+    void weightsAndInputOverHeapMemoryMatchTheReference() {
+        SplittableRandom rng = new SplittableRandom(TnnTestSupport.SEED + 11);
+        for (Backend be : LayerChecks.forwardBackends()) {
+            for (DType dt : DType.values()) {
+                for (int index = 0; index < 4; index++) {
+                    Gtu.Config c = index == 0 ? Gtu.Config.defaults(16, 2) : randomConfig(rng, index);
+                    long seed = rng.nextLong();
+                    if (be.name().equals("cuda") && dt == DType.FLOAT64) continue;
+                    Map<String, Tensor> sd = stateDict(c, dt, seed);
+                    try (Tensor x = Tensor.random(dt, seed ^ 99, 2, 19, c.embedDim()); Tensor expected = reference(sd, c, x);
+                         Tensor y = new Gtu(c, dev.longconv.testing.HeapTensors.onHeap(sd)).forward(be, dev.longconv.testing.HeapTensors.onHeap(x))) {
+                        Compare.assertClose(y, expected, dt, "gtu over heap memory " + be.name() + " seed=" + seed + " " + dt + " " + c);
+                    } finally {
+                        TnnTestSupport.closeAll(sd);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void gradientsMatchFiniteDifferences() {
         SplittableRandom rng = new SplittableRandom(TnnTestSupport.SEED + 13);

@@ -94,6 +94,28 @@ class TnoTest {
         }
     }
 
+    /** Weights and input over heap arrays give the reference's result too (see GtuTest's counterpart): defaults and random configurations. */
+    @Test
+    void weightsAndInputOverHeapMemoryMatchTheReference() {
+        SplittableRandom rng = new SplittableRandom(TnnTestSupport.SEED + 12);
+        for (Backend be : LayerChecks.forwardBackends()) {
+            for (DType dt : DType.values()) {
+                for (int index = 0; index < 4; index++) {
+                    Tno.Config c = index == 0 ? Tno.Config.defaults(2, 16, 32) : randomConfig(rng, index, 1 + rng.nextInt(3), 1 + rng.nextInt(20));
+                    long seed = rng.nextLong();
+                    if (be.name().equals("cuda") && dt == DType.FLOAT64) continue;
+                    Map<String, Tensor> sd = stateDict(c, "", dt, seed);
+                    try (Tensor x = Tensor.random(dt, seed ^ 77, 2, c.h(), 37, c.dim()); Tensor expected = reference(sd, "", c, x);
+                         Tensor y = new Tno(c, dev.longconv.testing.HeapTensors.onHeap(sd)).forward(be, dev.longconv.testing.HeapTensors.onHeap(x))) {
+                        Compare.assertClose(y, expected, dt, "tno over heap memory " + be.name() + " seed=" + seed + " " + dt + " " + c);
+                    } finally {
+                        TnnTestSupport.closeAll(sd);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void causalOutputsIgnoreLaterInputs() {
         SplittableRandom rng = new SplittableRandom(TnnTestSupport.SEED + 5);

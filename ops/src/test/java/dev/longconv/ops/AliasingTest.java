@@ -133,4 +133,29 @@ class AliasingTest {
             assertTrue(shape.getMessage().contains(java.util.Arrays.toString(x.shape())), shape.getMessage());
         }
     }
+
+    /**
+     * Tensors over heap arrays: a heap segment's address is its offset in its array, so two tensors over different
+     * arrays look like the same memory by address alone. They must be taken as separate (y over one array, x or k over
+     * another: accepted, and the result that of a fresh output), while views of one array keep the contract.
+     */
+    @ParameterizedTest(name = "{0} {1} {2} {3}ConvInto")
+    @MethodSource("intoCases")
+    void heapTensorsOverDifferentArraysAreSeparateMemory(Backend be, DType dt, Layout lay, String op) {
+        int b = 2, d = 11, len = 37, dAxis = lay == Layout.BDL ? 1 : 2, taps = op.equals("causal") ? 5 : 2 * len - 1;
+        try (Tensor kn = Tensor.random(dt, SEED, lay.kernelShape(d, taps)); Tensor xn = Tensor.random(dt, SEED + 2, lay.seqShape(b, d, len));
+             Tensor bigN = Tensor.random(dt, SEED + 1, lay.seqShape(b, d + 1, len))) {
+            Tensor x = dev.longconv.testing.HeapTensors.onHeap(xn), k = dev.longconv.testing.HeapTensors.onHeap(kn);
+            Tensor y = dev.longconv.testing.HeapTensors.onHeap(xn); // same shape, strides and offset as x, another array
+            Tensor expected = op.equals("causal") ? Reference.causalConv(xn, kn, lay) : Reference.toeplitzConv(xn, kn, lay);
+            into(be, op, x, k, lay, y);
+            Compare.assertClose(y.copy(), expected, dt, be.name() + " " + op + " into a heap y over another array");
+            assertEquals(xn.toDoubleArray().length, x.numel());
+            assertTrue(java.util.Arrays.equals(xn.toDoubleArray(), x.toDoubleArray()), "x over its own array is left as it was");
+            Tensor big = dev.longconv.testing.HeapTensors.onHeap(bigN);
+            Tensor in = big.slice(dAxis, 0, d), out = big.slice(dAxis, 1, d + 1);
+            var partial = assertThrows(LongConvException.class, () -> into(be, op, in, k, lay, out));
+            assertTrue(partial.getMessage().contains("partial overlap with x"), partial.getMessage());
+        }
+    }
 }

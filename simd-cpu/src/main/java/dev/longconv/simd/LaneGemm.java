@@ -152,12 +152,20 @@ public final class LaneGemm {
      * C = A B, overwriting C. Element (i, p) of A is {@code a[aOff + i * aRow + p * aCol]}, element (p, j) of B is
      * {@code b[bOff + p * bRow + j * bCol]} and element (i, j) of C is {@code c[cOff + i * ldc + j]}; offsets and
      * strides count floats (little-endian). Strides of 1 along a row (or along a column, for transposed views) take
-     * the vector packing paths; any other strides work too, element by element. C must not overlap A or B.
+     * the vector packing paths; any other strides work too, element by element. C must not overlap A or B. All three are
+     * native segments ({@link NativeSegments}: the loops are compiled for them alone); a heap segment is refused.
      * Callable from several threads at once on disjoint parts of C (each thread packs into its own workspace).
      */
     public void multiply(int m, int n, int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff, long bRow, long bCol,
                          MemorySegment c, long cOff, long ldc) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
+        if (!NativeSegments.allNative(a, b, c)) {
+            throw new IllegalArgumentException("gemm operands must be native segments (a heap segment would make every segment loop's type"
+                    + " profile polymorphic): a " + kind(a) + ", b " + kind(b) + ", c " + kind(c));
+        }
+        a = NativeSegments.cast(a);
+        b = NativeSegments.cast(b);
+        c = NativeSegments.cast(c);
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F, cOff + (long) i * ldc + j, 0f);
@@ -189,6 +197,7 @@ public final class LaneGemm {
 
     /** The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when clipped. */
     private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate, float[] edge) {
+        c = NativeSegments.cast(c);
         int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
         long cTile = cBlock + ir * ldc + jr;
         if (rows == mr && cols == nr) {
@@ -201,6 +210,7 @@ public final class LaneGemm {
 
     /** Adds (or writes) the valid rows x cols corner of an edge tile computed into {@code edge} (row stride nr). */
     private void mergeEdge(float[] edge, int rows, int cols, MemorySegment c, long cElem, long ldc, boolean acc) {
+        c = NativeSegments.cast(c);
         for (int r = 0; r < rows; r++) {
             long row = cElem + r * ldc;
             for (int j = 0; j < cols; j++) {
@@ -213,6 +223,7 @@ public final class LaneGemm {
 
     /** B block [kb, nb] into micro-panels of nr columns: panel q at q * kb * nr, row p of it at + p * nr; tail columns zero. */
     private void packB(MemorySegment b, long off, long row, long col, int kb, int nb, float[] bp) {
+        b = NativeSegments.cast(b);
         int full = nb - nb % nr;
         if (col == 1 && full > 0) {
             // Row by row: each B row of the block is read front to back (prefetchable) and dealt out to the panels.
@@ -242,9 +253,10 @@ public final class LaneGemm {
 
     /**
      * dst = the transpose of the row-major [rows, cols] float32 matrix at element {@code off} of s: dst[q * rows + r] =
-     * s[off + r * cols + q], through W x W tile transposes in registers.
+     * s[off + r * cols + q], through W x W tile transposes in registers. {@code s} is a native segment.
      */
     public static void transpose(MemorySegment s, long off, int rows, int cols, float[] dst) {
+        if (!NativeSegments.isNative(s)) throw new IllegalArgumentException("transpose: a native segment expected, got " + kind(s));
         if (off < 0 || (long) rows * cols > dst.length || (off + (long) rows * cols) * Float.BYTES > s.byteSize()) {
             throw new IndexOutOfBoundsException("transpose: [" + rows + ", " + cols + "] at " + off + " of " + s.byteSize() + " bytes into " + dst.length + " floats");
         }
@@ -256,6 +268,7 @@ public final class LaneGemm {
      * vector loads; a unit row stride (a transposed view) goes through W x W tile transposes; anything else element-wise.
      */
     static void copy(MemorySegment s, long off, long rs, long cs, int rows, int cols, float[] dst, int dOff, int dLd) {
+        s = NativeSegments.cast(s);
         if (cs == 1 && rs == cols && dLd == cols) {
             // rows back to back on both sides (an A block of a row-major A with k <= kc, as the RPE's K = 32..64 GEMMs
             // read it): one bulk copy instead of a vector loop per row, which at 32 columns spent its time in loop entry
@@ -278,6 +291,7 @@ public final class LaneGemm {
 
     /** dst[dOff + r * dLd + q] = s[off + q * ld + r]: W x W tiles transposed in registers, tails element-wise. */
     private static void transposeCopy(MemorySegment s, long off, long ld, int rows, int cols, float[] dst, int dOff, int dLd) {
+        s = NativeSegments.cast(s);
         int rFull = rows - rows % W, qFull = cols - cols % W;
         long ldBytes = ld * Float.BYTES;
         for (int q0 = 0; q0 < qFull; q0 += W) {
@@ -299,6 +313,7 @@ public final class LaneGemm {
 
     /** W = 4: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
     private static void transpose4(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        s = NativeSegments.cast(s);
         FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
         FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
         FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
@@ -324,6 +339,7 @@ public final class LaneGemm {
 
     /** W = 8: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
     private static void transpose8(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        s = NativeSegments.cast(s);
         FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
         FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
         FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
@@ -381,6 +397,7 @@ public final class LaneGemm {
 
     /** W = 16: the tile at source rows q0.., columns r0.. transposed in registers and stored at dst rows r0.., columns q0... */
     private static void transpose16(MemorySegment s, long src, long ldBytes, float[] dst, int d, int dLd) {
+        s = NativeSegments.cast(s);
         FloatVector v0 = FloatVector.fromMemorySegment(S, s, src, LE);
         FloatVector v1 = FloatVector.fromMemorySegment(S, s, src + 1 * ldBytes, LE);
         FloatVector v2 = FloatVector.fromMemorySegment(S, s, src + 2 * ldBytes, LE);
@@ -518,6 +535,7 @@ public final class LaneGemm {
      * edge (row stride 2W) for the caller to clip.
      */
     private static void kernel6x2(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
+        c = NativeSegments.cast(c);
         final int nr = 2 * W;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -587,6 +605,10 @@ public final class LaneGemm {
         c41.intoMemorySegment(c, r4 + vb, LE);
         c50.intoMemorySegment(c, r5, LE);
         c51.intoMemorySegment(c, r5 + vb, LE);
+    }
+
+    private static String kind(MemorySegment s) {
+        return s == null ? "null" : NativeSegments.isNative(s) ? "native" : "on the heap";
     }
 
     private static int roundUp(int x, int to) {

@@ -133,4 +133,17 @@ class LaneGemmTest {
             g.multiply(2, 0, 4, a, 0, 4, 1, b, 0, 0, 1, c, 0, 0); // n = 0: nothing to do
         }
     }
+
+    @Test
+    void refusesHeapSegments() {
+        LaneGemm g = LaneGemm.forLanes();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(64), b = arena.allocate(64), c = arena.allocate(64), heap = MemorySegment.ofArray(new float[16]);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> g.multiply(2, 2, 2, a, 0, 2, 1, b, 0, 2, 1, heap, 0, 2));
+            assertTrue(e.getMessage().contains("c on the heap"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> g.multiply(2, 2, 2, heap, 0, 2, 1, b, 0, 2, 1, c, 0, 2));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> LaneGemm.transpose(heap, 0, 2, 2, new float[4]));
+        }
+    }
 }

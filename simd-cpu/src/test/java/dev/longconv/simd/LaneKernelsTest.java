@@ -68,7 +68,11 @@ class LaneKernelsTest {
             for (int i = 0; i < src.length; i++) src[i] = rnd.nextFloat();
             float[] dst = new float[rows * cols + 4];
             java.util.Arrays.fill(dst, -1f);
-            LaneGemm.transpose(java.lang.foreign.MemorySegment.ofArray(src), off, rows, cols, dst);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment seg = arena.allocate((long) src.length * Float.BYTES);
+                java.lang.foreign.MemorySegment.copy(src, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, src.length);
+                LaneGemm.transpose(seg, off, rows, cols, dst);
+            }
             for (int r = 0; r < rows; r++) {
                 for (int q = 0; q < cols; q++) {
                     assertEquals(src[off + r * cols + q], dst[q * rows + r], 0f, "W=" + w + " [" + rows + ", " + cols + "] element (" + r + ", " + q + ") seed=" + seed);

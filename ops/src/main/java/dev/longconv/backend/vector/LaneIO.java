@@ -6,6 +6,7 @@ import dev.longconv.ops.spi.ChannelKernel;
 import dev.longconv.ops.spi.Seq;
 import dev.longconv.simd.LaneKernels;
 import dev.longconv.simd.Lanes;
+import dev.longconv.simd.NativeSegments;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,7 +17,8 @@ import java.util.Arrays;
 
 /**
  * Moves float32 rows between strided tensors and lane-interleaved buffers (channel d0 + l in lane l).
- * Channels-last rows (stride 1 across channels) move a vector at a time; other strides element-wise.
+ * Channels-last rows (stride 1 across channels) move a vector at a time; other strides element-wise, and so do
+ * tensors over heap memory (the vector loops take native segments only: {@link NativeSegments}).
  */
 final class LaneIO {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -54,6 +56,11 @@ final class LaneIO {
      * time-contiguous rows (strideT 1) through W x W tile transposes, other strides element-wise.
      */
     private static void gatherRows(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf) {
+        if (!NativeSegments.isNative(seg)) {
+            gatherElementwise(seg, base, strideD, strideT, lanes, len, 0, buf);
+            return;
+        }
+        seg = NativeSegments.cast(seg);
         if (lanes == W && strideD == 1) {
             for (int t = 0; t < len; t++) {
                 FloatVector.fromMemorySegment(SPECIES, seg, (base + t * strideT) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
@@ -70,6 +77,11 @@ final class LaneIO {
                 LaneKernels.transposeTile(buf, t0 * W);
             }
         }
+        gatherElementwise(seg, base, strideD, strideT, lanes, len, t0, buf);
+    }
+
+    /** gatherRows' steps t0 .. len an element at a time: tails, other strides, and heap segments (all of it). */
+    private static void gatherElementwise(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, int t0, float[] buf) {
         if (lanes < W) Arrays.fill(buf, 0, len * W, 0f);
         for (int l = 0; l < lanes; l++) {
             long p = base + l * strideD + t0 * strideT;
@@ -82,6 +94,11 @@ final class LaneIO {
         MemorySegment seg = s.tensor().storageSegment();
         int lanes = Math.min(W, s.channels() - d0), len = s.length();
         long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
+        if (!NativeSegments.isNative(seg)) {
+            scatterElementwise(buf, from, seg, base, s.strideD(), s.strideL(), lanes, len, 0);
+            return;
+        }
+        seg = NativeSegments.cast(seg);
         if (lanes == W && s.strideD() == 1) {
             for (int t = 0; t < len; t++) {
                 FloatVector.fromArray(SPECIES, buf, (from + t) * W).intoMemorySegment(seg, (base + t * s.strideL()) * 4, ByteOrder.LITTLE_ENDIAN);
@@ -100,9 +117,14 @@ final class LaneIO {
                 }
             }
         }
+        scatterElementwise(buf, from, seg, base, s.strideD(), s.strideL(), lanes, len, t0);
+    }
+
+    /** scatter's steps t0 .. len an element at a time: tails, other strides, and heap segments (all of it). */
+    private static void scatterElementwise(float[] buf, int from, MemorySegment seg, long base, long strideD, long strideL, int lanes, int len, int t0) {
         for (int l = 0; l < lanes; l++) {
-            long p = base + l * s.strideD() + t0 * s.strideL();
-            for (int t = t0; t < len; t++, p += s.strideL()) seg.set(F, p * 4, buf[(from + t) * W + l]);
+            long p = base + l * strideD + t0 * strideL;
+            for (int t = t0; t < len; t++, p += strideL) seg.set(F, p * 4, buf[(from + t) * W + l]);
         }
     }
 

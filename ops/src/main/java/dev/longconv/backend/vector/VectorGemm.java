@@ -6,7 +6,9 @@ import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.spi.Aliasing;
 import dev.longconv.ops.spi.Check;
+import dev.longconv.ops.spi.Plans;
 import dev.longconv.simd.LaneGemm;
+import dev.longconv.simd.NativeSegments;
 
 import java.lang.foreign.MemorySegment;
 
@@ -71,6 +73,10 @@ final class VectorGemm {
     }
 
     private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+        if (!NativeSegments.allNative(a.storageSegment(), b.storageSegment(), out.storageSegment())) {
+            runOnNativeCopies(a, b, transA, transB, g, out);
+            return;
+        }
         int m = g.m(), n = g.n(), k = g.k();
         MemorySegment as = a.storageSegment(), bs = b.storageSegment(), cs = out.storageSegment();
         // op(A)(i, p) = a[offset + i * aRow + p * aCol]; a transposed operand just swaps its strides
@@ -98,6 +104,24 @@ final class VectorGemm {
                 int j0 = t * cols, nj = Math.min(cols, n - j0);
                 GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, cs, cOff + j0, ldc);
             });
+        }
+    }
+
+    /**
+     * A product with an operand or result over heap memory ({@code Tensor.wrap} of a heap segment): the kernel runs on
+     * native copies ({@link NativeSegments} says why it takes native memory only), and the result is copied back. The
+     * copies move O(m k + k n + m n) floats against the product's m n k multiply-adds.
+     */
+    private static void runOnNativeCopies(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+        Tensor na = null, nb = null;
+        try (Tensor nc = Tensor.zeros(DType.FLOAT32, g.m(), g.n())) {
+            na = NativeSegments.isNative(a.storageSegment()) ? a : a.copy();
+            nb = NativeSegments.isNative(b.storageSegment()) ? b : b.copy();
+            run(na, nb, transA, transB, g, nc);
+            Plans.copyInto(Check.GEMM, nc, out);
+        } finally {
+            if (na != null && na != a) na.close();
+            if (nb != null && nb != b) nb.close();
         }
     }
 

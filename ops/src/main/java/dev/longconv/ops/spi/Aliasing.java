@@ -4,6 +4,8 @@ import dev.longconv.Device;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The aliasing contract of outputs: an output may be exactly one of the inputs (the same view of the same memory:
  * start, shape, strides and dtype), in which case every backend reads what it needs before writing; any other
@@ -17,7 +19,7 @@ public final class Aliasing {
     public static boolean same(Tensor a, Tensor b) {
         if (a == b) return true;
         if (a == null || b == null || !onHost(a) || !onHost(b) || a.dtype() != b.dtype() || a.rank() != b.rank()) return false;
-        if (start(a) != start(b) || !a.sameShape(b)) return false;
+        if (start(a) != start(b) || !a.sameShape(b) || !sameSpace(a, b)) return false;
         for (int i = 0; i < a.rank(); i++) if (a.dim(i) > 1 && a.stride(i) != b.stride(i)) return false;
         return true;
     }
@@ -25,7 +27,20 @@ public final class Aliasing {
     /** Whether the host memory {@code a} and {@code b} cover intersects (conservatively: the byte ranges of their element spans). */
     public static boolean overlaps(Tensor a, Tensor b) {
         if (a == null || b == null || !onHost(a) || !onHost(b) || a.numel() == 0 || b.numel() == 0) return false;
-        return first(a) <= last(b) && first(b) <= last(a);
+        return first(a) <= last(b) && first(b) <= last(a) && sameSpace(a, b);
+    }
+
+    /**
+     * Whether a's and b's addresses are comparable: both native (one address space), or both over the same heap array.
+     * A heap segment's address is its offset in its array, so tensors over two different arrays have equal addresses
+     * without sharing a byte. A read-only heap segment does not show its array; it is taken to be the other's.
+     */
+    private static boolean sameSpace(Tensor a, Tensor b) {
+        MemorySegment sa = a.storageSegment(), sb = b.storageSegment();
+        boolean na = sa.isNative(), nb = sb.isNative();
+        if (na || nb) return na && nb;
+        Object ba = sa.heapBase().orElse(null), bb = sb.heapBase().orElse(null);
+        return ba == null || bb == null || ba == bb;
     }
 
     /** Output {@code y} against input {@code arg}: exactly it, or no shared memory; a LongConvException otherwise. */
