@@ -249,7 +249,10 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * Non-owning tensor over existing contiguous little-endian memory (C order). The caller keeps the
-     * memory alive as long as the tensor is used.
+     * memory alive as long as the tensor is used. Memory on the heap ({@code MemorySegment.ofArray}) works with every
+     * op, but the vector backend's lane loops take native memory only (so that the JIT compiles them the same whatever
+     * else the JVM runs), and a heap tensor goes through its element-wise and copying paths instead: wrap memory from
+     * an {@link Arena} (or a mapped file) where speed matters.
      */
     public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
         long[] s = checkShape(shape);

@@ -4,6 +4,7 @@ import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,12 +32,21 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The small TNO and GTU forwards of {@link ServingBench} (vector backend) in a JVM where other code has already run
- * Vector API loops over segments of another kind, before longconv's loops were compiled: {@code neighbour} = none,
- * heap (a segment over a float[]: {@code MemorySegment.ofArray}) or mapped (a memory-mapped file, as a search
- * library reads its index). Such loops share the JDK's type profiles with longconv's, and before longconv typed its
- * segments for the JIT ({@code NativeSegments}) they made its forwards 1.2-1.6x slower. The three rows should agree
- * within noise. Run: java -jar bench/target/benchmarks.jar NeighbourBench
+ * The small TNO and GTU forwards of {@link ServingBench} (vector backend, float32) in a JVM where other code has
+ * already run Vector API loops before longconv's loops were compiled, since such code shares the JIT's profiles of the
+ * JDK's methods with longconv ({@code neighbour}):
+ * <ul>
+ * <li>none: nothing ran first.
+ * <li>heap: loads and stores over a segment of a float[] ({@code MemorySegment.ofArray}).
+ * <li>mapped: the same over a memory-mapped file (as a search library reads its index), in a shared arena.
+ * <li>reinterpret: an {@code IntVector} loop over {@code reinterpretAsInts} of float vectors (its Java fallback goes
+ * through a heap segment).
+ * <li>confined: loads and stores over native memory of a confined arena ({@code Arena.ofConfined()}).
+ * </ul>
+ * The first three made the forwards 1.2-1.6x slower for good before longconv typed its segments for the JIT
+ * ({@code NativeSegments}); they now agree with none within noise. The last one is not fixed: the JIT recompiles
+ * longconv's segment loops over and over for the first 10-30 s (README, Troubleshooting), so its rows read several
+ * times slower in a short run. Run: java -jar bench/target/benchmarks.jar NeighbourBench
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -46,8 +56,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 public class NeighbourBench {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
 
-    @Param({"none", "heap", "mapped"})
+    @Param({"none", "heap", "mapped", "reinterpret", "confined"})
     String neighbour;
 
     Backend be;
@@ -62,22 +73,34 @@ public class NeighbourBench {
         layers = new SmallLayers();
     }
 
-    /** Loads, adds and stores over 64 KB of the neighbour's segment until its loop is compiled (about a second). */
+    /** The neighbour's loop over 64 KB, run until it is compiled (about a second). */
     private void runNeighbour() throws IOException {
-        int bytes = 1 << 16;
-        Path file = null;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg;
-            if (neighbour.equals("heap")) {
-                seg = MemorySegment.ofArray(new float[bytes / Float.BYTES]);
-            } else {
-                file = Files.createTempFile("neighbour", ".bin");
-                Files.write(file, new byte[bytes]);
-                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
-                }
+        int bytes = 1 << 16, rounds = 20_000;
+        if (neighbour.equals("reinterpret")) {
+            float[] x = new float[bytes / Float.BYTES];
+            for (int i = 0; i < x.length; i++) x[i] = i - 2000.5f;
+            for (int round = 0; round < rounds; round++) {
+                IntVector m = IntVector.zero(INTS);
+                for (int i = 0; i < x.length; i += S.length()) m = m.max(((IntVector) FloatVector.fromArray(S, x, i).reinterpretAsInts()).and(0x7fffffff));
+                neighbourSum += m.reduceLanes(VectorOperators.MAX);
             }
-            for (int round = 0; round < 20_000; round++) {
+            return;
+        }
+        Path file = null;
+        try (Arena arena = neighbour.equals("confined") ? Arena.ofConfined() : Arena.ofShared()) {
+            MemorySegment seg = switch (neighbour) {
+                case "heap" -> MemorySegment.ofArray(new float[bytes / Float.BYTES]);
+                case "confined" -> arena.allocate(bytes, 64);
+                case "mapped" -> {
+                    file = Files.createTempFile("neighbour", ".bin");
+                    Files.write(file, new byte[bytes]);
+                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                        yield ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+                    }
+                }
+                default -> throw new IllegalArgumentException("neighbour " + neighbour);
+            };
+            for (int round = 0; round < rounds; round++) {
                 FloatVector acc = FloatVector.zero(S);
                 for (long i = 0; i < bytes; i += S.vectorByteSize()) {
                     FloatVector v = FloatVector.fromMemorySegment(S, seg, i, ByteOrder.LITTLE_ENDIAN);
