@@ -190,25 +190,38 @@ final class VectorActivations {
     /**
      * out[j] = (float) (s a[j] + t b[j]) at byte offset {@code at} of out, for j below the returned count (n rounded down
      * to whole double vectors; the caller does the rest): each sum in float64 and rounded once, as element by element.
-     * The conversion fills part 0 of a float vector of the same size, stored under a mask of its first lanes. Returns 0
+     * Two double vectors at a time: their conversions fill parts 0 and -1 of a float vector of the same size, blended
+     * into one whole store (2.2x the speed of a masked store per double vector, which was barely faster than the
+     * element loop, at 512 outputs a row; 1.5x at 32); one vector left over goes through that masked store. Returns 0
      * when out is on the heap ({@link NativeSegments}).
      */
     static int combineRow(double s, double[] a, double t, double[] b, int n, MemorySegment out, long at) {
         if (!NativeSegments.isNative(out)) return 0;
         out = NativeSegments.cast(out);
-        int w = SPECIES.length(), whole = n - n % w;
-        for (int j = 0; j < whole; j += w) {
+        int w = SPECIES.length(), j = 0;
+        for (; j <= n - 2 * w; j += 2 * w) {
+            DoubleVector lo = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
+            DoubleVector hi = DoubleVector.fromArray(SPECIES, a, j + w).mul(s).add(DoubleVector.fromArray(SPECIES, b, j + w).mul(t));
+            FloatVector f = ((FloatVector) lo.convertShape(VectorOperators.D2F, FLOATS, 0))
+                    .blend((FloatVector) hi.convertShape(VectorOperators.D2F, FLOATS, -1), UPPER_LANES);
+            f.intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+        }
+        if (j <= n - w) {
             DoubleVector v = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
             ((FloatVector) v.convertShape(VectorOperators.D2F, FLOATS, 0)).intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN, DOUBLE_LANES);
+            j += w;
         }
-        return whole;
+        return j;
     }
+
+    /** The upper {@link #SPECIES}-length lanes of a float vector: where a D2F conversion puts its part -1. */
+    private static final VectorMask<Float> UPPER_LANES = DOUBLE_LANES.not();
 
     /**
      * {@link FloatRows#biasActivation} on float lanes over the whole vectors of each row: out = act(in + bias) (·
      * gate), bias null adding nothing; returns the index in the row where the whole vectors stop (the caller finishes
-     * the tails), or 0 when a segment is on the heap (the caller then does it all: {@link NativeSegments}). Offsets and strides count elements. Where every row is whole vectors and the rows lie back to back
-     * (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
+     * the tails), or 0 when a segment is on the heap (the caller then does it all: {@link NativeSegments}). Offsets and
+     * strides count elements. Where every row is whole vectors and the rows lie back to back (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
      * vectors (d = 32 is four AVX2 vectors) ran at half the speed of the flat loop, in loop entry and exit. The loops
      * count in int: with a long counter C2 kept deoptimizing and recompiling this method (profile_predicate traps,
      * dozens a second), and between compiles the unintrinsified vectors allocated megabytes per call.
