@@ -119,6 +119,15 @@ public final class Norm {
          * the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch) {
+            forwardFloat(x, xo, y, yo, rows, scratch, false);
+        }
+
+        /**
+         * {@link #forwardFloat(MemorySegment, long, MemorySegment, long, int, float[])}, followed by a ReLU where
+         * {@code relu} and the rows take the flat lane loops: returns whether it applied the ReLU (then the caller's
+         * activation pass over the rows is not needed; otherwise it is).
+         */
+        boolean forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch, boolean relu) {
             boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER && NativeSegments.allNative(x, y, null);
             if (lanes && VectorNorms.flat(d)) {
                 int factors = VectorNorms.factorsAt();
@@ -127,9 +136,9 @@ public final class Norm {
                     long xb = xo + (long) first * d, yb = yo + (long) first * d;
                     VectorNorms.partialSquares(x, xb, n, d, scratch);
                     for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
-                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d);
+                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d, relu ? 0f : Float.NEGATIVE_INFINITY);
                 }
-                return;
+                return relu;
             }
             for (int r = 0; r < rows; r++) {
                 long xr = xo + (long) r * d, yr = yo + (long) r * d;
@@ -139,6 +148,7 @@ public final class Norm {
                     forwardFloatRow(x, xr, y, yr);
                 }
             }
+            return false;
         }
 
         /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */

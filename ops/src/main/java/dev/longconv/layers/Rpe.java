@@ -197,8 +197,10 @@ public final class Rpe {
             if (i == 0 && firstBlock != null) {
                 firstBlock.rows(first, end, y);
             } else {
-                bound[i].forwardFloat(hs, hr.offset(), as, ar.offset(), rows, scratch);
-                FloatRows.biasActivation(config.act, rows, dim, as, ar.offset(), dim, null, null, 0, 0, as, ar.offset(), dim);
+                // the norm's lane loop applies a ReLU itself where it can (one pass over the rows fewer)
+                if (!bound[i].forwardFloat(hs, hr.offset(), as, ar.offset(), rows, scratch, config.act == Activation.RELU)) {
+                    FloatRows.biasActivation(config.act, rows, dim, as, ar.offset(), dim, null, null, 0, 0, as, ar.offset(), dim);
+                }
                 be.gemmInto(ar, weights[i], false, true, y);
             }
             addBias(y, biases[i]);

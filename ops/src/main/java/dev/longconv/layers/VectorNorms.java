@@ -167,10 +167,11 @@ final class VectorNorms {
     }
 
     /**
-     * y = x q_r (* scale[i] where scale is not null) over {@code rows} back-to-back rows of d values ({@link #flat}),
-     * q_r = q[qAt + r], in one flat loop; y may be x.
+     * y = max(x q_r (* scale[i] where scale is not null), floor) over {@code rows} back-to-back rows of d values ({@link
+     * #flat}), q_r = q[qAt + r], in one flat loop; y may be x. A floor of 0 is a ReLU after the norm, with the bits of
+     * the activation's own pass (which it saves); negative infinity leaves every value, NaN and -0 included, as it is.
      */
-    static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d) {
+    static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d, float floor) {
         x = NativeSegments.cast(x);
         y = NativeSegments.cast(y);
         int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
@@ -180,7 +181,7 @@ final class VectorNorms {
         int factorWrap = scale != null ? d : w;
         for (int k = 0; k < count; k += w) {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr)
-                    .mul(FloatVector.fromArray(FLOATS, factor, i));
+                    .mul(FloatVector.fromArray(FLOATS, factor, i)).max(floor);
             i = i + w == factorWrap ? 0 : i + w;
             v.intoMemorySegment(y, to + (long) k * Float.BYTES, ORDER);
             if (++c == perRow && ++r < rows) {

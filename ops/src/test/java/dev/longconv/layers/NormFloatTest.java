@@ -63,4 +63,51 @@ class NormFloatTest {
             }
         }
     }
+
+    /**
+     * The ReLU a norm applies in its lane loop gives the bits of the norm followed by the activation's own pass, for
+     * every norm type and row length (where the norm cannot apply it, it says so and leaves the rows as the plain norm
+     * does), including inputs that scale to -0, NaN and infinities.
+     */
+    @Test
+    void reluInTheNormEqualsTheActivationPassBitForBit() {
+        long seed = TnnTestSupport.SEED + 31;
+        SplittableRandom rng = new SplittableRandom(seed);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED;
+        float[] special = {-0f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -1e-45f};
+        int fused = 0;
+        for (NormType type : NormType.values()) {
+            for (int d : new int[] {1, 7, 8, 16, 32, 33, 64, 96}) {
+                List<Tensor> params = new ArrayList<>();
+                for (String name : type.parameterNames()) {
+                    Tensor p = Tensor.zeros(DType.FLOAT64, name.equals("scala") ? 1 : d);
+                    for (int i = 0; i < p.dim(0); i++) p.set(rng.nextDouble(-2, 2), i);
+                    params.add(p);
+                }
+                Norm.Bound norm = new Norm(type, d, params).bind();
+                int rows = 1 + rng.nextInt(40);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment x = arena.allocate(4L * rows * d), plain = arena.allocate(4L * rows * d), withRelu = arena.allocate(4L * rows * d);
+                    for (int i = 0; i < rows * d; i++) {
+                        x.setAtIndex(f, i, i % 97 == 5 ? special[rng.nextInt(special.length)] : (float) rng.nextDouble(-3, 3));
+                    }
+                    norm.forwardFloat(x, 0, plain, 0, rows, Norm.floatScratch());
+                    FloatRows.biasActivation(Activation.RELU, rows, d, plain, 0, d, null, null, 0, 0, plain, 0, d);
+                    boolean applied = norm.forwardFloat(x, 0, withRelu, 0, rows, Norm.floatScratch(), true);
+                    if (applied) {
+                        fused++;
+                    } else {
+                        FloatRows.biasActivation(Activation.RELU, rows, d, withRelu, 0, d, null, null, 0, 0, withRelu, 0, d);
+                    }
+                    for (int i = 0; i < rows * d; i++) {
+                        int want = Float.floatToRawIntBits(plain.getAtIndex(f, i)), got = Float.floatToRawIntBits(withRelu.getAtIndex(f, i));
+                        assertTrue(want == got, type + " d=" + d + " rows=" + rows + " element " + i + " applied=" + applied + " seed=" + seed
+                                + ": " + Float.intBitsToFloat(got) + " against " + Float.intBitsToFloat(want));
+                    }
+                }
+                params.forEach(Tensor::close);
+            }
+        }
+        if (dev.longconv.simd.Simd.status().available()) assertTrue(fused > 0, "no norm applied the ReLU in its lane loop");
+    }
 }
