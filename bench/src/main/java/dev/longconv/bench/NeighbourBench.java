@@ -43,8 +43,8 @@ import java.util.concurrent.TimeUnit;
  * through a heap segment).
  * <li>confined: loads and stores over native memory of a confined arena ({@code Arena.ofConfined()}).
  * </ul>
- * The first three made the forwards 1.2-1.6x slower for good before longconv typed its segments for the JIT
- * ({@code NativeSegments}); they now agree with none within noise. The last one is not fixed: the JIT recompiles
+ * Before longconv typed its segments for the JIT ({@code NativeSegments}), the first three made the TNO's best call
+ * 1.3-1.9x slower for good (two Zen 5 cores); they now read 0.96-1.20x of none, within this VM's noise. The last one is not fixed: the JIT recompiles
  * longconv's segment loops over and over for the first 10-30 s (README, Troubleshooting), so its rows read several
  * times slower in a short run. Run: java -jar bench/target/benchmarks.jar NeighbourBench
  */
