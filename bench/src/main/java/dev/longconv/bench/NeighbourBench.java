@@ -44,9 +44,9 @@ import java.util.concurrent.TimeUnit;
  * <li>confined: loads and stores over native memory of a confined arena ({@code Arena.ofConfined()}).
  * </ul>
  * Before longconv typed its segments for the JIT ({@code NativeSegments}), the first three made the TNO's best call
- * 1.3-1.9x slower for good (two Zen 5 cores); they now read 0.96-1.20x of none, within this VM's noise. The last one is not fixed: the JIT recompiles
- * longconv's segment loops over and over for the first 10-30 s (README, Troubleshooting), so its rows read several
- * times slower in a short run. Run: java -jar bench/target/benchmarks.jar NeighbourBench
+ * 1.3-1.9x slower for good (two Zen 5 cores); they now read 0.96-1.20x of none, within this VM's noise. The last one
+ * is not fixed: the JIT recompiles longconv's segment loops over and over for the first tens of seconds (README,
+ * Troubleshooting), so its rows read several times slower in a short run. Run: java -jar bench/target/benchmarks.jar NeighbourBench
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -121,15 +121,11 @@ public class NeighbourBench {
 
     @Benchmark
     public Tensor gtuForward() {
-        try (Tensor y = layers.gtu.forward(be, layers.gtuX)) {
-            return y;
-        }
+        return layers.gtuForward(be);
     }
 
     @Benchmark
     public Tensor tnoForward() {
-        try (Tensor y = layers.tno.forward(be, layers.tnoX)) {
-            return y;
-        }
+        return layers.tnoForward(be);
     }
 }

@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.layers.Gtu;
 import dev.longconv.layers.Tno;
+import dev.longconv.ops.Backend;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +31,20 @@ final class SmallLayers implements AutoCloseable {
         for (Map.Entry<String, long[]> e : Tno.shapes(tc, "").entrySet()) tnoState.put(e.getKey(), Tensor.random(DType.FLOAT32, seed++, e.getValue()));
         tno = new Tno(tc, tnoState);
         tnoX = Tensor.random(DType.FLOAT32, 8, 1, 2, TNO_LENGTH, 16);
+    }
+
+    /** The GTU's one-call forward on its input (the result closed again: what a benchmark returns is its handle). */
+    Tensor gtuForward(Backend be) {
+        try (Tensor y = gtu.forward(be, gtuX)) {
+            return y;
+        }
+    }
+
+    /** The TNO's one-call forward on its input, as {@link #gtuForward}. */
+    Tensor tnoForward(Backend be) {
+        try (Tensor y = tno.forward(be, tnoX)) {
+            return y;
+        }
     }
 
     @Override

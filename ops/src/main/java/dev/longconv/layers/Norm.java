@@ -114,9 +114,9 @@ public final class Norm {
          * VectorNorms}: squares summed by fused multiply-adds into W float partial sums, added across the lanes in float;
          * the factor computed in float64 from that sum, rounded to float32 and applied in float32), a few float32 ulps
          * from the float64 form; rows of whole vectors in blocks of flat loops, through {@code scratch} ({@link
-         * Norm#floatScratch()}, one per concurrent caller). The others, every norm without the Vector API, and rows over heap
-         * memory (the lane loops take native segments only: {@link NativeSegments}) sum their statistics in float64 from
-         * the float32 values and round each output once to float32.
+         * Norm#floatScratch()}, one per concurrent caller). The others, every norm without the Vector API, and rows over
+         * heap memory (the lane loops take native segments only: {@link NativeSegments}) sum their statistics in float64
+         * from the float32 values and round each output once to float32.
          */
         void forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch) {
             forwardFloat(x, xo, y, yo, rows, scratch, false);

@@ -113,8 +113,9 @@ public final class Rpe {
      * The encoder at every position in float32 from end to end, for float32 layers' forward passes: [M, outdim], a new
      * tensor in {@code arena}. Three [M, dim] buffers serve every block (h, its norm and activation, the Linear's
      * output, which becomes the next h), so a pass allocates five tensors whatever the depth (with the positions and the
-     * output), unfilled in a scratch arena ({@link ScratchArena#unfilled}). Each step goes over a run of rows in one call: the norm on float lanes where it can
-     * ({@link Norm.Bound#forwardFloat}), the activation and the Linear's bias on float lanes ({@link FloatRows}), the
+     * output), unfilled in a scratch arena ({@link ScratchArena#unfilled}). Each step goes over a run of rows in one
+     * call: the norm on float lanes where it can ({@link Norm.Bound#forwardFloat}, which also takes a ReLU after it), the
+     * activation and the Linear's bias on float lanes ({@link FloatRows}), the
      * GEMM writing in place. Against {@link #forward} in float32 it differs by the roundings of h to float32 between the
      * steps (a few ulps).
      * <p>

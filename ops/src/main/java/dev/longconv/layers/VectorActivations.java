@@ -186,6 +186,8 @@ final class VectorActivations {
 
     /** The first {@link #SPECIES}-length lanes of a float vector: where a D2F conversion puts its part 0. */
     private static final VectorMask<Float> DOUBLE_LANES = VectorMask.fromLong(FLOATS, (1L << SPECIES.length()) - 1);
+    /** The other lanes: where a D2F conversion puts its part -1. */
+    private static final VectorMask<Float> UPPER_LANES = DOUBLE_LANES.not();
 
     /**
      * out[j] = (float) (s a[j] + t b[j]) at byte offset {@code at} of out, for j below the returned count (n rounded down
@@ -214,15 +216,13 @@ final class VectorActivations {
         return j;
     }
 
-    /** The upper {@link #SPECIES}-length lanes of a float vector: where a D2F conversion puts its part -1. */
-    private static final VectorMask<Float> UPPER_LANES = DOUBLE_LANES.not();
-
     /**
      * {@link FloatRows#biasActivation} on float lanes over the whole vectors of each row: out = act(in + bias) (·
      * gate), bias null adding nothing; returns the index in the row where the whole vectors stop (the caller finishes
      * the tails), or 0 when a segment is on the heap (the caller then does it all: {@link NativeSegments}). Offsets and
-     * strides count elements. Where every row is whole vectors and the rows lie back to back (stride d everywhere), the rows run as one flat loop with the bias index wrapping at d: a loop per row of a few
-     * vectors (d = 32 is four AVX2 vectors) ran at half the speed of the flat loop, in loop entry and exit. The loops
+     * strides count elements. Where every row is whole vectors and the rows lie back to back (stride d everywhere), the
+     * rows run as one flat loop with the bias index wrapping at d: a loop per row of a few vectors (d = 32 is four AVX2
+     * vectors) ran at half the speed of the flat loop, in loop entry and exit. The loops
      * count in int: with a long counter C2 kept deoptimizing and recompiling this method (profile_predicate traps,
      * dozens a second), and between compiles the unintrinsified vectors allocated megabytes per call.
      */

@@ -150,7 +150,6 @@ class AliasingTest {
             Tensor expected = op.equals("causal") ? Reference.causalConv(xn, kn, lay) : Reference.toeplitzConv(xn, kn, lay);
             into(be, op, x, k, lay, y);
             Compare.assertClose(y.copy(), expected, dt, be.name() + " " + op + " into a heap y over another array");
-            assertEquals(xn.toDoubleArray().length, x.numel());
             assertTrue(java.util.Arrays.equals(xn.toDoubleArray(), x.toDoubleArray()), "x over its own array is left as it was");
             Tensor big = dev.longconv.testing.HeapTensors.onHeap(bigN);
             Tensor in = big.slice(dAxis, 0, d), out = big.slice(dAxis, 1, d + 1);

@@ -197,7 +197,6 @@ public final class LaneGemm {
 
     /** The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when clipped. */
     private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate, float[] edge) {
-        c = NativeSegments.cast(c);
         int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
         long cTile = cBlock + ir * ldc + jr;
         if (rows == mr && cols == nr) {

@@ -27,7 +27,10 @@ public final class NativeSegments {
 
     private NativeSegments() {}
 
-    /** Whether {@code s} is native memory (allocated, a slice or view of it, or a mapped file), not a heap array. */
+    /**
+     * Whether {@code s} is native memory (allocated, a slice or view of it, or a mapped file), not a heap array: what
+     * {@code MemorySegment.isNative} says, asked of the class {@link #cast} takes, so that the two cannot disagree.
+     */
     public static boolean isNative(MemorySegment s) {
         return NATIVE.isInstance(s);
     }
