@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  * <li>confined: loads and stores over native memory of a confined arena ({@code Arena.ofConfined()}).
  * </ul>
  * Before longconv typed its segments for the JIT ({@code NativeSegments}), the first three made the TNO's best call
- * 1.3-1.9x slower for good (two Zen 5 cores); they now read 0.96-1.20x of none, within this VM's noise. The last one
+ * 1.3-1.9x slower for good (two Zen 5 cores); they now read 1.03-1.20x of none, within this VM's noise. The last one
  * is not fixed: the JIT recompiles longconv's segment loops over and over for the first tens of seconds (README,
  * Troubleshooting), so its rows read several times slower in a short run. Run: java -jar bench/target/benchmarks.jar NeighbourBench
  */
