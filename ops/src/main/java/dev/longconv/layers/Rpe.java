@@ -187,9 +187,12 @@ public final class Rpe {
         int rows = end - first, dim = config.dim, blocks = bound.length;
         Tensor hr = h.slice(0, first, end), ar = a.slice(0, first, end), sr = spare == null ? null : spare.slice(0, first, end);
         // pos_proj, Linear(1, dim): the positions [rows, 1] times its weight [dim, 1] transposed, as a GEMM of depth 1
-        // (lane stores over [rows, dim]), then its bias on lanes
-        be.gemmInto(pos.slice(0, first, end), weights[blocks], false, true, hr);
-        addBias(hr, biases[blocks]);
+        // (lane stores over [rows, dim]), then its bias on lanes; not needed when the first block starts from the
+        // positions itself and has no residual to add
+        if (firstBlock == null || config.residual) {
+            be.gemmInto(pos.slice(0, first, end), weights[blocks], false, true, hr);
+            addBias(hr, biases[blocks]);
+        }
         float[] scratch = Norm.floatScratch();
         MemorySegment as = ar.storageSegment();
         for (int i = 0; i < blocks; i++) {

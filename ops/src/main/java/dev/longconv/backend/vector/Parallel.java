@@ -164,6 +164,14 @@ final class Parallel {
         if (failure instanceof Error er) throw er;
     }
 
+    /**
+     * Whether this thread is running a forEach task now: a forEach it calls runs its tasks inline, so an op that would
+     * split its work for the pool should do it whole instead (a GEMM split in two inline runs packs its B twice).
+     */
+    static boolean inTask() {
+        return IN_TASK.get()[0] > 0;
+    }
+
     /** Per thread, how many forEach tasks it is running now (nested: a task's own forEach runs inline). */
     private static final ThreadLocal<int[]> IN_TASK = ThreadLocal.withInitial(() -> new int[1]);
 

@@ -11,6 +11,7 @@ import dev.longconv.simd.LaneGemm;
 import dev.longconv.simd.NativeSegments;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Float32 C = op(A) op(B) through {@link LaneGemm} (packed panels, cache blocking, register-tiled FMA
@@ -39,6 +40,9 @@ final class VectorGemm {
     static final long WATCHED_MIN_MACS = 64L * 64 * 64;
 
     private static final LaneGemm GEMM = LaneGemm.forLanes();
+
+    /** Products split across the pool so far, for the tests. */
+    static final AtomicLong SPLITS = new AtomicLong();
 
     private VectorGemm() {}
 
@@ -86,10 +90,13 @@ final class VectorGemm {
         int threads = Parallel.size();
         long macs = (long) m * n * k;
         boolean worth = macs >= PARALLEL_MIN_MACS || macs >= WATCHED_MIN_MACS && Parallel.workersWatching();
-        if (threads == 1 || !worth || !Parallel.anyThread(a, b, out, null, null)) {
+        // inside a pool task (a layer's rows split across threads) the pool is busy: a split here would run its parts
+        // inline one after the other, each packing B again
+        if (threads == 1 || !worth || Parallel.inTask() || !Parallel.anyThread(a, b, out, null, null)) {
             GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff, ldc);
             return;
         }
+        SPLITS.incrementAndGet();
         int mr = GEMM.tile().rows(), nr = GEMM.tile().columns();
         if (m >= threads * 4 * mr) {
             // rows: blocks of mc (each part then packs B once, as one thread would), or fewer rows so every thread has work

@@ -127,6 +127,30 @@ class VectorGemmTest {
         assertTrue(split, "no [2047, 32] x [32, 32] product was split across the pool in 5 s of tries");
     }
 
+    /**
+     * A product called from inside a pool task (a layer's rows split across threads, each running its own GEMMs) runs
+     * whole on that task's thread: the pool is busy with the outer tasks, so a split would only run its parts inline one
+     * after the other, each packing B again. The same product called outside a task is split, and both are exact.
+     */
+    @Test
+    void aProductInsideAPoolTaskIsNotSplit() {
+        assumeTrue(Parallel.size() > 1, "one thread: nothing to split");
+        try (Tensor a = Tensor.random(DType.FLOAT32, SEED, 300, 200); Tensor b = Tensor.random(DType.FLOAT32, SEED + 1, 250, 200)) {
+            assertTrue(300L * 250 * 200 >= VectorGemm.PARALLEL_MIN_MACS);
+            long before = VectorGemm.SPLITS.get();
+            check(a, b, false, true, "outside a task");
+            assertEquals(before + 1, VectorGemm.SPLITS.get(), "a product outside a task is split");
+            java.util.concurrent.atomic.AtomicLong inside = new java.util.concurrent.atomic.AtomicLong(-1);
+            Parallel.forEach(2, t -> {
+                if (t != 0) return;
+                long s0 = VectorGemm.SPLITS.get();
+                check(a, b, false, true, "inside a task");
+                inside.set(VectorGemm.SPLITS.get() - s0);
+            });
+            assertEquals(0, inside.get(), "products split inside a pool task");
+        }
+    }
+
     @Test
     void stridedViewsAreReadInPlace() {
         try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 90, 80); Tensor bigB = Tensor.random(DType.FLOAT32, SEED + 1, 70, 110)) {
