@@ -1,5 +1,8 @@
 package dev.longconv.layers;
 
+import dev.longconv.Tensor;
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.spi.BiasedGemm;
 import dev.longconv.simd.Simd;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,6 +20,24 @@ final class FloatRows {
 
     private static final boolean VECTOR = Simd.status().available();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /**
+     * A Linear layer in float32: c = a weight^T + bias (bias null: none), c a contiguous [rows, out] tensor. The bias
+     * goes into the backend's GEMM where it offers that ({@link BiasedGemm}: added to each tile in registers before
+     * its store), else into a lane pass over c afterwards; the bits are the same.
+     */
+    static void linearInto(Backend be, Tensor a, Tensor weight, float[] bias, Tensor c) {
+        if (bias != null && be instanceof BiasedGemm fused) {
+            fused.gemmInto(a, weight, false, true, bias, c);
+            return;
+        }
+        be.gemmInto(a, weight, false, true, c);
+        if (bias != null) {
+            int rows = Math.toIntExact(c.dim(0)), d = Math.toIntExact(c.dim(1));
+            MemorySegment cs = c.storageSegment();
+            biasActivation(Activation.NONE, rows, d, cs, c.offset(), d, bias, null, 0, 0, cs, c.offset(), d);
+        }
+    }
 
     /**
      * For each row r < rows: out[outAt + r outStride + j] = act(in[inAt + r inStride + j] + bias[j]) (· gate[gateAt + r

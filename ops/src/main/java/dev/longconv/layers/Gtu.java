@@ -316,9 +316,7 @@ public final class Gtu implements Layer {
         if (norm != null) norm.forwardFloat(ns, 0, ns, 0, rows, ws.normScratch());
         Tensor view = y.isContiguous() ? y.reshape(rows, e) : null, out = view != null ? view : ws.out();
         try {
-            backend.gemmInto(ws.n(), w.o(), false, true, out);
-            MemorySegment os = out.segment();
-            if (w.oBias() != null) FloatRows.biasActivation(Activation.NONE, rows, e, os, 0, e, w.oBias(), null, 0, 0, os, 0, e);
+            FloatRows.linearInto(backend, ws.n(), w.o(), w.oBias(), out);
             if (view == null) {
                 try (Tensor shaped = out.reshape(x.shape())) {
                     ServingChecks.copyInto(NAME, shaped, y);

@@ -115,8 +115,8 @@ public final class Rpe {
      * output, which becomes the next h), so a pass allocates five tensors whatever the depth (with the positions and the
      * output), unfilled in a scratch arena ({@link ScratchArena#unfilled}). Each step goes over a run of rows in one
      * call: the norm on float lanes where it can ({@link Norm.Bound#forwardFloat}, which also takes a ReLU after it), the
-     * activation and the Linear's bias on float lanes ({@link FloatRows}), the
-     * GEMM writing in place. Against {@link #forward} in float32 it differs by the roundings of h to float32 between the
+     * activation on float lanes ({@link FloatRows}), the GEMM writing in place with the Linear's bias added in its kernel
+     * where the backend offers that ({@link FloatRows#linearInto}). Against {@link #forward} in float32 it differs by the roundings of h to float32 between the
      * steps (a few ulps).
      * <p>
      * Every step works on each row alone, so the rows are split into one run per thread of a backend that offers its
@@ -200,14 +200,14 @@ public final class Rpe {
             Tensor y = i < config.layers ? sr : out.slice(0, first, end);
             if (i == 0 && firstBlock != null) {
                 firstBlock.rows(first, end, y);
+                addBias(y, biases[i]);
             } else {
                 // the norm's lane loop applies a ReLU itself where it can (one pass over the rows fewer)
                 if (!bound[i].forwardFloat(hs, hr.offset(), as, ar.offset(), rows, scratch, config.act == Activation.RELU)) {
                     FloatRows.biasActivation(config.act, rows, dim, as, ar.offset(), dim, null, null, 0, 0, as, ar.offset(), dim);
                 }
-                be.gemmInto(ar, weights[i], false, true, y);
+                FloatRows.linearInto(be, ar, weights[i], biases[i], y);
             }
-            addBias(y, biases[i]);
             if (i < config.layers && config.residual) {
                 MemorySegment ys = y.storageSegment();
                 for (long j = 0, n = (long) rows * dim; j < n; j++) {

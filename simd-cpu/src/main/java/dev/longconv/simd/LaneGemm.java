@@ -158,7 +158,21 @@ public final class LaneGemm {
      */
     public void multiply(int m, int n, int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff, long bRow, long bCol,
                          MemorySegment c, long cOff, long ldc) {
+        multiply(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, null, 0, c, cOff, ldc);
+    }
+
+    /**
+     * C = A B + bias, the bias added to every row of C: element j of it is {@code bias[biasOff + j]} (null: none). The
+     * micro-kernel adds it to the tile in registers before the tile's last store, instead of a pass of its own over C;
+     * the result has the same bits as {@link #multiply} followed by that addition (one float addition per element,
+     * after the product's own, as PyTorch's addmm through BLAS).
+     */
+    public void multiply(int m, int n, int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff, long bRow, long bCol,
+                         float[] bias, int biasOff, MemorySegment c, long cOff, long ldc) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
+        if (bias != null && (biasOff < 0 || biasOff > bias.length - n)) {
+            throw new IndexOutOfBoundsException("gemm bias: " + n + " floats at " + biasOff + " of " + bias.length);
+        }
         if (!NativeSegments.allNative(a, b, c)) {
             throw new IllegalArgumentException("gemm operands must be native segments (a heap segment would make every segment loop's type"
                     + " profile polymorphic): a " + kind(a) + ", b " + kind(b) + ", c " + kind(c));
@@ -168,7 +182,7 @@ public final class LaneGemm {
         c = NativeSegments.cast(c);
         if (m == 0 || n == 0) return;
         if (k == 0) {
-            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F, cOff + (long) i * ldc + j, 0f);
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F, cOff + (long) i * ldc + j, bias == null ? 0f : 0f + bias[biasOff + j]);
             return;
         }
         Workspace ws = WORKSPACE.get();
@@ -180,6 +194,7 @@ public final class LaneGemm {
             for (int pc = 0; pc < k; pc += kc) {
                 int kb = Math.min(kc, k - pc);
                 boolean accumulate = pc > 0;
+                float[] sliceBias = pc + kb == k ? bias : null; // after the last slice's product
                 // A block row-major [mb rounded up to mr][kb]: micro-panel r starts at r * kb, row stride kb
                 copy(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mb, kb, ap, 0, kb);
                 java.util.Arrays.fill(ap, mb * kb, roundUp(mb, mr) * kb, 0f);
@@ -188,33 +203,41 @@ public final class LaneGemm {
                     long bBlock = bOff + pc * bRow + jc * bCol, cBlock = cOff + (long) ic * ldc + jc;
                     packB(b, bBlock, bRow, bCol, kb, nb, bp);
                     for (int ir = 0; ir < mb; ir += mr) {
-                        for (int jr = 0; jr < nb; jr += nr) tile(ir, jr, mb, nb, kb, ap, bp, c, cBlock, ldc, accumulate, edge);
+                        for (int jr = 0; jr < nb; jr += nr) tile(ir, jr, mb, nb, kb, ap, bp, c, cBlock, ldc, accumulate, sliceBias, biasOff + jc, edge);
                     }
                 }
             }
         }
     }
 
-    /** The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when clipped. */
-    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate, float[] edge) {
+    /**
+     * The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when
+     * clipped; plus the bias from bias[blockBias + jr] on, when not null.
+     */
+    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate,
+                      float[] bias, int blockBias, float[] edge) {
         int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
         long cTile = cBlock + ir * ldc + jr;
         if (rows == mr && cols == nr) {
-            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, null);
+            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, bias, blockBias + jr, null);
         } else {
-            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, edge);
-            mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate);
+            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, null, 0, edge);
+            mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate, bias, blockBias + jr);
         }
     }
 
-    /** Adds (or writes) the valid rows x cols corner of an edge tile computed into {@code edge} (row stride nr). */
-    private void mergeEdge(float[] edge, int rows, int cols, MemorySegment c, long cElem, long ldc, boolean acc) {
+    /**
+     * Adds (or writes) the valid rows x cols corner of an edge tile computed into {@code edge} (row stride nr), then the
+     * bias from bias[bo] on when not null.
+     */
+    private void mergeEdge(float[] edge, int rows, int cols, MemorySegment c, long cElem, long ldc, boolean acc, float[] bias, int bo) {
         c = NativeSegments.cast(c);
         for (int r = 0; r < rows; r++) {
             long row = cElem + r * ldc;
             for (int j = 0; j < cols; j++) {
                 float v = edge[r * nr + j];
                 if (acc) v += c.getAtIndex(F, row + j);
+                if (bias != null) v += bias[bo + j];
                 c.setAtIndex(F, row + j, v);
             }
         }
@@ -530,10 +553,12 @@ public final class LaneGemm {
 
     /**
      * 6 rows x 2 vectors: C[0..6, 0..2W) (+)= sum over p < kc of A(r, p) B(p, .). A row r at ap[ao + r * kc + p], B
-     * row p at bp[bo + p * 2W]. The tile goes to C at byte cb (rows ldcb bytes apart), or when edge is not null, to
-     * edge (row stride 2W) for the caller to clip.
+     * row p at bp[bo + p * 2W]. The tile goes to C at byte cb (rows ldcb bytes apart), plus C's values there when acc,
+     * plus bias[qo..qo + 2W) on every row when bias is not null; or when edge is not null, to edge (row stride 2W) for
+     * the caller to clip.
      */
-    private static void kernel6x2(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc, float[] edge) {
+    private static void kernel6x2(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc,
+                                  float[] bias, int qo, float[] edge) {
         c = NativeSegments.cast(c);
         final int nr = 2 * W;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -591,6 +616,16 @@ public final class LaneGemm {
             c41 = c41.add(FloatVector.fromMemorySegment(S, c, r4 + vb, LE));
             c50 = c50.add(FloatVector.fromMemorySegment(S, c, r5, LE));
             c51 = c51.add(FloatVector.fromMemorySegment(S, c, r5 + vb, LE));
+        }
+        if (bias != null) {
+            FloatVector q0 = FloatVector.fromArray(S, bias, qo), q1 = FloatVector.fromArray(S, bias, qo + W);
+            // row by row: the same two vectors on every row
+            c00 = c00.add(q0); c01 = c01.add(q1);
+            c10 = c10.add(q0); c11 = c11.add(q1);
+            c20 = c20.add(q0); c21 = c21.add(q1);
+            c30 = c30.add(q0); c31 = c31.add(q1);
+            c40 = c40.add(q0); c41 = c41.add(q1);
+            c50 = c50.add(q0); c51 = c51.add(q1);
         }
         c00.intoMemorySegment(c, r0, LE);
         c01.intoMemorySegment(c, r0 + vb, LE);

@@ -112,6 +112,55 @@ class LaneGemmTest {
         }
     }
 
+    /**
+     * The bias added inside the product has the bits of the product followed by one float addition per element, at
+     * every tile and block tail (whole tiles, edge tiles, one kc slice and several, k = 0), with the bias read from an
+     * offset into its array; C outside its [m, n] stays untouched.
+     */
+    @Test
+    void biasInsideTheProductEqualsTheProductThenTheBias() {
+        LaneGemm.Tile tile = LaneGemm.Tile.values()[0];
+        int mr = tile.rows(), nr = tile.columns();
+        LaneGemm small = LaneGemm.of(tile, 2 * mr, 5, 2 * nr);
+        int[][] shapes = {{1, 1, 1}, {mr, nr, 5}, {mr + 1, nr + 1, 6}, {2 * mr + 1, 2 * nr + Lanes.W + 1, 11}, {31, 37, 23}, {7, 9, 0}};
+        long seed = SEED;
+        for (LaneGemm g : new LaneGemm[] {small, LaneGemm.forLanes()}) {
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                SplittableRandom rnd = new SplittableRandom(seed++);
+                try (Arena arena = Arena.ofConfined()) {
+                    Operand a = Operand.random(arena, Layout.ROW_MAJOR, m, Math.max(k, 1), rnd);
+                    Operand b = Operand.random(arena, Layout.TRANSPOSED, Math.max(k, 1), n, rnd);
+                    float[] bias = new float[n + 5];
+                    for (int j = 0; j < bias.length; j++) bias[j] = (float) (rnd.nextDouble() * 4 - 2);
+                    long ldc = n + 2, cOff = 3, size = cOff + m * ldc;
+                    MemorySegment plain = arena.allocate(4 * size), fused = arena.allocate(4 * size);
+                    for (long i = 0; i < size; i++) {
+                        plain.setAtIndex(F, i, Float.NaN);
+                        fused.setAtIndex(F, i, Float.NaN);
+                    }
+                    g.multiply(m, n, k, a.seg, a.off, a.rs, a.cs, b.seg, b.off, b.rs, b.cs, plain, cOff, ldc);
+                    g.multiply(m, n, k, a.seg, a.off, a.rs, a.cs, b.seg, b.off, b.rs, b.cs, bias, 4, fused, cOff, ldc);
+                    String what = "m=" + m + " n=" + n + " k=" + k + " seed=" + (seed - 1);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < ldc; j++) {
+                            long at = cOff + i * ldc + j;
+                            float want = j < n ? plain.getAtIndex(F, at) + bias[4 + j] : Float.NaN;
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(fused.getAtIndex(F, at)), what + " at (" + i + ", " + j + ")");
+                        }
+                    }
+                    assertTrue(Float.isNaN(fused.getAtIndex(F, 0)), what + ": wrote before C");
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment x = arena.allocate(64);
+                small.multiply(1, 4, 1, x, 0, 1, 1, x, 0, 4, 1, new float[5], 2, x, 0, 4);
+            }
+        });
+    }
+
     @Test
     void defaultBlocksWithTails() {
         LaneGemm g = LaneGemm.forLanes();

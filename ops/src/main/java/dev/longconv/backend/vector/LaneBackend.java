@@ -2,6 +2,7 @@ package dev.longconv.backend.vector;
 
 import dev.longconv.DType;
 import dev.longconv.Layout;
+import dev.longconv.LongConvException;
 import dev.longconv.ShortConvMode;
 import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
@@ -355,6 +356,13 @@ final class LaneBackend implements Backend {
     public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
         Check.GemmDims g = Check.gemm(a, b, transA, transB);
         VectorGemm.into(a, b, transA, transB, g, c);
+    }
+
+    /** gemmInto plus a bias per column (see {@link VectorBackend#gemmInto(Tensor, Tensor, boolean, boolean, float[], Tensor)}). */
+    void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, float[] bias, Tensor c) {
+        Check.GemmDims g = Check.gemm(a, b, transA, transB);
+        if (a.dtype() != DType.FLOAT32) throw new LongConvException(Check.GEMM, "a", "float32 (the bias is added in the float32 kernel)", a.dtype().toString());
+        VectorGemm.into(a, b, transA, transB, g, bias, c);
     }
 
     // ---------------------------------------------------------------- plumbing

@@ -11,6 +11,7 @@ import dev.longconv.ops.CausalStream;
 import dev.longconv.ops.ConvPlan;
 import dev.longconv.ops.ConvProblem;
 import dev.longconv.ops.Grads;
+import dev.longconv.ops.spi.BiasedGemm;
 import dev.longconv.ops.spi.Check;
 import dev.longconv.ops.spi.HostTasks;
 import dev.longconv.ops.spi.StreamBase;
@@ -25,7 +26,7 @@ import java.util.function.IntConsumer;
  * op picks its half by the dtype of its leading tensor argument, in one place ({@link #by}); the half that
  * runs validates the arguments, once.
  */
-public final class VectorBackend implements Backend, HostTasks {
+public final class VectorBackend implements Backend, HostTasks, BiasedGemm {
     /** How a float32 plan convolves: by the cost model, or forced (benchmarks measure the crossover with the forced forms). */
     public enum Path { AUTO, DIRECT, FFT }
 
@@ -170,6 +171,12 @@ public final class VectorBackend implements Backend, HostTasks {
     @Override
     public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, Tensor c) {
         by(a).gemmInto(a, b, transA, transB, c);
+    }
+
+    /** float32 only (the lane half): the bias added in the GEMM's micro-kernel ({@link dev.longconv.simd.LaneGemm}). */
+    @Override
+    public void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, float[] bias, Tensor c) {
+        float32.gemmInto(a, b, transA, transB, bias, c);
     }
 
     @Override

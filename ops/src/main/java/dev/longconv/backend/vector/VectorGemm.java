@@ -50,7 +50,7 @@ final class VectorGemm {
     static Tensor multiply(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g) {
         Tensor out = Tensor.zeros(DType.FLOAT32, g.m(), g.n());
         try {
-            run(a, b, transA, transB, g, out);
+            run(a, b, transA, transB, g, null, out);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
@@ -60,6 +60,14 @@ final class VectorGemm {
 
     /** op(A) op(B) written over c, a float32 [m, n] host tensor with unit column stride whose span does not overlap a's or b's. */
     static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor c) {
+        into(a, b, transA, transB, g, null, c);
+    }
+
+    /** {@link #into} plus bias[j] added to column j of every row (null: none), inside the kernel ({@link LaneGemm}). */
+    static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, float[] bias, Tensor c) {
+        if (bias != null && bias.length < g.n()) {
+            throw new LongConvException(Check.GEMM, "bias", "at least N=" + g.n() + " floats", bias.length + " floats");
+        }
         if (c == null || !c.isAlive()) throw new LongConvException(Check.GEMM, "c", "a live tensor", c == null ? "null" : "a closed one");
         if (c.dtype() != DType.FLOAT32 || c.rank() != 2 || c.dim(0) != g.m() || c.dim(1) != g.n()) {
             throw new LongConvException(Check.GEMM, "c", "float32[" + g.m() + ", " + g.n() + "] (op(a) rows by op(b) columns)",
@@ -73,12 +81,12 @@ final class VectorGemm {
             throw new LongConvException(Check.GEMM, "c", "memory apart from a and b (gemm reads them while it writes c)",
                     "a view overlapping " + (Aliasing.overlaps(c, a) ? "a" : "b"));
         }
-        run(a, b, transA, transB, g, c);
+        run(a, b, transA, transB, g, bias, c);
     }
 
-    private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+    private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, float[] bias, Tensor out) {
         if (!NativeSegments.allNative(a.storageSegment(), b.storageSegment(), out.storageSegment())) {
-            runOnNativeCopies(a, b, transA, transB, g, out);
+            runOnNativeCopies(a, b, transA, transB, g, bias, out);
             return;
         }
         int m = g.m(), n = g.n(), k = g.k();
@@ -93,7 +101,7 @@ final class VectorGemm {
         // inside a pool task (a layer's rows split across threads) the pool is busy: a split here would run its parts
         // inline one after the other, each packing B again
         if (threads == 1 || !worth || Parallel.inTask() || !Parallel.anyThread(a, b, out, null, null)) {
-            GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff, ldc);
+            GEMM.multiply(m, n, k, as, aOff, aRow, aCol, bs, bOff, bRow, bCol, bias, 0, cs, cOff, ldc);
             return;
         }
         SPLITS.incrementAndGet();
@@ -103,13 +111,13 @@ final class VectorGemm {
             int rows = Math.min(GEMM.rowBlock(), roundUp(ceilDiv(m, threads), mr));
             Parallel.forEach(ceilDiv(m, rows), t -> {
                 int i0 = t * rows, mi = Math.min(rows, m - i0);
-                GEMM.multiply(mi, n, k, as, aOff + i0 * aRow, aRow, aCol, bs, bOff, bRow, bCol, cs, cOff + i0 * ldc, ldc);
+                GEMM.multiply(mi, n, k, as, aOff + i0 * aRow, aRow, aCol, bs, bOff, bRow, bCol, bias, 0, cs, cOff + i0 * ldc, ldc);
             });
         } else {
             int cols = roundUp(ceilDiv(n, threads), nr);
             Parallel.forEach(ceilDiv(n, cols), t -> {
                 int j0 = t * cols, nj = Math.min(cols, n - j0);
-                GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, cs, cOff + j0, ldc);
+                GEMM.multiply(m, nj, k, as, aOff, aRow, aCol, bs, bOff + j0 * bCol, bRow, bCol, bias, j0, cs, cOff + j0, ldc);
             });
         }
     }
@@ -119,12 +127,12 @@ final class VectorGemm {
      * native copies ({@link NativeSegments} says why it takes native memory only), and the result is copied back. The
      * copies move O(m k + k n + m n) floats against the product's m n k multiply-adds.
      */
-    private static void runOnNativeCopies(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, Tensor out) {
+    private static void runOnNativeCopies(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, float[] bias, Tensor out) {
         Tensor na = null, nb = null;
         try (Tensor nc = Tensor.zeros(DType.FLOAT32, g.m(), g.n())) {
             na = NativeSegments.isNative(a.storageSegment()) ? a : a.copy();
             nb = NativeSegments.isNative(b.storageSegment()) ? b : b.copy();
-            run(na, nb, transA, transB, g, nc);
+            run(na, nb, transA, transB, g, bias, nc);
             Plans.copyInto(Check.GEMM, nc, out);
         } finally {
             if (na != null && na != a) na.close();

@@ -151,6 +151,44 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * The bias inside the product ({@link dev.longconv.ops.spi.BiasedGemm}) gives the bits of gemmInto followed by one
+     * float addition per element: one thread, rows split across the pool, columns split (few rows), and over heap
+     * memory (native copies); a bias shorter than N is refused.
+     */
+    @Test
+    void biasInsideTheProductEqualsGemmThenBias() {
+        int[][] shapes = {{7, 9, 5}, {300, 70, 200}, {20, 600, 300}, {1, 1, 1}};
+        long seed = SEED;
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            try (Tensor a = Tensor.random(DType.FLOAT32, seed++, m, k); Tensor b = Tensor.random(DType.FLOAT32, seed++, n, k);
+                 Tensor plain = Tensor.zeros(DType.FLOAT32, m, n); Tensor fused = Tensor.zeros(DType.FLOAT32, m, n)) {
+                float[] bias = new float[n];
+                java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+                for (int j = 0; j < n; j++) bias[j] = (float) rnd.nextDouble(-2, 2);
+                vector.gemmInto(a, b, false, true, plain);
+                float[] want = plain.toFloatArray();
+                for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) want[i * n + j] += bias[j];
+                vector.gemmInto(a, b, false, true, bias, fused);
+                float[] got = fused.toFloatArray();
+                String what = "m=" + m + " n=" + n + " k=" + k + " seed=" + SEED;
+                for (int e = 0; e < want.length; e++) {
+                    assertEquals(Float.floatToRawIntBits(want[e]), Float.floatToRawIntBits(got[e]), what + " element " + e);
+                }
+                float[] heapC = new float[m * n];
+                try (Tensor heap = Tensor.wrap(java.lang.foreign.MemorySegment.ofArray(heapC), DType.FLOAT32, m, n)) {
+                    vector.gemmInto(a, b, false, true, bias, heap);
+                }
+                for (int e = 0; e < want.length; e++) {
+                    assertEquals(Float.floatToRawIntBits(want[e]), Float.floatToRawIntBits(heapC[e]), "heap c, " + what + " element " + e);
+                }
+                LongConvException ex = assertThrows(LongConvException.class, () -> vector.gemmInto(a, b, false, true, new float[n - 1], fused));
+                assertTrue(ex.getMessage().contains("bias"), ex.getMessage());
+            }
+        }
+    }
+
     @Test
     void stridedViewsAreReadInPlace() {
         try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 90, 80); Tensor bigB = Tensor.random(DType.FLOAT32, SEED + 1, 70, 110)) {
