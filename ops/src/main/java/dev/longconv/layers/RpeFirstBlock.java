@@ -54,6 +54,8 @@ final class RpeFirstBlock {
     /** Per run thread: A and B. */
     private static final class Sums {
         double[] a = new double[0], b = new double[0];
+        /** A run's factors and factors times positions (a run ends at a checkpoint at the latest). */
+        final double[] c = new double[CHECKPOINT], cp = new double[CHECKPOINT];
     }
 
     private static final ThreadLocal<Sums> SUMS = ThreadLocal.withInitial(Sums::new);
@@ -161,7 +163,8 @@ final class RpeFirstBlock {
      * The block's output (before its bias) at positions [first, end) into the rows of y ([end - first, out] float32).
      * A and B are summed afresh at every CHECKPOINT-th position and carried through the crossings in between, starting
      * from the checkpoint at or before first, so each row's value does not depend on where a run of rows starts: the
-     * result is the same for every split of the rows across threads.
+     * result is the same for every split of the rows across threads. The rows between two changes of A and B share
+     * them, and go to {@link VectorActivations#combineRows} in one call with their factors.
      */
     void rows(int first, int end, Tensor y) {
         Sums sums = SUMS.get();
@@ -169,12 +172,13 @@ final class RpeFirstBlock {
             sums.a = new double[out];
             sums.b = new double[out];
         }
-        double[] a = sums.a, bs = sums.b;
+        double[] a = sums.a, bs = sums.b, c = sums.c, cp = sums.cp;
         MemorySegment ys = y.storageSegment();
-        long at = y.offset() * Float.BYTES, ld = y.stride(0) * Float.BYTES;
+        long at0 = y.offset() * Float.BYTES, ld = y.stride(0) * Float.BYTES;
         long[] flips = t.flips;
         int next = 0; // the first sign change not yet in A and B
-        for (int r = first / CHECKPOINT * CHECKPOINT; r < end; r++) {
+        // runs of rows between two changes of A and B (a checkpoint or a sign change): their factors, then one call
+        for (int r = first / CHECKPOINT * CHECKPOINT; r < end; ) {
             if (r % CHECKPOINT == 0) {
                 java.util.Arrays.fill(a, 0, out, 0);
                 java.util.Arrays.fill(bs, 0, out, 0);
@@ -186,11 +190,22 @@ final class RpeFirstBlock {
                     add(j, active(t, j, positions[r]) ? 1 : -1, a, bs);
                 }
             }
-            if (r < first) continue;
-            double p = positions[r], c = factor(p), cp = c * p;
-            int i = VECTOR ? VectorActivations.combineRow(cp, a, c, bs, out, ys, at) : 0;
-            for (; i < out; i++) ys.set(F32, at + (long) i * Float.BYTES, (float) (cp * a[i] + c * bs[i]));
-            at += ld;
+            int runEnd = Math.min(end, (r / CHECKPOINT + 1) * CHECKPOINT);
+            if (next < dim) runEnd = (int) Math.min(runEnd, flips[next] >>> 32);
+            int from = Math.max(r, first), rows = runEnd - from;
+            if (rows > 0) {
+                for (int k = 0; k < rows; k++) {
+                    double p = positions[from + k];
+                    c[k] = factor(p);
+                    cp[k] = c[k] * p;
+                }
+                long at = at0 + (from - first) * ld;
+                int i0 = VECTOR ? VectorActivations.combineRows(cp, c, rows, a, bs, out, ys, at, ld) : 0;
+                for (int k = 0; k < rows; k++, at += ld) {
+                    for (int i = i0; i < out; i++) ys.set(F32, at + (long) i * Float.BYTES, (float) (cp[k] * a[i] + c[k] * bs[i]));
+                }
+            }
+            r = runEnd;
         }
     }
 

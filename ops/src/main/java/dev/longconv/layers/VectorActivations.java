@@ -190,6 +190,49 @@ final class VectorActivations {
     private static final VectorMask<Float> UPPER_LANES = DOUBLE_LANES.not();
 
     /**
+     * Rows below this many double vectors (pairs of them, at this many) go through {@link #combineRows}' flat loop:
+     * rows of 32 outputs at 16 float lanes (the small TNO's first RPE block) took 6.3-7.1 ns a row flat against
+     * 9.7-10.2 ns row by row, whose inner loop of two pairs spent its time entering and leaving; at 128 outputs both
+     * took 23.6 ns, and at 256 and 512 the row loop was 1.5x and 1.65x faster (a throwaway loop over 2047 rows, Zen 5).
+     */
+    static final int FLAT_COMBINE_MAX_PAIRS = 8;
+
+    /**
+     * {@link #combineRow} for {@code rows} rows sharing a and b, row k with s[k] and t[k], written at byte at + k ld
+     * of out; returns the count of each row's elements done (the caller does the rest of every row), or 0 when out is on
+     * the heap. Rows of fewer than {@link #FLAT_COMBINE_MAX_PAIRS} pairs of double vectors, in pairs only, run as one
+     * flat loop over all of them.
+     */
+    static int combineRows(double[] s, double[] t, int rows, double[] a, double[] b, int n, MemorySegment out, long at, long ld) {
+        if (!NativeSegments.isNative(out)) return 0;
+        out = NativeSegments.cast(out);
+        int w = SPECIES.length(), pair = 2 * w;
+        if (rows > 0 && n % pair == 0 && n / pair < FLAT_COMBINE_MAX_PAIRS && (long) rows * n <= Integer.MAX_VALUE - pair) {
+            double sk = s[0], tk = t[0];
+            for (int q = 0, total = rows * n, j = 0, k = 0; q < total; q += pair) {
+                DoubleVector lo = DoubleVector.fromArray(SPECIES, a, j).mul(sk).add(DoubleVector.fromArray(SPECIES, b, j).mul(tk));
+                DoubleVector hi = DoubleVector.fromArray(SPECIES, a, j + w).mul(sk).add(DoubleVector.fromArray(SPECIES, b, j + w).mul(tk));
+                FloatVector f = ((FloatVector) lo.convertShape(VectorOperators.D2F, FLOATS, 0))
+                        .blend((FloatVector) hi.convertShape(VectorOperators.D2F, FLOATS, -1), UPPER_LANES);
+                f.intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+                j += pair;
+                if (j == n) {
+                    j = 0;
+                    at += ld;
+                    if (++k < rows) {
+                        sk = s[k];
+                        tk = t[k];
+                    }
+                }
+            }
+            return n;
+        }
+        int done = 0;
+        for (int k = 0; k < rows; k++, at += ld) done = combineRow(s[k], a, t[k], b, n, out, at);
+        return done;
+    }
+
+    /**
      * out[j] = (float) (s a[j] + t b[j]) at byte offset {@code at} of out, for j below the returned count (n rounded down
      * to whole double vectors; the caller does the rest): each sum in float64 and rounded once, as element by element.
      * Two double vectors at a time: their conversions fill parts 0 and -1 of a float vector of the same size, blended

@@ -79,6 +79,50 @@ class VectorActivationsTest {
         }
     }
 
+    /**
+     * combineRows gives every row the bits of its own combineRow, narrow rows (its flat loop over all of them) and wide
+     * ones, rows apart by more than their length, cold and warm; it leaves the rest of each row and the gaps untouched.
+     */
+    @Test
+    void combinedRunsOfRowsEqualTheirRowsOneByOne() {
+        assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
+        long seed = TnnTestSupport.SEED + 44;
+        SplittableRandom rng = new SplittableRandom(seed);
+        int w = dev.longconv.simd.Lanes.W / 2; // doubles per vector at this JVM's width
+        double[] a = new double[40 * w], b = new double[40 * w];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = rng.nextDouble(-1e3, 1e3);
+            b[i] = rng.nextDouble(-1, 1) * Math.pow(2, rng.nextInt(-40, 40));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int n : new int[] {1, 2 * w, 4 * w, 4 * w + 3, 2 * w * (VectorActivations.FLAT_COMBINE_MAX_PAIRS - 1), 2 * w * VectorActivations.FLAT_COMBINE_MAX_PAIRS, 40 * w}) {
+                    for (int rows : new int[] {1, 2, 5, 17}) {
+                        double[] s = new double[rows], t = new double[rows];
+                        for (int k = 0; k < rows; k++) {
+                            s[k] = rng.nextDouble(-2, 2);
+                            t[k] = rng.nextDouble(-2, 2);
+                        }
+                        long ld = 4L * (n + 3), size = 4 + rows * ld;
+                        MemorySegment batch = arena.allocate(size), single = arena.allocate(size);
+                        batch.fill((byte) -1);
+                        single.fill((byte) -1);
+                        int done = VectorActivations.combineRows(s, t, rows, a, b, n, batch, 4, ld);
+                        int one = 0;
+                        for (int k = 0; k < rows; k++) one = VectorActivations.combineRow(s[k], a, t[k], b, n, single, 4 + k * ld);
+                        String where = (pass == 0 ? "cold" : "warm") + " n=" + n + " rows=" + rows + " seed " + seed;
+                        assertEquals(one, done, where + ": elements done per row");
+                        for (long i = 0; i < size / 4; i++) {
+                            assertEquals(Float.floatToRawIntBits(single.getAtIndex(F32, i)), Float.floatToRawIntBits(batch.getAtIndex(F32, i)), where + " float " + i);
+                        }
+                        if (pass == 0) for (int c = 0; c < WARM_CALLS; c++) VectorActivations.combineRows(s, t, rows, a, b, n, batch, 4, ld);
+                    }
+                }
+            }
+        }
+        assertEquals(0, VectorActivations.combineRows(new double[1], new double[1], 1, a, b, 16, MemorySegment.ofArray(new float[20]), 0, 64), "heap");
+    }
+
     @Test
     void doubleLanesFollowTheirStepsBitForBitColdAndWarm() {
         assumeTrue(Simd.status().available(), () -> "vector path unavailable: " + Simd.status().reason());
