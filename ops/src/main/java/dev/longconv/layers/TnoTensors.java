@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.LongConvException;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
+import dev.longconv.simd.Simd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,6 +18,8 @@ import java.util.Map;
  * float64 GEMMs on arrays for the small MLP parts.
  */
 final class TnoTensors {
+    private static final boolean VECTOR = Simd.status().available();
+
     private TnoTensors() {}
 
     /** The parameter {@code name} of {@code params}, checked to be float32/float64 of {@code shape}. */
@@ -112,6 +115,7 @@ final class TnoTensors {
         Tensor out = arena == null ? Tensor.zeros(DType.FLOAT32, shape) : ScratchArena.unfilled(arena, DType.FLOAT32, shape); // every run copied
         try (Tensor xc = x.contiguous()) {
             MemorySegment src = xc.segment(), dst = out.segment();
+            if (VECTOR && VectorActivations.permuteRuns(src, dst, b, h, len, d, toTokens)) return out;
             long run = (long) d * Float.BYTES;
             for (int bi = 0; bi < b; bi++) {
                 for (int hi = 0; hi < h; hi++) {

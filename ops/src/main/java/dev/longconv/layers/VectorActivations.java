@@ -190,6 +190,32 @@ final class VectorActivations {
     private static final VectorMask<Float> UPPER_LANES = DOUBLE_LANES.not();
 
     /**
+     * {@link TnoTensors#permuteHeads}' copies on float lanes: runs of d floats from src (heads [B, H, L, d], or tokens
+     * [B, L, H d] when not toTokens) to dst in the other layout, each run a few whole vectors, where d is a multiple of
+     * the lane count and both segments are native; returns false, copying nothing, otherwise. A MemorySegment.copy per
+     * run of 16 floats (the small TNO's heads, 4096 runs a call) cost its checks at every run.
+     */
+    static boolean permuteRuns(MemorySegment src, MemorySegment dst, int b, int h, int len, int d, boolean toTokens) {
+        int w = FLOATS.length();
+        if (d % w != 0 || !NativeSegments.isNative(src) || !NativeSegments.isNative(dst)) return false;
+        src = NativeSegments.cast(src);
+        dst = NativeSegments.cast(dst);
+        long run = (long) d * Float.BYTES, vector = (long) w * Float.BYTES;
+        for (int bi = 0; bi < b; bi++) {
+            for (int hi = 0; hi < h; hi++) {
+                for (int t = 0; t < len; t++) {
+                    long heads = (((long) bi * h + hi) * len + t) * run, tokens = (((long) bi * len + t) * h + hi) * run;
+                    long from = toTokens ? heads : tokens, to = toTokens ? tokens : heads;
+                    for (long q = 0; q < run; q += vector) {
+                        FloatVector.fromMemorySegment(FLOATS, src, from + q, ByteOrder.LITTLE_ENDIAN).intoMemorySegment(dst, to + q, ByteOrder.LITTLE_ENDIAN);
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
      * Rows below this many double vectors (pairs of them, at this many) go through {@link #combineRows}' flat loop:
      * rows of 32 outputs at 16 float lanes (the small TNO's first RPE block) took 6.3-7.1 ns a row flat against
      * 9.7-10.2 ns row by row, whose inner loop of two pairs spent its time entering and leaving; at 128 outputs both
