@@ -14,8 +14,8 @@ import java.util.List;
  * perturb the tensors in place see the change on the next pass.
  */
 public final class Norm {
-    private static final double RMS_EPS = 1e-8;
-    private static final double SCALE_EPS = 1e-5;
+    static final double RMS_EPS = 1e-8;
+    static final double SCALE_EPS = 1e-5;
     private static final double LAYER_EPS = 1e-5;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final boolean VECTOR = Simd.status().available();

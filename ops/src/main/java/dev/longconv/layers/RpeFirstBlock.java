@@ -194,11 +194,10 @@ final class RpeFirstBlock {
             if (next < dim) runEnd = (int) Math.min(runEnd, flips[next] >>> 32);
             int from = Math.max(r, first), rows = runEnd - from;
             if (rows > 0) {
-                for (int k = 0; k < rows; k++) {
-                    double p = positions[from + k];
-                    c[k] = factor(p);
-                    cp[k] = c[k] * p;
-                }
+                for (int k = 0; k < rows; k++) c[k] = sumOfSquares(positions[from + k]);
+                int done = VECTOR ? VectorNorms.factorsOnLanes(norm, c, rows, dim) : 0;
+                for (int k = done; k < rows; k++) c[k] = Norm.factor(norm, c[k], dim);
+                for (int k = 0; k < rows; k++) cp[k] = c[k] * positions[from + k];
                 long at = at0 + (from - first) * ld;
                 int i0 = VECTOR ? VectorActivations.combineRows(cp, c, rows, a, bs, out, ys, at, ld) : 0;
                 for (int k = 0; k < rows; k++, at += ld) {
@@ -221,10 +220,10 @@ final class RpeFirstBlock {
     }
 
     /**
-     * The norm's positive factor at p, from the sum of squares of pos_proj's row p w + b in float64: by the dot products
-     * where that does not cancel, else summed over the row (a row near zero, where p is near every b_j / w_j).
+     * The sum of squares of pos_proj's row p w + b in float64, the norm's input: by the dot products where that does not
+     * cancel, else summed over the row (a row near zero, where p is near every b_j / w_j).
      */
-    private double factor(double p) {
+    private double sumOfSquares(double p) {
         double scale = p * p * ww + bb, sq = scale + 2 * p * wb;
         if (!(sq > 1e-8 * scale)) {
             sq = 0;
@@ -233,6 +232,6 @@ final class RpeFirstBlock {
                 sq += h * h;
             }
         }
-        return Norm.factor(norm, sq, dim);
+        return sq;
     }
 }

@@ -20,6 +20,38 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * per row.
  */
 class NormFloatTest {
+    /**
+     * The norms' factors on double lanes (runs of rows whose sums of squares are known) have the bits of the scalar
+     * factor, for every norm with one, at sums from zero and subnormal to huge, for every count (tails left alone).
+     */
+    @Test
+    void factorsOnLanesHaveTheBitsOfTheScalarFactor() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.longconv.simd.Simd.status().available(), () -> "vector path unavailable: " + dev.longconv.simd.Simd.status().reason());
+        long seed = TnnTestSupport.SEED + 91;
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (NormType type : new NormType[] {NormType.SIMPLE_RMS, NormType.RMS, NormType.GATED_RMS, NormType.SCALE}) {
+            for (int n = 0; n <= 37; n++) {
+                int d = 1 + rng.nextInt(600);
+                double[] sq = new double[n];
+                for (int k = 0; k < n; k++) {
+                    sq[k] = switch (k % 4) {
+                        case 0 -> 0;
+                        case 1 -> Double.MIN_VALUE * rng.nextInt(1, 1000);
+                        default -> rng.nextDouble() * Math.pow(2, rng.nextInt(-60, 60));
+                    };
+                }
+                double[] lanes = sq.clone();
+                int done = VectorNorms.factorsOnLanes(type, lanes, n, d);
+                assertTrue(done >= 0 && done <= n, type + " n=" + n + ": " + done + " done");
+                for (int k = 0; k < n; k++) {
+                    double want = k < done ? Norm.factor(type, sq[k], d) : sq[k];
+                    assertTrue(Double.doubleToRawLongBits(want) == Double.doubleToRawLongBits(lanes[k]),
+                            type + " n=" + n + " d=" + d + " k=" + k + " sq=" + sq[k] + ": " + want + " against " + lanes[k] + " (seed " + seed + ")");
+                }
+            }
+        }
+    }
+
     @Test
     void floatRowsFollowTheFloat64Form() {
         long seed = TnnTestSupport.SEED + 29;
