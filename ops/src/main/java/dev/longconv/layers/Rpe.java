@@ -116,8 +116,8 @@ public final class Rpe {
      * output), unfilled in a scratch arena ({@link ScratchArena#unfilled}). Each step goes over a run of rows in one
      * call: the norm on float lanes where it can ({@link Norm.Bound#forwardFloat}, which also takes a ReLU after it), the
      * activation on float lanes ({@link FloatRows}), the GEMM writing in place with the Linear's bias added in its kernel
-     * where the backend offers that ({@link FloatRows#linearInto}). Against {@link #forward} in float32 it differs by the roundings of h to float32 between the
-     * steps (a few ulps).
+     * where the backend offers that ({@link FloatRows#linearInto}). Against {@link #forward} in float32 it differs by the
+     * roundings of h to float32 between the steps (a few ulps).
      * <p>
      * Every step works on each row alone, so the rows are split into one run per thread of a backend that offers its
      * pool ({@link HostTasks}) and each run goes through every block on its own: the norms and activations use every

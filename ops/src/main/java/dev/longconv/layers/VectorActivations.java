@@ -236,11 +236,7 @@ final class VectorActivations {
         if (rows > 0 && n % pair == 0 && n / pair < FLAT_COMBINE_MAX_PAIRS && (long) rows * n <= Integer.MAX_VALUE - pair) {
             double sk = s[0], tk = t[0];
             for (int q = 0, total = rows * n, j = 0, k = 0; q < total; q += pair) {
-                DoubleVector lo = DoubleVector.fromArray(SPECIES, a, j).mul(sk).add(DoubleVector.fromArray(SPECIES, b, j).mul(tk));
-                DoubleVector hi = DoubleVector.fromArray(SPECIES, a, j + w).mul(sk).add(DoubleVector.fromArray(SPECIES, b, j + w).mul(tk));
-                FloatVector f = ((FloatVector) lo.convertShape(VectorOperators.D2F, FLOATS, 0))
-                        .blend((FloatVector) hi.convertShape(VectorOperators.D2F, FLOATS, -1), UPPER_LANES);
-                f.intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+                storePair(sk, a, tk, b, j, out, at + (long) j * Float.BYTES);
                 j += pair;
                 if (j == n) {
                     j = 0;
@@ -270,19 +266,28 @@ final class VectorActivations {
         if (!NativeSegments.isNative(out)) return 0;
         out = NativeSegments.cast(out);
         int w = SPECIES.length(), j = 0;
-        for (; j <= n - 2 * w; j += 2 * w) {
-            DoubleVector lo = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
-            DoubleVector hi = DoubleVector.fromArray(SPECIES, a, j + w).mul(s).add(DoubleVector.fromArray(SPECIES, b, j + w).mul(t));
-            FloatVector f = ((FloatVector) lo.convertShape(VectorOperators.D2F, FLOATS, 0))
-                    .blend((FloatVector) hi.convertShape(VectorOperators.D2F, FLOATS, -1), UPPER_LANES);
-            f.intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-        }
+        for (; j <= n - 2 * w; j += 2 * w) storePair(s, a, t, b, j, out, at + (long) j * Float.BYTES);
         if (j <= n - w) {
             DoubleVector v = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
             ((FloatVector) v.convertShape(VectorOperators.D2F, FLOATS, 0)).intoMemorySegment(out, at + (long) j * Float.BYTES, ByteOrder.LITTLE_ENDIAN, DOUBLE_LANES);
             j += w;
         }
         return j;
+    }
+
+    /**
+     * (float) (s a[j + i] + t b[j + i]) for i below two double vectors, stored whole at byte {@code byteAt} of a native
+     * out: the two conversions fill parts 0 and -1 of one float vector, blended. It returns nothing, so there is no
+     * vector to box where C2 does not inline it.
+     */
+    private static void storePair(double s, double[] a, double t, double[] b, int j, MemorySegment out, long byteAt) {
+        out = NativeSegments.cast(out);
+        int w = SPECIES.length();
+        DoubleVector lo = DoubleVector.fromArray(SPECIES, a, j).mul(s).add(DoubleVector.fromArray(SPECIES, b, j).mul(t));
+        DoubleVector hi = DoubleVector.fromArray(SPECIES, a, j + w).mul(s).add(DoubleVector.fromArray(SPECIES, b, j + w).mul(t));
+        FloatVector f = ((FloatVector) lo.convertShape(VectorOperators.D2F, FLOATS, 0))
+                .blend((FloatVector) hi.convertShape(VectorOperators.D2F, FLOATS, -1), UPPER_LANES);
+        f.intoMemorySegment(out, byteAt, ByteOrder.LITTLE_ENDIAN);
     }
 
     /**

@@ -20,6 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * float64 form.
  */
 final class VectorNorms {
+    /** Doubles at the float lanes' shape, for {@link #factorsOnLanes}. */
+    private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, Lanes.FLOAT.vectorShape());
+
     private VectorNorms() {}
 
     /** The lane kernels' species ({@link Lanes}): a forced -Dlongconv.vectorBits holds here too. */
@@ -227,8 +230,6 @@ final class VectorNorms {
             y.setAtIndex(F32, yo + i, scale == null ? v : v * scale[i]);
         }
     }
-
-    private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, Lanes.FLOAT.vectorShape());
 
     /**
      * {@link Norm#factor} of each sq[k] in place, for k below the returned count (n rounded down to whole double vectors;
