@@ -151,6 +151,31 @@ public final class Norm {
             return false;
         }
 
+        /**
+         * Whether {@link #forwardFloatRows} takes rows of x: an RMS-type norm on float lanes over rows of whole vectors
+         * in native memory (the flat form of {@link #forwardFloat}).
+         */
+        boolean takesFloatRows(MemorySegment x) {
+            return VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER && NativeSegments.isNative(x) && VectorNorms.flat(d);
+        }
+
+        /**
+         * {@link #forwardFloat} followed by a ReLU, into y[yo..] (rows back to back), where {@link #takesFloatRows}: the
+         * same steps and bits, the output in a float array that a GEMM reads as its A without copying it ({@link
+         * dev.longconv.ops.spi.BiasedGemm#gemmRowsInto}).
+         */
+        void forwardFloatRows(MemorySegment x, long xo, float[] y, int yo, int rows, float[] scratch) {
+            if (!takesFloatRows(x)) throw new IllegalStateException("forwardFloatRows: " + type + " at d=" + d + " takes no float rows here");
+            int factors = VectorNorms.factorsAt();
+            for (int first = 0; first < rows; first += VectorNorms.BLOCK) {
+                int n = Math.min(VectorNorms.BLOCK, rows - first);
+                long xb = xo + (long) first * d;
+                VectorNorms.partialSquares(x, xb, n, d, scratch);
+                for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
+                VectorNorms.scaleRowsInto(x, xb, scratch, factors, scale32, y, yo + first * d, n, d, 0f);
+            }
+        }
+
         /** The float32 factor of a simple, RMS or scale norm from the row's sum of squares (the lane form). */
         private float laneFactor(double sq) {
             return (float) (type == NormType.SCALE ? p[0][0] / Math.sqrt(sq / d + SCALE_EPS) : factor(type, sq, d));

@@ -195,6 +195,30 @@ final class VectorNorms {
         }
     }
 
+    /**
+     * {@link #scaleRows} into a float array from y[yo] on, rows back to back: for a norm whose rows a GEMM then reads
+     * where they are ({@link Norm.Bound#forwardFloatRows}). Its own loop, not a branch on the output's kind in scaleRows':
+     * a test in the loop is what VectorActivations' class note warns of.
+     */
+    static void scaleRowsInto(MemorySegment x, long xo, float[] q, int qAt, float[] scale, float[] y, int yo, int rows, int d, float floor) {
+        x = NativeSegments.cast(x);
+        int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
+        long from = xo * Float.BYTES;
+        float qr = q[qAt];
+        float[] factor = scale != null ? scale : NO_SCALE;
+        int factorWrap = scale != null ? d : w;
+        for (int k = 0; k < count; k += w) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr)
+                    .mul(FloatVector.fromArray(FLOATS, factor, i)).max(floor);
+            i = i + w == factorWrap ? 0 : i + w;
+            v.intoArray(y, yo + k);
+            if (++c == perRow && ++r < rows) {
+                qr = q[qAt + r];
+                c = 0;
+            }
+        }
+    }
+
     /** The sum of x[xo + i]^2 for i < d. */
     static double sumSquares(MemorySegment x, long xo, int d) {
         x = NativeSegments.cast(x);

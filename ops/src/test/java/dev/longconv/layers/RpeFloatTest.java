@@ -4,6 +4,7 @@ import dev.longconv.DType;
 import dev.longconv.Tensor;
 import dev.longconv.ops.Backend;
 import dev.longconv.ops.Backends;
+import dev.longconv.ops.spi.BiasedGemm;
 import dev.longconv.ops.spi.HostTasks;
 import org.junit.jupiter.api.Test;
 
@@ -167,6 +168,47 @@ class RpeFloatTest {
         }
     }
 
+    /**
+     * A block's norm writing its rows for the GEMM to read in place ({@link BiasedGemm#gemmRowsInto}) gives the bits of
+     * the norm into the [M, dim] buffer and the GEMM on that tensor: rows of whole vectors (1 to 4 of them and 512
+     * values), each norm type that takes lanes, with and without bias and residual, 1 to 2047 positions (past a norm
+     * block of 256 rows, and short of a micro-panel), in runs across 1 to 3 threads. Both backends here are the vector
+     * backend's ops; only the in-place one offers BiasedGemm, and it is checked to have been asked.
+     */
+    @Test
+    void normedRowsReadInPlaceGiveTheBitsOfTheBuffer() {
+        long seed = TnnTestSupport.SEED + 83;
+        SplittableRandom rng = new SplittableRandom(seed);
+        Backend vector = Backends.get("vector");
+        int w = VectorNorms.lanes();
+        NormType[] norms = {NormType.SIMPLE_RMS, NormType.RMS, NormType.SCALE};
+        for (int trial = 0; trial < 12; trial++) {
+            int dim = trial == 0 ? 512 : w * (1 + rng.nextInt(4)), outdim = 1 + rng.nextInt(40);
+            Rpe.Config c = new Rpe.Config(dim, outdim, rng.nextBoolean(), Activation.RELU, rng.nextBoolean(), 1 + rng.nextInt(3),
+                    norms[trial % norms.length]);
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Rpe rpe = new Rpe("rpe", c, "rpe.", params);
+            int m = switch (trial % 4) {
+                case 0 -> 1 + rng.nextInt(5);
+                case 1 -> 2047;
+                default -> 7 + rng.nextInt(600);
+            };
+            double[] positions = new double[m];
+            for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+            int threads = 1 + rng.nextInt(3);
+            List<String> asked = new ArrayList<>();
+            String where = "seed " + seed + " trial " + trial + " " + c + " m=" + m + " threads=" + threads;
+            float[] inPlace, buffered;
+            try (Arena arena = Arena.ofShared()) {
+                inPlace = rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>(), asked), arena, positions).toFloatArray();
+                buffered = rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>()), arena, positions).toFloatArray();
+            }
+            assertTrue(asked.contains("gemmRowsInto"), where + ": the in-place GEMM was not asked; asked " + asked);
+            assertArrayEquals(buffered, inPlace, where);
+        }
+    }
+
     private static double[] toDoubles(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
@@ -178,7 +220,16 @@ class RpeFloatTest {
      * first, recording each task's index in {@code ran}.
      */
     private static Backend reversedTasks(Backend be, int threads, List<Integer> ran) {
-        return (Backend) Proxy.newProxyInstance(RpeFloatTest.class.getClassLoader(), new Class<?>[] {Backend.class, HostTasks.class},
+        return reversedTasks(be, threads, ran, null);
+    }
+
+    /**
+     * {@link #reversedTasks(Backend, int, List)}, offering also {@link BiasedGemm} (which {@code be} must implement) when
+     * {@code asked} is not null, and recording there the name of each of its methods called.
+     */
+    private static Backend reversedTasks(Backend be, int threads, List<Integer> ran, List<String> asked) {
+        Class<?>[] faces = asked == null ? new Class<?>[] {Backend.class, HostTasks.class} : new Class<?>[] {Backend.class, HostTasks.class, BiasedGemm.class};
+        return (Backend) Proxy.newProxyInstance(RpeFloatTest.class.getClassLoader(), faces,
                 (proxy, method, args) -> switch (method.getName()) {
                     case "hostThreads" -> threads;
                     case "forEachHostTask" -> {
@@ -191,6 +242,7 @@ class RpeFloatTest {
                         yield null;
                     }
                     default -> {
+                        if (asked != null && method.getDeclaringClass() == BiasedGemm.class) asked.add(method.getName());
                         try {
                             yield method.invoke(be, args);
                         } catch (InvocationTargetException e) {

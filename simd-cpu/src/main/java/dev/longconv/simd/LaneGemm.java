@@ -170,14 +170,41 @@ public final class LaneGemm {
     public void multiply(int m, int n, int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff, long bRow, long bCol,
                          float[] bias, int biasOff, MemorySegment c, long cOff, long ldc) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
-        if (bias != null && (biasOff < 0 || biasOff > bias.length - n)) {
-            throw new IndexOutOfBoundsException("gemm bias: " + n + " floats at " + biasOff + " of " + bias.length);
-        }
-        if (!NativeSegments.allNative(a, b, c)) {
+        if (!NativeSegments.isNative(a)) {
             throw new IllegalArgumentException("gemm operands must be native segments (a heap segment would make every segment loop's type"
                     + " profile polymorphic): a " + kind(a) + ", b " + kind(b) + ", c " + kind(c));
         }
-        a = NativeSegments.cast(a);
+        product(m, n, k, NativeSegments.cast(a), aOff, aRow, aCol, null, 0, 0, b, bOff, bRow, bCol, bias, biasOff, c, cOff, ldc);
+    }
+
+    /**
+     * C = A B + bias with A in a float array, row-major: element (i, p) is {@code a[aOff + i * lda + p]}, lda >= k. The
+     * micro-kernel reads A's rows where they are instead of copying them into its packing buffer (only a last micro-panel
+     * of fewer than {@link Tile#rows} rows is copied, with zero rows after it): for a caller that writes A itself,
+     * such as a norm before a Linear layer, this saves the copy, which at K = 32 (the small TNO's RPE) was about a tenth
+     * of the product. Same bits as {@link #multiply(int, int, int, MemorySegment, long, long, long, MemorySegment, long,
+     * long, long, float[], int, MemorySegment, long, long)} on the same values: the kernel and the order of its sums do
+     * not depend on where A is read from.
+     */
+    public void multiply(int m, int n, int k, float[] a, int aOff, int lda, MemorySegment b, long bOff, long bRow, long bCol,
+                         float[] bias, int biasOff, MemorySegment c, long cOff, long ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
+        if (lda < k || aOff < 0 || m > 0 && k > 0 && (long) aOff + (long) (m - 1) * lda + k > a.length) {
+            throw new IndexOutOfBoundsException("gemm a: " + m + " rows of " + k + " floats, " + lda + " apart, from " + aOff + " in " + a.length);
+        }
+        product(m, n, k, null, 0, 0, 0, a, aOff, lda, b, bOff, bRow, bCol, bias, biasOff, c, cOff, ldc);
+    }
+
+    /** Both multiply forms: A from the segment {@code as} (packed block by block) or, where that is null, from {@code aa}. */
+    private void product(int m, int n, int k, MemorySegment as, long aOff, long aRow, long aCol, float[] aa, int aaOff, int lda,
+                         MemorySegment b, long bOff, long bRow, long bCol, float[] bias, int biasOff, MemorySegment c, long cOff, long ldc) {
+        if (bias != null && (biasOff < 0 || biasOff > bias.length - n)) {
+            throw new IndexOutOfBoundsException("gemm bias: " + n + " floats at " + biasOff + " of " + bias.length);
+        }
+        if (!NativeSegments.allNative(b, c, null)) {
+            throw new IllegalArgumentException("gemm operands must be native segments (a heap segment would make every segment loop's type"
+                    + " profile polymorphic): b " + kind(b) + ", c " + kind(c));
+        }
         b = NativeSegments.cast(b);
         c = NativeSegments.cast(c);
         if (m == 0 || n == 0) return;
@@ -187,23 +214,34 @@ public final class LaneGemm {
         }
         Workspace ws = WORKSPACE.get();
         int mcUsed = Math.min(mc, roundUp(m, mr)), kcUsed = Math.min(kc, k), ncUsed = Math.min(nc, roundUp(n, nr));
-        ws.ensure(mcUsed * kcUsed, kcUsed * ncUsed, mr * nr);
+        ws.ensure(as != null ? mcUsed * kcUsed : mr * kcUsed, kcUsed * ncUsed, mr * nr);
         float[] ap = ws.a, bp = ws.b, edge = ws.edge;
         for (int ic = 0; ic < m; ic += mc) {
-            int mb = Math.min(mc, m - ic);
+            int mb = Math.min(mc, m - ic), whole = mb - mb % mr; // rows of the block in whole micro-panels
             for (int pc = 0; pc < k; pc += kc) {
                 int kb = Math.min(kc, k - pc);
                 boolean accumulate = pc > 0;
                 float[] sliceBias = pc + kb == k ? bias : null; // after the last slice's product
-                // A block row-major [mb rounded up to mr][kb]: micro-panel r starts at r * kb, row stride kb
-                copy(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mb, kb, ap, 0, kb);
-                java.util.Arrays.fill(ap, mb * kb, roundUp(mb, mr) * kb, 0f);
+                if (as != null) {
+                    // A block row-major [mb rounded up to mr][kb]: micro-panel r starts at r * kb, row stride kb
+                    copy(as, aOff + ic * aRow + pc * aCol, aRow, aCol, mb, kb, ap, 0, kb);
+                    java.util.Arrays.fill(ap, mb * kb, roundUp(mb, mr) * kb, 0f);
+                } else if (whole < mb) {
+                    // the block's last, short micro-panel, with zero rows after it, so the kernel reads only A's rows
+                    for (int r = 0; r < mb - whole; r++) System.arraycopy(aa, aaOff + (ic + whole + r) * lda + pc, ap, r * kb, kb);
+                    java.util.Arrays.fill(ap, (mb - whole) * kb, mr * kb, 0f);
+                }
                 for (int jc = 0; jc < n; jc += nc) {
                     int nb = Math.min(nc, n - jc);
                     long bBlock = bOff + pc * bRow + jc * bCol, cBlock = cOff + (long) ic * ldc + jc;
                     packB(b, bBlock, bRow, bCol, kb, nb, bp);
                     for (int ir = 0; ir < mb; ir += mr) {
-                        for (int jr = 0; jr < nb; jr += nr) tile(ir, jr, mb, nb, kb, ap, bp, c, cBlock, ldc, accumulate, sliceBias, biasOff + jc, edge);
+                        boolean packed = as != null || ir >= whole;
+                        float[] panel = packed ? ap : aa;
+                        int ao = as != null ? ir * kb : packed ? 0 : aaOff + (ic + ir) * lda + pc, rowStride = packed ? kb : lda;
+                        for (int jr = 0; jr < nb; jr += nr) {
+                            tile(ir, jr, mb, nb, kb, panel, ao, rowStride, bp, c, cBlock, ldc, accumulate, sliceBias, biasOff + jc, edge);
+                        }
                     }
                 }
             }
@@ -211,17 +249,17 @@ public final class LaneGemm {
     }
 
     /**
-     * The micro-kernel on the tile at (ir, jr) of the current block: straight into C when whole, through edge when
-     * clipped; plus the bias from bias[blockBias + jr] on, when not null.
+     * The micro-kernel on the tile at (ir, jr) of the current block, A's micro-panel at ap[ao] with rows lda apart: straight
+     * into C when whole, through edge when clipped; plus the bias from bias[blockBias + jr] on, when not null.
      */
-    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, float[] bp, MemorySegment c, long cBlock, long ldc, boolean accumulate,
-                      float[] bias, int blockBias, float[] edge) {
+    private void tile(int ir, int jr, int mb, int nb, int kb, float[] ap, int ao, int lda, float[] bp, MemorySegment c, long cBlock, long ldc,
+                      boolean accumulate, float[] bias, int blockBias, float[] edge) {
         int rows = Math.min(mr, mb - ir), cols = Math.min(nr, nb - jr);
         long cTile = cBlock + ir * ldc + jr;
         if (rows == mr && cols == nr) {
-            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, bias, blockBias + jr, null);
+            kernel6x2(kb, ap, ao, lda, bp, jr * kb, c, cTile * Float.BYTES, ldc * Float.BYTES, accumulate, bias, blockBias + jr, null);
         } else {
-            kernel6x2(kb, ap, ir * kb, bp, jr * kb, c, 0, 0, false, null, 0, edge);
+            kernel6x2(kb, ap, ao, lda, bp, jr * kb, c, 0, 0, false, null, 0, edge);
             mergeEdge(edge, rows, cols, c, cTile, ldc, accumulate, bias, blockBias + jr);
         }
     }
@@ -552,18 +590,18 @@ public final class LaneGemm {
     }
 
     /**
-     * 6 rows x 2 vectors: C[0..6, 0..2W) (+)= sum over p < kc of A(r, p) B(p, .). A row r at ap[ao + r * kc + p], B
+     * 6 rows x 2 vectors: C[0..6, 0..2W) (+)= sum over p < kc of A(r, p) B(p, .). A row r at ap[ao + r * lda + p], B
      * row p at bp[bo + p * 2W]. The tile goes to C at byte cb (rows ldcb bytes apart), plus C's values there when acc,
      * plus bias[qo..qo + 2W) on every row when bias is not null; or when edge is not null, to edge (row stride 2W) for
      * the caller to clip.
      */
-    private static void kernel6x2(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc,
+    private static void kernel6x2(int kc, float[] ap, int ao, int lda, float[] bp, int bo, MemorySegment c, long cb, long ldcb, boolean acc,
                                   float[] bias, int qo, float[] edge) {
         c = NativeSegments.cast(c);
         final int nr = 2 * W;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int a0 = ao, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
+        int a0 = ao, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int p = 0; p < kc; p++) {
             int bi = bo + p * nr;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + W);

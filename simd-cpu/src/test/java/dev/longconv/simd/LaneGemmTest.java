@@ -161,6 +161,54 @@ class LaneGemmTest {
         });
     }
 
+    /**
+     * A taken from the rows of a float array (no packing copy) gives the bits of the same A packed from a segment, with
+     * and without a bias, at every blocking tail: a last micro-panel short of the tile's rows (copied with zero rows
+     * after it), several mc blocks and kc slices, rows lda > k apart from an offset. The floats between the rows and
+     * after the last one are NaN, so reading any of them would show.
+     */
+    @Test
+    void aFromTheRowsOfAnArrayEqualsAPackedFromASegment() {
+        LaneGemm.Tile tile = LaneGemm.Tile.values()[0];
+        int mr = tile.rows(), nr = tile.columns();
+        LaneGemm small = LaneGemm.of(tile, 2 * mr, 5, 2 * nr);
+        int[][] shapes = {{1, 1, 1}, {mr, nr, 5}, {mr + 1, nr + 1, 6}, {2 * mr + 1, 2 * nr + Lanes.W + 1, 11}, {31, 37, 23}, {5, 33, 32}, {7, 9, 0}};
+        long seed = SEED + 40;
+        for (LaneGemm g : new LaneGemm[] {small, LaneGemm.forLanes()}) {
+            for (int[] s : shapes) {
+                for (boolean withBias : new boolean[] {false, true}) {
+                    int m = s[0], n = s[1], k = s[2], lda = k + 3, aOff = 2;
+                    SplittableRandom rnd = new SplittableRandom(seed++);
+                    try (Arena arena = Arena.ofConfined()) {
+                        Operand a = Operand.random(arena, Layout.ROW_MAJOR, m, Math.max(k, 1), rnd);
+                        Operand b = Operand.random(arena, Layout.TRANSPOSED, Math.max(k, 1), n, rnd);
+                        float[] rows = new float[aOff + m * lda + 1];
+                        java.util.Arrays.fill(rows, Float.NaN);
+                        for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) rows[aOff + i * lda + p] = a.seg.getAtIndex(F, a.off + i * a.rs + p);
+                        float[] bias = withBias ? new float[n] : null;
+                        if (withBias) for (int j = 0; j < n; j++) bias[j] = (float) (rnd.nextDouble() * 4 - 2);
+                        long size = (long) m * n;
+                        MemorySegment packed = arena.allocate(4 * size), direct = arena.allocate(4 * size);
+                        g.multiply(m, n, k, a.seg, a.off, a.rs, a.cs, b.seg, b.off, b.rs, b.cs, bias, 0, packed, 0, n);
+                        g.multiply(m, n, k, rows, aOff, lda, b.seg, b.off, b.rs, b.cs, bias, 0, direct, 0, n);
+                        String what = "m=" + m + " n=" + n + " k=" + k + (withBias ? " with bias" : "") + " seed=" + (seed - 1);
+                        for (long i = 0; i < size; i++) {
+                            assertEquals(Float.floatToRawIntBits(packed.getAtIndex(F, i)), Float.floatToRawIntBits(direct.getAtIndex(F, i)),
+                                    what + " at (" + i / n + ", " + i % n + ")");
+                        }
+                    }
+                }
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate(256);
+            org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                    () -> small.multiply(3, 4, 4, new float[11], 0, 4, x, 0, 4, 1, null, 0, x, 0, 4)); // 3 rows of 4 need 12
+            org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                    () -> small.multiply(2, 4, 4, new float[16], 0, 3, x, 0, 4, 1, null, 0, x, 0, 4)); // lda < k
+        }
+    }
+
     @Test
     void defaultBlocksWithTails() {
         LaneGemm g = LaneGemm.forLanes();

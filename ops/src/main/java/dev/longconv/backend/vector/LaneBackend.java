@@ -365,6 +365,11 @@ final class LaneBackend implements Backend {
         VectorGemm.into(a, b, transA, transB, g, bias, c);
     }
 
+    /** See {@link VectorBackend#gemmRowsInto}. */
+    void gemmRowsInto(float[] a, int aOff, int m, int k, Tensor b, boolean transB, float[] bias, Tensor c) {
+        VectorGemm.rowsInto(a, aOff, m, k, b, transB, bias, c);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     /** Work on W rows of a float32 input at a time, rows in C order of its contiguous copy. */

@@ -179,6 +179,12 @@ public final class VectorBackend implements Backend, HostTasks, BiasedGemm {
         float32.gemmInto(a, b, transA, transB, bias, c);
     }
 
+    /** float32, A's rows read from the array where they are ({@link dev.longconv.simd.LaneGemm}'s array form). */
+    @Override
+    public void gemmRowsInto(float[] a, int aOff, int m, int k, Tensor b, boolean transB, float[] bias, Tensor c) {
+        float32.gemmRowsInto(a, aOff, m, k, b, transB, bias, c);
+    }
+
     @Override
     public Grads causalConvBackward(Tensor x, Tensor k, Tensor gy, Layout layout) {
         return by(x).causalConvBackward(x, k, gy, layout);

@@ -65,6 +65,32 @@ final class VectorGemm {
 
     /** {@link #into} plus bias[j] added to column j of every row (null: none), inside the kernel ({@link LaneGemm}). */
     static void into(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, float[] bias, Tensor c) {
+        checkInto(a, b, g, bias, c);
+        run(a, b, transA, transB, g, bias, c);
+    }
+
+    /**
+     * c = A op(b) + bias with A the m rows of k floats at a[aOff..] back to back, which the kernel reads where they are
+     * ({@link LaneGemm}'s array form), on the calling thread; same bits as {@link #into} on a tensor of those values.
+     */
+    static void rowsInto(float[] a, int aOff, int m, int k, Tensor b, boolean transB, float[] bias, Tensor c) {
+        if (a == null || m < 0 || k < 0 || aOff < 0 || (long) aOff + (long) m * k > a.length) {
+            throw new LongConvException(Check.GEMM, "a", "m=" + m + " rows of k=" + k + " floats from " + aOff + " in an array",
+                    a == null ? "null" : "an array of " + a.length);
+        }
+        Tensor at = Tensor.wrap(MemorySegment.ofArray(a).asSlice(4L * aOff, 4L * m * k), DType.FLOAT32, m, k);
+        Check.GemmDims g = Check.gemm(at, b, false, transB);
+        checkInto(at, b, g, bias, c);
+        if (!NativeSegments.allNative(b.storageSegment(), c.storageSegment(), null)) {
+            run(at, b, false, transB, g, bias, c); // through native copies, as any heap operand
+            return;
+        }
+        long bRow = b.stride(transB ? 1 : 0), bCol = b.stride(transB ? 0 : 1), ldc = m > 1 ? c.stride(0) : g.n();
+        GEMM.multiply(m, g.n(), k, a, aOff, k, b.storageSegment(), b.offset(), bRow, bCol, bias, 0, c.storageSegment(), c.offset(), ldc);
+    }
+
+    /** c as {@link #into} writes it: a live float32 [m, n] host tensor, unit column stride, apart from a and b; bias of n floats or more. */
+    private static void checkInto(Tensor a, Tensor b, Check.GemmDims g, float[] bias, Tensor c) {
         if (bias != null && bias.length < g.n()) {
             throw new LongConvException(Check.GEMM, "bias", "at least N=" + g.n() + " floats", bias.length + " floats");
         }
@@ -81,7 +107,6 @@ final class VectorGemm {
             throw new LongConvException(Check.GEMM, "c", "memory apart from a and b (gemm reads them while it writes c)",
                     "a view overlapping " + (Aliasing.overlaps(c, a) ? "a" : "b"));
         }
-        run(a, b, transA, transB, g, bias, c);
     }
 
     private static void run(Tensor a, Tensor b, boolean transA, boolean transB, Check.GemmDims g, float[] bias, Tensor out) {

@@ -14,4 +14,12 @@ public interface BiasedGemm {
      * holds at least N floats (null: none) and is only read.
      */
     void gemmInto(Tensor a, Tensor b, boolean transA, boolean transB, float[] bias, Tensor c);
+
+    /**
+     * c = A op(b) + bias with A given as m rows of k floats back to back in an array from a[aOff], read where they
+     * are: a layer that computes A itself (a norm before a Linear layer) writes it there, and the GEMM takes it without
+     * the copy into its packing buffer that a tensor operand costs. Same bits as {@link #gemmInto} on a tensor holding
+     * those values. Runs on the calling thread.
+     */
+    void gemmRowsInto(float[] a, int aOff, int m, int k, Tensor b, boolean transB, float[] bias, Tensor c);
 }

@@ -189,6 +189,42 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * A's rows read from an array where they are ({@link dev.longconv.ops.spi.BiasedGemm#gemmRowsInto}) give the bits of
+     * gemmInto with the bias on a tensor of the same values, from an offset into the array, B plain and transposed, with
+     * and without a bias; an array too short for m rows, a B of the wrong depth and a short bias are refused.
+     */
+    @Test
+    void rowsReadInPlaceEqualTheTensorProduct() {
+        int[][] shapes = {{7, 9, 5}, {300, 70, 32}, {13, 600, 300}, {1, 1, 1}, {6, 32, 16}};
+        long seed = SEED + 5;
+        for (int[] s : shapes) {
+            for (boolean transB : new boolean[] {true, false}) {
+                int m = s[0], n = s[1], k = s[2], off = 3;
+                try (Tensor a = Tensor.random(DType.FLOAT32, seed++, m, k); Tensor b = transB ? Tensor.random(DType.FLOAT32, seed++, n, k)
+                        : Tensor.random(DType.FLOAT32, seed++, k, n); Tensor want = Tensor.zeros(DType.FLOAT32, m, n); Tensor got = Tensor.zeros(DType.FLOAT32, m, n)) {
+                    float[] rows = new float[off + m * k + 2];
+                    System.arraycopy(a.toFloatArray(), 0, rows, off, m * k);
+                    float[] someBias = new float[n];
+                    java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+                    for (int j = 0; j < n; j++) someBias[j] = (float) rnd.nextDouble(-2, 2);
+                    for (float[] bias : new float[][] {null, someBias}) {
+                        vector.gemmInto(a, b, false, transB, bias, want);
+                        vector.gemmRowsInto(rows, off, m, k, b, transB, bias, got);
+                        float[] w = want.toFloatArray(), g = got.toFloatArray();
+                        String what = "m=" + m + " n=" + n + " k=" + k + (transB ? " NT" : " NN") + (bias == null ? "" : " with bias") + " seed=" + SEED;
+                        for (int e = 0; e < w.length; e++) assertEquals(Float.floatToRawIntBits(w[e]), Float.floatToRawIntBits(g[e]), what + " element " + e);
+                    }
+                    assertTrue(assertThrows(LongConvException.class, () -> vector.gemmRowsInto(new float[m * k - 1], 0, m, k, b, transB, null, got))
+                            .getMessage().contains("a"));
+                    assertThrows(LongConvException.class, () -> vector.gemmRowsInto(rows, off, m, k + 1, b, transB, null, got));
+                    assertTrue(assertThrows(LongConvException.class, () -> vector.gemmRowsInto(rows, off, m, k, b, transB, new float[n - 1], got))
+                            .getMessage().contains("bias"));
+                }
+            }
+        }
+    }
+
     @Test
     void stridedViewsAreReadInPlace() {
         try (Tensor big = Tensor.random(DType.FLOAT32, SEED, 90, 80); Tensor bigB = Tensor.random(DType.FLOAT32, SEED + 1, 70, 110)) {
