@@ -37,21 +37,42 @@ final class GuardedSpectrum {
      * which it keeps: for a block convolved once, right after, from buffers its thread reuses.
      */
     GuardedSpectrum(LaneFft fft, float[] taps, int from, int count, float[] padded, float[] scratch, float[] re, float[] im) {
+        this(fft, taps, from, count, pad(fft, taps, from, count, padded), null, scratch, re, im);
+    }
+
+    /**
+     * For a block convolved once: the taps gathered straight into {@code padded} (n W floats, zero after the count
+     * taps), kept as the taps, with their lane maxima {@code tapsMax} measured by the gather ({@link LaneIO#gatherKernel}):
+     * no copy of the taps into a zeroed buffer and no pass to measure them. The spectrum goes to {@code re} and {@code im}.
+     */
+    static GuardedSpectrum ofPadded(LaneFft fft, float[] padded, int count, float[] tapsMax, float[] scratch, float[] re, float[] im) {
+        return new GuardedSpectrum(fft, padded, 0, count, padded, tapsMax, scratch, re, im);
+    }
+
+    /** padded = taps [from, from + count) then zeros, n W floats. */
+    private static float[] pad(LaneFft fft, float[] taps, int from, int count, float[] padded) {
+        Arrays.fill(padded, 0, fft.size() * W, 0f);
+        System.arraycopy(taps, from * W, padded, 0, count * W);
+        return padded;
+    }
+
+    /** padded holds the taps and zeros; tapsMax their lane maxima, or null to measure them here. */
+    private GuardedSpectrum(LaneFft fft, float[] taps, int from, int count, float[] padded, float[] tapsMax, float[] scratch, float[] re, float[] im) {
         this.fft = fft;
-        this.taps = taps;
         this.from = from;
         this.count = count;
         int n = fft.size();
-        Arrays.fill(padded, 0, n * W, 0f);
-        System.arraycopy(taps, from * W, padded, 0, count * W);
-        float[] laneMax = LaneRange.laneMax(padded, count), scale = LaneRange.kernelScale(laneMax, n);
+        float[] laneMax = tapsMax != null ? tapsMax : LaneRange.laneMax(padded, count), scale = LaneRange.kernelScale(laneMax, n);
         if (scale != null) {
+            // the taps as given stay for the direct sum: a copy where they are the buffer about to be scaled
+            if (taps == padded) taps = Arrays.copyOf(padded, count * W);
             LaneKernels.scaleLanes(padded, count, scale);
             kInverse = new float[W];
             for (int l = 0; l < W; l++) kInverse[l] = 1 / scale[l];
         } else {
             kInverse = null;
         }
+        this.taps = taps;
         this.kMax = LaneRange.kernelMax(laneMax, scale); // of the taps as transformed (scaled where they are)
         this.re = re;
         this.im = im;
@@ -69,7 +90,12 @@ final class GuardedSpectrum {
      * {@code scratch} is the FFT's; {@code m}, {@code factor}, {@code inverse} are W floats each.
      */
     float[] convolve(float[] x, int inputs, int outCount, float[] scratch, float[] direct, float[] m, float[] factor, float[] inverse) {
-        switch (LaneRange.choose(x, inputs, kMax, fft.size(), m, factor, inverse)) {
+        return convolve(x, inputs, outCount, scratch, direct, m, factor, inverse, false);
+    }
+
+    /** As above; where {@code measured}, m already holds the inputs' lane maxima (from {@link LaneIO#gather}). */
+    float[] convolve(float[] x, int inputs, int outCount, float[] scratch, float[] direct, float[] m, float[] factor, float[] inverse, boolean measured) {
+        switch (LaneRange.choose(x, inputs, kMax, fft.size(), m, factor, inverse, measured)) {
             case DIRECT -> {
                 Arrays.fill(x, inputs * W, outCount * W, 0f);
                 LaneKernels.causalDirect(x, taps, from, count, direct, outCount);

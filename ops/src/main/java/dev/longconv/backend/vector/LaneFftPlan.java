@@ -20,8 +20,8 @@ final class LaneFftPlan extends LanePlan {
     /** A single-use plan's kernel, read by each block's task; null in a plan made to be kept. */
     private final ChannelKernel kernel;
     /**
-     * Per thread, for single-use plans: a block's taps, its zero-padded taps, and its spectrum's real and imaginary
-     * parts, grown to the largest seen (as {@link LanePlan}'s scratch).
+     * Per thread, for single-use plans: a block's taps' lane maxima (W floats), its zero-padded taps, and its
+     * spectrum's real and imaginary parts, grown to the largest seen (as {@link LanePlan}'s scratch).
      */
     private static final ThreadLocal<float[][]> SINGLE_USE = ThreadLocal.withInitial(() -> new float[4][0]);
 
@@ -98,15 +98,28 @@ final class LaneFftPlan extends LanePlan {
         return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7]);
     }
 
+    /** The range check's lane maxima (s[5], as {@link #convolve} passes it). */
+    @Override
+    float[] inputRange(float[][] s) {
+        return s[5];
+    }
+
+    @Override
+    float[] convolveMeasured(float[][] s, int block) {
+        GuardedSpectrum g = spectra != null ? spectra[block] : singleUseSpectrum(s[1], block);
+        return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7], true);
+    }
+
     /** Block {@code block}'s spectrum in this thread's single-use buffers; {@code scratch} is the FFT's (free until the convolve). */
     private GuardedSpectrum singleUseSpectrum(float[] scratch, int block) {
         int w = Lanes.W, n = fft.size();
         float[][] b = SINGLE_USE.get();
-        if (b[0].length < taps * w) b[0] = new float[taps * w];
+        if (b[0].length < w) b[0] = new float[w];
         if (b[1].length < n * w) b[1] = new float[n * w];
         if (b[2].length < fft.spectrumFloats()) b[2] = new float[fft.spectrumFloats()];
         if (b[3].length < fft.spectrumFloats()) b[3] = new float[fft.spectrumFloats()];
-        LaneIO.gatherKernel(kernel, block * w, taps, b[0], taps);
-        return new GuardedSpectrum(fft, b[0], 0, taps, b[1], scratch, b[2], b[3]);
+        // the taps straight into the zero-padded transform buffer, their range measured on the way (b[0])
+        LaneIO.gatherKernel(kernel, block * w, taps, b[1], n, b[0]);
+        return GuardedSpectrum.ofPadded(fft, b[1], taps, b[0], scratch, b[2], b[3]);
     }
 }

@@ -8,6 +8,7 @@ import dev.longconv.simd.LaneKernels;
 import dev.longconv.simd.Lanes;
 import dev.longconv.simd.NativeSegments;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -24,6 +25,7 @@ final class LaneIO {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final VectorSpecies<Float> SPECIES = Lanes.FLOAT;
+    private static final VectorSpecies<Integer> INTS = SPECIES.withLanes(int.class);
     private static final int W = Lanes.W;
 
     private LaneIO() {}
@@ -44,9 +46,18 @@ final class LaneIO {
 
     /** Rows (b, d0 .. d0+W) for t < L into buf[t*W + l]; zeros for missing channels and for L <= t < padTo. */
     static void gather(Seq s, int b, int d0, float[] buf, int padTo) {
+        gather(s, b, d0, buf, padTo, null);
+    }
+
+    /**
+     * {@link #gather(Seq, int, int, float[], int)}, and where {@code laneMax} is not null each lane's largest |x| into
+     * it, as {@link LaneKernels#maxAbs} over the gathered steps gives it (the FFT paths' range check): channels-last
+     * rows measure as they move, sparing that pass over the buffer.
+     */
+    static void gather(Seq s, int b, int d0, float[] buf, int padTo, float[] laneMax) {
         int lanes = Math.min(W, s.channels() - d0), len = s.length();
         long base = s.tensor().offset() + b * s.strideB() + d0 * s.strideD();
-        gatherRows(s.tensor().storageSegment(), base, s.strideD(), s.strideL(), lanes, len, buf);
+        gatherRows(s.tensor().storageSegment(), base, s.strideD(), s.strideL(), lanes, len, buf, laneMax);
         Arrays.fill(buf, len * W, padTo * W, 0f);
     }
 
@@ -55,18 +66,37 @@ final class LaneIO {
      * buf[t*W + l] (zeros in the lanes past {@code lanes}). Channels-last rows (strideD 1) move a vector per step,
      * time-contiguous rows (strideT 1) through W x W tile transposes, other strides element-wise.
      */
-    private static void gatherRows(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf) {
+    private static void gatherRows(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf, float[] laneMax) {
         if (!NativeSegments.isNative(seg)) {
             gatherElementwise(seg, base, strideD, strideT, lanes, len, 0, buf);
+            if (laneMax != null) LaneKernels.maxAbs(buf, len, laneMax);
             return;
         }
         seg = NativeSegments.cast(seg);
         if (lanes == W && strideD == 1) {
-            for (int t = 0; t < len; t++) {
-                FloatVector.fromMemorySegment(SPECIES, seg, (base + t * strideT) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
+            if (laneMax == null) {
+                for (int t = 0; t < len; t++) {
+                    FloatVector.fromMemorySegment(SPECIES, seg, (base + t * strideT) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, t * W);
+                }
+                return;
             }
+            // the integer max of the bits with the sign cleared, as maxAbs takes it (NaN above infinity above the rest)
+            IntVector m = IntVector.zero(INTS);
+            for (int t = 0; t < len; t++) {
+                FloatVector v = FloatVector.fromMemorySegment(SPECIES, seg, (base + t * strideT) * 4, ByteOrder.LITTLE_ENDIAN);
+                v.intoArray(buf, t * W);
+                m = m.max(v.reinterpretAsInts().and(Integer.MAX_VALUE));
+            }
+            m.reinterpretAsFloats().intoArray(laneMax, 0);
             return;
         }
+        gatherStrided(seg, base, strideD, strideT, lanes, len, buf);
+        if (laneMax != null) LaneKernels.maxAbs(buf, len, laneMax);
+    }
+
+    /** gatherRows' native rows that are not channels-last: W x W tile transposes for time-contiguous rows, else element-wise. */
+    private static void gatherStrided(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf) {
+        seg = NativeSegments.cast(seg);
         int t0 = 0;
         if (lanes == W && strideT == 1) {
             // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
@@ -132,8 +162,13 @@ final class LaneIO {
 
     /** Taps j < count of channels d0 .. d0+W into buf[j*W + l]; zeros elsewhere up to padTo. */
     static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo) {
+        gatherKernel(k, d0, count, buf, padTo, null);
+    }
+
+    /** {@link #gatherKernel(ChannelKernel, int, int, float[], int)}, measuring each lane's largest |tap| as {@link #gather} does. */
+    static void gatherKernel(ChannelKernel k, int d0, int count, float[] buf, int padTo, float[] laneMax) {
         int lanes = Math.min(W, k.channels() - d0);
-        gatherRows(k.tensor().storageSegment(), k.tensor().offset() + (long) d0 * k.strideD(), k.strideD(), k.strideN(), lanes, count, buf);
+        gatherRows(k.tensor().storageSegment(), k.tensor().offset() + (long) d0 * k.strideD(), k.strideD(), k.strideN(), lanes, count, buf, laneMax);
         Arrays.fill(buf, count * W, padTo * W, 0f);
     }
 

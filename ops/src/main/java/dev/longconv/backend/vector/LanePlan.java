@@ -68,6 +68,20 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
      */
     abstract float[] convolve(float[][] s, int block);
 
+    /**
+     * Where this path measures the gathered input's range (the FFT's {@link LaneRange}), the W floats its gather fills
+     * with each lane's largest |x| ({@link LaneIO#gather}) for {@link #convolveMeasured}; null for a path that reads no
+     * range.
+     */
+    float[] inputRange(float[][] s) {
+        return null;
+    }
+
+    /** {@link #convolve} of an input whose range {@link #inputRange} holds, measured as it was gathered. */
+    float[] convolveMeasured(float[][] s, int block) {
+        return convolve(s, block);
+    }
+
     @Override
     public ConvProblem problem() {
         return problem;
@@ -91,8 +105,9 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
     private void run(Seq in, Seq out, int b, int block) {
         float[][] s = scratch();
         int d0 = block * Lanes.W;
-        LaneIO.gather(in, b, d0, s[0], gatherCount());
-        LaneIO.scatter(convolve(s, block), first, out, b, d0);
+        float[] range = inputRange(s);
+        LaneIO.gather(in, b, d0, s[0], gatherCount(), range);
+        LaneIO.scatter(range != null ? convolveMeasured(s, block) : convolve(s, block), first, out, b, d0);
     }
 
     /** Gates fused into the pass: pre multiplies the gathered input, post and skip the convolved output before the scatter. */

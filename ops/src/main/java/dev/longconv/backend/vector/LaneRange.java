@@ -26,10 +26,11 @@ final class LaneRange {
     /**
      * How to transform {@code count} gathered lanes in {@code x} at FFT size n against a kernel whose largest |k| is
      * {@code kMax}; leaves the per-lane factors for SCALED in {@code factor} and their inverses in {@code inverse}
-     * (W floats each, {@code m} is W floats of scratch).
+     * (W floats each, {@code m} is W floats of scratch, or where {@code measured} the lanes' largest |x| already,
+     * measured as they were gathered).
      */
-    static Path choose(float[] x, int count, double kMax, int n, float[] m, float[] factor, float[] inverse) {
-        LaneKernels.maxAbs(x, count, m);
+    static Path choose(float[] x, int count, double kMax, int n, float[] m, float[] factor, float[] inverse, boolean measured) {
+        if (!measured) LaneKernels.maxAbs(x, count, m);
         double worst = 0;
         for (int l = 0; l < W; l++) {
             if (!Float.isFinite(m[l])) return Path.DIRECT;
