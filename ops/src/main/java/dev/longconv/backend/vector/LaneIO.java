@@ -90,24 +90,44 @@ final class LaneIO {
             m.reinterpretAsFloats().intoArray(laneMax, 0);
             return;
         }
-        gatherStrided(seg, base, strideD, strideT, lanes, len, buf);
+        if (lanes == W && strideT == 1) {
+            gatherTiles(seg, base, strideD, len, buf, laneMax);
+            return;
+        }
+        gatherElementwise(seg, base, strideD, strideT, lanes, len, 0, buf);
         if (laneMax != null) LaneKernels.maxAbs(buf, len, laneMax);
     }
 
-    /** gatherRows' native rows that are not channels-last: W x W tile transposes for time-contiguous rows, else element-wise. */
-    private static void gatherStrided(MemorySegment seg, long base, long strideD, long strideT, int lanes, int len, float[] buf) {
-        seg = NativeSegments.cast(seg);
-        int t0 = 0;
-        if (lanes == W && strideT == 1) {
-            // Time-contiguous rows (BDL): W x W tiles, one vector load per channel, transposed into place.
-            for (; t0 + W <= len; t0 += W) {
-                for (int l = 0; l < W; l++) {
-                    FloatVector.fromMemorySegment(SPECIES, seg, (base + l * strideD + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * W);
-                }
-                LaneKernels.transposeTile(buf, t0 * W);
-            }
+    /**
+     * Time-contiguous rows (BDL) of all W lanes: W x W tiles, one vector load per channel, transposed into place, the
+     * steps after the last whole tile element-wise; where laneMax is not null, each lane's largest |x| measured on the
+     * tile's rows right after the transpose (in L1) and on the tail's.
+     */
+    private static void gatherTiles(MemorySegment seg, long base, long strideD, int len, float[] buf, float[] laneMax) {
+        int whole = len - len % W;
+        if (laneMax == null) {
+            for (int t0 = 0; t0 < whole; t0 += W) gatherTile(seg, base, strideD, t0, buf);
+            gatherElementwise(seg, base, strideD, 1, W, len, whole, buf);
+            return;
         }
-        gatherElementwise(seg, base, strideD, strideT, lanes, len, t0, buf);
+        // two loops, not a test of laneMax in one: see VectorActivations' class note on tests in lane loops
+        IntVector m = IntVector.zero(INTS);
+        for (int t0 = 0; t0 < whole; t0 += W) {
+            gatherTile(seg, base, strideD, t0, buf);
+            for (int t = t0; t < t0 + W; t++) m = m.max(FloatVector.fromArray(SPECIES, buf, t * W).reinterpretAsInts().and(Integer.MAX_VALUE));
+        }
+        gatherElementwise(seg, base, strideD, 1, W, len, whole, buf);
+        for (int t = whole; t < len; t++) m = m.max(FloatVector.fromArray(SPECIES, buf, t * W).reinterpretAsInts().and(Integer.MAX_VALUE));
+        m.reinterpretAsFloats().intoArray(laneMax, 0);
+    }
+
+    /** The W x W tile of steps t0 .. t0 + W: one vector load per channel, transposed into place in buf. */
+    private static void gatherTile(MemorySegment seg, long base, long strideD, int t0, float[] buf) {
+        seg = NativeSegments.cast(seg);
+        for (int l = 0; l < W; l++) {
+            FloatVector.fromMemorySegment(SPECIES, seg, (base + l * strideD + t0) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(buf, (t0 + l) * W);
+        }
+        LaneKernels.transposeTile(buf, t0 * W);
     }
 
     /** gatherRows' steps t0 .. len an element at a time: tails, other strides, and heap segments (all of it). */
