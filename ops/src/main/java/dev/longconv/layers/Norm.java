@@ -136,7 +136,7 @@ public final class Norm {
                     long xb = xo + (long) first * d, yb = yo + (long) first * d;
                     VectorNorms.partialSquares(x, xb, n, d, scratch);
                     for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
-                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d, relu ? 0f : Float.NEGATIVE_INFINITY);
+                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d, relu);
                 }
                 return relu;
             }
@@ -172,7 +172,7 @@ public final class Norm {
                 long xb = xo + (long) first * d;
                 VectorNorms.partialSquares(x, xb, n, d, scratch);
                 for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
-                VectorNorms.scaleRowsInto(x, xb, scratch, factors, scale32, y, yo + first * d, n, d, 0f);
+                VectorNorms.scaleRowsInto(x, xb, scratch, factors, scale32, y, yo + first * d, n, d, true);
             }
         }
 

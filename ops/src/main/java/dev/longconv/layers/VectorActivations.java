@@ -165,7 +165,7 @@ final class VectorActivations {
                 };
             } else {
                 y = switch (a) {
-                    case RELU -> x.max(0.0);
+                    case RELU -> x.blend(0.0, x.compare(VectorOperators.LE, 0.0)); // as the float form's
                     case LEAK -> x.max(x.mul(0.01));
                     default -> x;
                 };
@@ -354,7 +354,10 @@ final class VectorActivations {
                     };
                 } else {
                     y = switch (a) {
-                        case RELU -> x.max(0f);
+                        // zero where x <= 0 (-0 included), x elsewhere (NaN included): the bits of x.max(0f), whose
+                        // Java semantics (NaN, -0 below +0) take several instructions where this takes a compare
+                        // and a blend (the norm's fused ReLU was 15% faster so); VectorNorms writes the same
+                        case RELU -> x.blend(0f, x.compare(VectorOperators.LE, 0f));
                         case LEAK -> x.max(x.mul(0.01f));
                         default -> x;
                     };

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -171,11 +172,11 @@ final class VectorNorms {
     }
 
     /**
-     * y = max(x q_r (* scale[i] where scale is not null), floor) over {@code rows} back-to-back rows of d values ({@link
-     * #flat}), q_r = q[qAt + r], in one flat loop; y may be x. A floor of 0 is a ReLU after the norm, with the bits of
-     * the activation's own pass (which it saves); negative infinity leaves every value, NaN and -0 included, as it is.
+     * y = x q_r (* scale[i] where scale is not null), then a ReLU where {@code relu}, over {@code rows} back-to-back rows
+     * of d values ({@link #flat}), q_r = q[qAt + r], in one flat loop; y may be x. The ReLU has the bits of the
+     * activation's own pass (which it saves): {@link VectorActivations}' blend of zero where x <= 0.
      */
-    static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d, float floor) {
+    static void scaleRows(MemorySegment x, long xo, float[] q, int qAt, float[] scale, MemorySegment y, long yo, int rows, int d, boolean relu) {
         x = NativeSegments.cast(x);
         y = NativeSegments.cast(y);
         int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
@@ -185,7 +186,8 @@ final class VectorNorms {
         int factorWrap = scale != null ? d : w;
         for (int k = 0; k < count; k += w) {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr)
-                    .mul(FloatVector.fromArray(FLOATS, factor, i)).max(floor);
+                    .mul(FloatVector.fromArray(FLOATS, factor, i));
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f)); // VectorActivations' ReLU
             i = i + w == factorWrap ? 0 : i + w;
             v.intoMemorySegment(y, to + (long) k * Float.BYTES, ORDER);
             if (++c == perRow && ++r < rows) {
@@ -200,7 +202,7 @@ final class VectorNorms {
      * where they are ({@link Norm.Bound#forwardFloatRows}). Its own loop, not a branch on the output's kind in scaleRows':
      * a test in the loop is what VectorActivations' class note warns of.
      */
-    static void scaleRowsInto(MemorySegment x, long xo, float[] q, int qAt, float[] scale, float[] y, int yo, int rows, int d, float floor) {
+    static void scaleRowsInto(MemorySegment x, long xo, float[] q, int qAt, float[] scale, float[] y, int yo, int rows, int d, boolean relu) {
         x = NativeSegments.cast(x);
         int w = FLOATS.length(), perRow = d / w, c = 0, r = 0, i = 0, count = rows * d;
         long from = xo * Float.BYTES;
@@ -209,7 +211,8 @@ final class VectorNorms {
         int factorWrap = scale != null ? d : w;
         for (int k = 0; k < count; k += w) {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, from + (long) k * Float.BYTES, ORDER).mul(qr)
-                    .mul(FloatVector.fromArray(FLOATS, factor, i)).max(floor);
+                    .mul(FloatVector.fromArray(FLOATS, factor, i));
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f)); // VectorActivations' ReLU
             i = i + w == factorWrap ? 0 : i + w;
             v.intoArray(y, yo + k);
             if (++c == perRow && ++r < rows) {

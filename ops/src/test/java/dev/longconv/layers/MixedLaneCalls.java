@@ -48,8 +48,8 @@ final class MixedLaneCalls {
                 VectorActivations.applyFloat(Activation.NONE, 128, 96, in, 0, 96, bias96, null, 0, 0, out, 0, 96);
                 VectorActivations.applyFloat(Activation.RELU, 100, 33, in, 0, 33, bias33, null, 0, 0, out, 5, 40);
                 VectorActivations.applyFloat(Activation.ELU, 64, 3, in, 0, 3, null, null, 0, 0, out, 0, 3);
-                VectorNorms.scaleRows(in, 0, q, 0, scale, out, 0, 128, 96, Float.NEGATIVE_INFINITY);
-                VectorNorms.scaleRows(in, 0, q, 0, null, out, 0, 128, 96, 0f);
+                VectorNorms.scaleRows(in, 0, q, 0, scale, out, 0, 128, 96, false);
+                VectorNorms.scaleRows(in, 0, q, 0, null, out, 0, 128, 96, true);
                 VectorNorms.scale(in, 0, 0.5f, scale, out, 0, 96);
                 VectorNorms.scale(in, 0, 0.5f, null, out, 0, 96);
                 for (int r = 0; r < 64; r++) VectorActivations.combineRow(r, da, 0.5, db, r % 2 == 0 ? 96 : 33, out, 4L * 96 * r);
