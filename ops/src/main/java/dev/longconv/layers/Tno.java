@@ -259,9 +259,7 @@ public final class Tno implements Layer, TokenMixer {
      */
     private Tensor kernelFloat32(Backend be, Arena arena, int len) {
         int m = lags(len), ch = config.h * config.dim;
-        double[] pos = new double[m];
-        for (int i = 0; i < m; i++) pos[i] = position(lagOf(i, len), len);
-        Tensor k = rpe.forwardFloat32(be, arena, pos);
+        Tensor k = rpe.forwardFloat32(be, arena, positions(len));
         MemorySegment ks = k.segment();
         if (config.hasDecay()) {
             double[] gamma = effectiveGamma(TnoTensors.read(params.get(prefix + "gamma"))), power = new double[ch];
@@ -276,6 +274,23 @@ public final class Tno implements Layer, TokenMixer {
             FloatRows.biasActivation(config.actType, m, ch, ks, 0, ch, null, null, 0, 0, ks, 0, ch);
         }
         return k;
+    }
+
+    /** The encoder's inputs at one length, read only: made once per length, not per call (16 KB at L = 1024). */
+    private record Positions(int length, double[] values) {}
+
+    /** The positions of the length last asked for ({@link #positions}); a new length replaces them. */
+    private volatile Positions lastPositions;
+
+    /** The encoder's input for each kernel row at length len, shared by calls at that length: the caller must not write it. */
+    private double[] positions(int len) {
+        Positions p = lastPositions;
+        if (p == null || p.length() != len) {
+            double[] v = new double[lags(len)];
+            for (int i = 0; i < v.length; i++) v[i] = position(lagOf(i, len), len);
+            lastPositions = p = new Positions(len, v);
+        }
+        return p.values();
     }
 
     /** Whether a pass in {@code dtype} takes the float32 kernel ({@link #kernelFloat32}): float32 without normalize. */
