@@ -295,7 +295,7 @@ public final class Gtu implements Layer {
             backend.gemmInto(x2, w.vu(), false, true, ws.vu());
         }
         MemorySegment vus = ws.vu().segment(), vs = ws.v().segment(), ns = ws.n().segment();
-        FloatRows.biasActivation(act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
+        FloatRows.biasActivation(backend, act, rows, d1, vus, 0, 2L * d1, w.vBias(), null, 0, 0, vs, 0, d1);
         Tensor t = ws.t(), made = null;
         try {
             if (t != null) {
@@ -309,7 +309,7 @@ public final class Gtu implements Layer {
                 }
                 t = made;
             }
-            FloatRows.biasActivation(act, rows, d1, vus, d1, 2L * d1, w.uBias(), t.segment(), 0, d1, ns, 0, d1);
+            FloatRows.biasActivation(backend, act, rows, d1, vus, d1, 2L * d1, w.uBias(), t.segment(), 0, d1, ns, 0, d1);
         } finally {
             if (made != null) made.close();
         }

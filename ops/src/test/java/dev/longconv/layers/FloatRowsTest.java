@@ -1,9 +1,17 @@
 package dev.longconv.layers;
 
+import dev.longconv.ops.Backend;
+import dev.longconv.ops.Backends;
+import dev.longconv.ops.spi.HostTasks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import dev.longconv.simd.Lanes;
 import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
@@ -57,6 +65,72 @@ class FloatRowsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Runs of rows on a backend's pool ({@link HostTasks}, here a proxy claiming 2 to 4 threads that runs the tasks on
+     * this thread, last first) give the bits of one pass over all rows, with and without a gate, over strided rows; rows
+     * in a confined arena, which a pool thread may not touch, go in one pass without asking the pool.
+     */
+    @Test
+    void runsOfRowsOnThePoolGiveTheBitsOfOnePass() {
+        long seed = TnnTestSupport.SEED + 19;
+        SplittableRandom rng = new SplittableRandom(seed);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED;
+        Backend vector = Backends.get("vector");
+        for (Activation a : new Activation[] {Activation.SILU, Activation.RELU, Activation.NONE}) {
+            for (int n : new int[] {1, 17, 96}) {
+                for (boolean gated : new boolean[] {false, true}) {
+                    int rows = 1 + rng.nextInt(50), threads = 2 + rng.nextInt(3);
+                    long inStride = 2L * n, gateStride = n + 1, outStride = n;
+                    List<Integer> ran = new ArrayList<>();
+                    Backend pool = onThisThread(vector, threads, ran);
+                    String what = a + " n=" + n + " rows=" + rows + " threads=" + threads + " gated=" + gated + " seed=" + seed;
+                    for (boolean confined : new boolean[] {false, true}) {
+                        try (Arena arena = confined ? Arena.ofConfined() : Arena.ofShared()) {
+                            MemorySegment in = arena.allocate(4L * rows * inStride), gate = arena.allocate(4L * rows * gateStride);
+                            MemorySegment one = arena.allocate(4L * rows * outStride), runs = arena.allocate(4L * rows * outStride);
+                            float[] bias = new float[n];
+                            for (int j = 0; j < n; j++) bias[j] = (float) rng.nextDouble(-1, 1);
+                            for (long j = 0; j < rows * inStride; j++) in.setAtIndex(f, j, (float) rng.nextDouble(-8, 8));
+                            for (long j = 0; j < rows * gateStride; j++) gate.setAtIndex(f, j, (float) rng.nextDouble(-2, 2));
+                            ran.clear();
+                            FloatRows.biasActivation(a, rows, n, in, 0, inStride, bias, gated ? gate : null, 0, gateStride, one, 0, outStride);
+                            FloatRows.biasActivation(pool, a, rows, n, in, 0, inStride, bias, gated ? gate : null, 0, gateStride, runs, 0, outStride);
+                            assertEquals(confined ? 0 : Math.min(threads, rows) > 1 ? Math.min(threads, rows) : 0, ran.size(),
+                                    what + (confined ? " confined" : "") + ": tasks asked for");
+                            for (long j = 0; j < rows * outStride; j++) {
+                                assertEquals(Float.floatToRawIntBits(one.getAtIndex(f, j)), Float.floatToRawIntBits(runs.getAtIndex(f, j)),
+                                        what + (confined ? " confined" : "") + " at " + j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code be}'s ops with host tasks that claim {@code threads} threads and run every task on this thread, last first. */
+    private static Backend onThisThread(Backend be, int threads, List<Integer> ran) {
+        return (Backend) Proxy.newProxyInstance(FloatRowsTest.class.getClassLoader(), new Class<?>[] {Backend.class, HostTasks.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "hostThreads" -> threads;
+                    case "forEachHostTask" -> {
+                        IntConsumer body = (IntConsumer) args[2];
+                        for (int i = (Integer) args[0] - 1; i >= 0; i--) {
+                            ran.add(i);
+                            body.accept(i);
+                        }
+                        yield null;
+                    }
+                    default -> {
+                        try {
+                            yield method.invoke(be, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
     }
 
     @Test

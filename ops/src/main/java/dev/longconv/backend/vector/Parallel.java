@@ -104,6 +104,26 @@ final class Parallel {
      */
     static final double MIN_PARALLEL_FLOPS = 2e6;
 
+    /**
+     * A layer's row work ({@link dev.longconv.ops.spi.HostTasks}) goes to the pool from this many flops in all while a
+     * worker is watching for the next call ({@link #workersWatching}): the hand-off then costs no wake-up. The GEMM's
+     * bound for the same case ({@link VectorGemm#WATCHED_MIN_MACS}, measured there), in flops.
+     */
+    static final double MIN_WATCHED_FLOPS = 2.0 * VectorGemm.WATCHED_MIN_MACS;
+
+    /**
+     * {@link #forEach(int, double, IntConsumer)} for a layer's row work: also to the pool from {@link
+     * #MIN_WATCHED_FLOPS} while a worker is watching, as a layer's steps between its pool ops (a GTU's activations
+     * between its GEMMs and its convolution) find one.
+     */
+    static void forEachRows(int tasks, double flopsPerTask, IntConsumer body) {
+        if (tasks * flopsPerTask >= MIN_WATCHED_FLOPS && tasks * flopsPerTask < MIN_PARALLEL_FLOPS && workersWatching()) {
+            forEach(tasks, body);
+            return;
+        }
+        forEach(tasks, flopsPerTask, body);
+    }
+
     /** {@link #forEach(int, IntConsumer)} when the tasks' estimated work is worth the pool, else a plain loop on this thread. */
     static void forEach(int tasks, double flopsPerTask, IntConsumer body) {
         forEach(tasks, flopsPerTask, true, body);

@@ -45,7 +45,7 @@ public final class VectorBackend implements Backend, HostTasks, BiasedGemm {
     /** On the pool that runs this backend's ops ({@link Parallel#forEach(int, double, IntConsumer)}). */
     @Override
     public void forEachHostTask(int tasks, double flopsPerTask, IntConsumer body) {
-        Parallel.forEach(tasks, flopsPerTask, body);
+        Parallel.forEachRows(tasks, flopsPerTask, body);
     }
 
     /** The half that computes for a call whose leading tensor is {@code lead}: float64 goes to the scalar backend. */

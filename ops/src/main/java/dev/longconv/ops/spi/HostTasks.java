@@ -17,11 +17,17 @@ public interface HostTasks {
     int hostThreads();
 
     /**
-     * Runs body(i) for i in [0, tasks) on the pool when tasks * flopsPerTask is worth a hand-off, else on this thread;
+     * Runs body(i) for i in [0, tasks) on the pool when tasks * flopsPerTask is worth a hand-off (less work is, while a
+     * worker is watching for the next call), else on this thread;
      * in any order, so the tasks must write disjoint outputs. Memory the tasks touch must be readable by any thread
      * ({@link #anyThread}). The first failure is rethrown after every started task has finished.
      */
     void forEachHostTask(int tasks, double flopsPerTask, IntConsumer body);
+
+    /** Whether every thread may touch the memory of {@code s} (a null segment counts as yes; a confined arena's does not). */
+    static boolean anyThread(java.lang.foreign.MemorySegment s) {
+        return s == null || s.isAccessibleBy(Stranger.THREAD);
+    }
 
     /** Whether every thread may touch {@code t}'s host memory (a null or device tensor counts as yes; a confined arena's does not). */
     static boolean anyThread(Tensor t) {

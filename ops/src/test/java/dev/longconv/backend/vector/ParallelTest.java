@@ -110,6 +110,42 @@ class ParallelTest {
     }
 
     /**
+     * A layer's row work ({@link Parallel#forEachRows}) below {@link Parallel#MIN_WATCHED_FLOPS} stays on the calling
+     * thread even right after pool work (a worker watching); from that bound, and below the bound for a cold pool, a
+     * watching worker takes some of it. Calls go on until a worker takes a task or 10 s have passed, as above.
+     */
+    @Test
+    void rowWorkGoesToAWatchingWorkerFromItsBound() {
+        assumeTrue(Parallel.threads() >= 2, "one thread: no pool worker to watch");
+        assertTrue(Parallel.MIN_WATCHED_FLOPS < Parallel.MIN_PARALLEL_FLOPS);
+        Thread own = Thread.currentThread();
+        AtomicInteger strangers = new AtomicInteger();
+        for (int call = 0; call < 200; call++) {
+            Parallel.forEach(4, i -> spin(20_000));
+            Parallel.forEachRows(2, Parallel.MIN_WATCHED_FLOPS / 2 - 1, i -> {
+                if (Thread.currentThread() != own) strangers.incrementAndGet();
+                spin(20_000);
+            });
+        }
+        assertEquals(0, strangers.get(), "row work under the watched bound ran on a pool thread");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int calls = 0;
+        while (strangers.get() == 0 && System.nanoTime() < deadline) {
+            Parallel.forEach(4, i -> spin(20_000));
+            Parallel.forEachRows(2, Parallel.MIN_WATCHED_FLOPS / 2, i -> {
+                if (Thread.currentThread() != own) strangers.incrementAndGet();
+                spin(20_000);
+            });
+            calls++;
+        }
+        assertTrue(strangers.get() > 0, "no call of " + calls + " with row work at the watched bound handed a task to a watching worker");
+    }
+
+    private static void spin(long nanos) {
+        for (long end = System.nanoTime() + nanos; System.nanoTime() < end; ) Thread.onSpinWait();
+    }
+
+    /**
      * A forEach inside a task runs every one of its tasks once, on the task's own thread: every thread is busy with the
      * outer tasks, and a nested hand-off (a TNO's positional encoder runs its GEMMs inside such tasks) would put a helper
      * in the pool's queue behind them. The outer call's second task ends at once, so without the rule its thread would
