@@ -128,15 +128,13 @@ public final class Norm {
          * activation pass over the rows is not needed; otherwise it is).
          */
         boolean forwardFloat(MemorySegment x, long xo, MemorySegment y, long yo, int rows, float[] scratch, boolean relu) {
-            boolean lanes = VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER && NativeSegments.allNative(x, y, null);
+            boolean lanes = laneType() && NativeSegments.allNative(x, y, null);
             if (lanes && VectorNorms.flat(d)) {
-                int factors = VectorNorms.factorsAt();
                 for (int first = 0; first < rows; first += VectorNorms.BLOCK) {
                     int n = Math.min(VectorNorms.BLOCK, rows - first);
                     long xb = xo + (long) first * d, yb = yo + (long) first * d;
-                    VectorNorms.partialSquares(x, xb, n, d, scratch);
-                    for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
-                    VectorNorms.scaleRows(x, xb, scratch, factors, scale32, y, yb, n, d, relu);
+                    blockFactors(x, xb, n, scratch);
+                    VectorNorms.scaleRows(x, xb, scratch, VectorNorms.factorsAt(), scale32, y, yb, n, d, relu);
                 }
                 return relu;
             }
@@ -156,7 +154,19 @@ public final class Norm {
          * in native memory (the flat form of {@link #forwardFloat}).
          */
         boolean takesFloatRows(MemorySegment x) {
-            return VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER && NativeSegments.isNative(x) && VectorNorms.flat(d);
+            return laneType() && NativeSegments.isNative(x) && VectorNorms.flat(d);
+        }
+
+        /** Whether this norm's type has the lane form (one factor per row) and the Vector API is readable. */
+        private boolean laneType() {
+            return VECTOR && type != NormType.GATED_RMS && type != NormType.LAYER;
+        }
+
+        /** The factors of a block's n rows from x[xb..] into scratch from {@link VectorNorms#factorsAt}, their sums of squares before it. */
+        private void blockFactors(MemorySegment x, long xb, int n, float[] scratch) {
+            VectorNorms.partialSquares(x, xb, n, d, scratch);
+            int factors = VectorNorms.factorsAt();
+            for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
         }
 
         /**
@@ -166,13 +176,11 @@ public final class Norm {
          */
         void forwardFloatRows(MemorySegment x, long xo, float[] y, int yo, int rows, float[] scratch) {
             if (!takesFloatRows(x)) throw new IllegalStateException("forwardFloatRows: " + type + " at d=" + d + " takes no float rows here");
-            int factors = VectorNorms.factorsAt();
             for (int first = 0; first < rows; first += VectorNorms.BLOCK) {
                 int n = Math.min(VectorNorms.BLOCK, rows - first);
                 long xb = xo + (long) first * d;
-                VectorNorms.partialSquares(x, xb, n, d, scratch);
-                for (int r = 0; r < n; r++) scratch[factors + r] = laneFactor(scratch[r]);
-                VectorNorms.scaleRowsInto(x, xb, scratch, factors, scale32, y, yo + first * d, n, d, true);
+                blockFactors(x, xb, n, scratch);
+                VectorNorms.scaleRowsInto(x, xb, scratch, VectorNorms.factorsAt(), scale32, y, yo + first * d, n, d, true);
             }
         }
 

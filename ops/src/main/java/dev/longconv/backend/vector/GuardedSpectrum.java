@@ -87,13 +87,9 @@ final class GuardedSpectrum {
      * Outputs t < outCount of the linear convolution of the {@code inputs} lanes in {@code x} (zero beyond; x must hold
      * outCount steps of room) with these taps, as the definition gives them whatever x's range. Returns the buffer
      * holding them: x itself, or {@code direct} when a non-finite input sent the block to the direct sum.
-     * {@code scratch} is the FFT's; {@code m}, {@code factor}, {@code inverse} are W floats each.
+     * {@code scratch} is the FFT's; {@code m}, {@code factor}, {@code inverse} are W floats each, m already holding the
+     * inputs' lane maxima where {@code measured} (from {@link LaneIO#gather}).
      */
-    float[] convolve(float[] x, int inputs, int outCount, float[] scratch, float[] direct, float[] m, float[] factor, float[] inverse) {
-        return convolve(x, inputs, outCount, scratch, direct, m, factor, inverse, false);
-    }
-
-    /** As above; where {@code measured}, m already holds the inputs' lane maxima (from {@link LaneIO#gather}). */
     float[] convolve(float[] x, int inputs, int outCount, float[] scratch, float[] direct, float[] m, float[] factor, float[] inverse, boolean measured) {
         switch (LaneRange.choose(x, inputs, kMax, fft.size(), m, factor, inverse, measured)) {
             case DIRECT -> {

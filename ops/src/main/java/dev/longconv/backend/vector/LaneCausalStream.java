@@ -218,7 +218,7 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
         System.arraycopy(hist, start * W, buf, 0, first * W);
         if (first < count) System.arraycopy(hist, 0, buf, first * W, (count - first) * W);
         int outputs = count + s.segmentTaps(j) - 1;
-        float[] res = kernel.segments[j][block].convolve(buf, count, outputs, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]);
+        float[] res = kernel.segments[j][block].convolve(buf, count, outputs, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], false);
         addPending(pend, res, from + size, outputs, am, 0);
     }
 
@@ -262,7 +262,7 @@ final class LaneCausalStream extends StreamBase implements CausalStream {
             int count = Math.min(kernel.bulkMax, total - t0);
             Seq src = window(in, t0, count), dst = window(out, t0, count);
             LaneIO.gather(src, b, block * W, buf, count);
-            float[] res = kernel.bulk[block].convolve(buf, count, count + lk - 1, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]);
+            float[] res = kernel.bulk[block].convolve(buf, count, count + lk - 1, bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], false);
             long p = p0 + t0;
             for (int i = 0; i < count; i++) {
                 int o = (int) ((p + i) & am) * W;

@@ -46,7 +46,7 @@ final class LaneDirectPlan extends LanePlan {
     }
 
     @Override
-    float[] convolve(float[][] s, int block) {
+    float[] convolve(float[][] s, int block, boolean measured) {
         LaneKernels.causalDirect(s[0], kTaps[block], taps, s[1], first + length);
         return s[1];
     }

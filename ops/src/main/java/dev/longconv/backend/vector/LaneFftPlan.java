@@ -93,21 +93,15 @@ final class LaneFftPlan extends LanePlan {
 
     /** The FFT's scratch is buffer 1; a block sent to the direct sum writes there too (the FFT then does not run). */
     @Override
-    float[] convolve(float[][] s, int block) {
+    float[] convolve(float[][] s, int block, boolean measured) {
         GuardedSpectrum g = spectra != null ? spectra[block] : singleUseSpectrum(s[1], block);
-        return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7]);
+        return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7], measured);
     }
 
     /** The range check's lane maxima (s[5], as {@link #convolve} passes it). */
     @Override
     float[] inputRange(float[][] s) {
         return s[5];
-    }
-
-    @Override
-    float[] convolveMeasured(float[][] s, int block) {
-        GuardedSpectrum g = spectra != null ? spectra[block] : singleUseSpectrum(s[1], block);
-        return g.convolve(s[0], length, first + length, s[1], s[1], s[5], s[6], s[7], true);
     }
 
     /** Block {@code block}'s spectrum in this thread's single-use buffers; {@code scratch} is the FFT's (free until the convolve). */

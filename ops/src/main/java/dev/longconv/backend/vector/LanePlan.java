@@ -64,22 +64,17 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
 
     /**
      * Convolves the gathered lanes in {@code s[0]} with channel block {@code block}'s kernel; returns the buffer
-     * that holds full-convolution output first + t at lane row first + t.
+     * that holds full-convolution output first + t at lane row first + t. Where {@code measured}, {@link #inputRange}
+     * holds the input's range, measured as it was gathered.
      */
-    abstract float[] convolve(float[][] s, int block);
+    abstract float[] convolve(float[][] s, int block, boolean measured);
 
     /**
      * Where this path measures the gathered input's range (the FFT's {@link LaneRange}), the W floats its gather fills
-     * with each lane's largest |x| ({@link LaneIO#gather}) for {@link #convolveMeasured}; null for a path that reads no
-     * range.
+     * with each lane's largest |x| ({@link LaneIO#gather}); null for a path that reads no range.
      */
     float[] inputRange(float[][] s) {
         return null;
-    }
-
-    /** {@link #convolve} of an input whose range {@link #inputRange} holds, measured as it was gathered. */
-    float[] convolveMeasured(float[][] s, int block) {
-        return convolve(s, block);
     }
 
     @Override
@@ -107,7 +102,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
         int d0 = block * Lanes.W;
         float[] range = inputRange(s);
         LaneIO.gather(in, b, d0, s[0], gatherCount(), range);
-        LaneIO.scatter(range != null ? convolveMeasured(s, block) : convolve(s, block), first, out, b, d0);
+        LaneIO.scatter(convolve(s, block, range != null), first, out, b, d0);
     }
 
     /** Gates fused into the pass: pre multiplies the gathered input, post and skip the convolved output before the scatter. */
@@ -131,7 +126,7 @@ abstract sealed class LanePlan implements ConvPlan permits LaneDirectPlan, LaneF
             LaneIO.gather(pre, b, d0, gl, length);
             LaneKernels.multiply(s[0], gl, n);
         }
-        float[] res = convolve(s, block);
+        float[] res = convolve(s, block, false); // the pre gate changed the input after its gather
         if (first != 0) System.arraycopy(res, first * Lanes.W, res, 0, n);
         if (post != null) {
             LaneIO.gather(post, b, d0, gl, length);

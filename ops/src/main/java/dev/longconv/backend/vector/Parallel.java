@@ -117,11 +117,8 @@ final class Parallel {
      * between its GEMMs and its convolution) find one.
      */
     static void forEachRows(int tasks, double flopsPerTask, IntConsumer body) {
-        if (tasks * flopsPerTask >= MIN_WATCHED_FLOPS && tasks * flopsPerTask < MIN_PARALLEL_FLOPS && workersWatching()) {
-            forEach(tasks, body);
-            return;
-        }
-        forEach(tasks, flopsPerTask, body);
+        if (tasks * flopsPerTask >= MIN_WATCHED_FLOPS && workersWatching()) forEach(tasks, body);
+        else forEach(tasks, flopsPerTask, body);
     }
 
     /** {@link #forEach(int, IntConsumer)} when the tasks' estimated work is worth the pool, else a plain loop on this thread. */

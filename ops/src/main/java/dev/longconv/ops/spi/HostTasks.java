@@ -3,6 +3,7 @@ package dev.longconv.ops.spi;
 import dev.longconv.Device;
 import dev.longconv.Tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
 
 /**
@@ -25,13 +26,13 @@ public interface HostTasks {
     void forEachHostTask(int tasks, double flopsPerTask, IntConsumer body);
 
     /** Whether every thread may touch the memory of {@code s} (a null segment counts as yes; a confined arena's does not). */
-    static boolean anyThread(java.lang.foreign.MemorySegment s) {
+    static boolean anyThread(MemorySegment s) {
         return s == null || s.isAccessibleBy(Stranger.THREAD);
     }
 
     /** Whether every thread may touch {@code t}'s host memory (a null or device tensor counts as yes; a confined arena's does not). */
     static boolean anyThread(Tensor t) {
-        return t == null || !t.device().equals(Device.CPU) || t.storageSegment().isAccessibleBy(Stranger.THREAD);
+        return t == null || !t.device().equals(Device.CPU) || anyThread(t.storageSegment());
     }
 }
 
