@@ -158,9 +158,9 @@ public final class Rpe {
                 if (i < blocks) bound[i] = norms.get(i).bind();
             }
             List<String> normParams = config.normType.parameterNames(); // the scale first (rmsnorm's scale, scalenorm's scala)
+            HostTasks pool = be instanceof HostTasks t && anyThread(h, a, spare, out, pos, weights[0]) ? t : null;
             RpeFirstBlock firstBlock = !pieces ? null : RpeFirstBlock.of(config, positions, params.get(prefix + "pos_proj.weight"),
-                    params.get(prefix + "pos_proj.bias"), normParams.isEmpty() ? null : params.get(normPrefix(0) + normParams.get(0)), weights[0]);
-            HostTasks pool = be instanceof HostTasks t && anyThread(h, a, spare, out, pos) ? t : null;
+                    params.get(prefix + "pos_proj.bias"), normParams.isEmpty() ? null : params.get(normPrefix(0) + normParams.get(0)), weights[0], pool);
             int parts = pool == null ? 1 : Math.min(pool.hostThreads(), m);
             if (parts == 1) {
                 encodeRows(be, pos, h, a, spare, out, weights, biases, bound, firstBlock, 0, m);

@@ -1,8 +1,10 @@
 package dev.longconv.layers;
 
 import dev.longconv.Tensor;
+import dev.longconv.ops.spi.HostTasks;
 import dev.longconv.simd.LaneGemm;
 import dev.longconv.simd.LaneKernels;
+import dev.longconv.simd.Lanes;
 import dev.longconv.simd.NativeSegments;
 import dev.longconv.simd.Simd;
 
@@ -91,6 +93,16 @@ final class RpeFirstBlock {
      * GEMM then spreads NaN as upstream does), or a Linear wider than {@link #MAX_TABLE_FLOATS}.
      */
     static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight) {
+        return of(c, positions, posWeight, posBias, normScale, weight, null);
+    }
+
+    /**
+     * {@link #of(Rpe.Config, double[], Tensor, Tensor, Tensor, Tensor)}, the weight's transpose split by columns across
+     * {@code pool}'s threads where it is large enough ({@link #TRANSPOSE_FLOPS_PER_VALUE}); null runs it on this thread.
+     * The pool's threads must be allowed to read the weight.
+     */
+    static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight,
+                            HostTasks pool) {
         if (c.act() != Activation.RELU || (long) c.dim() * weight.dim(0) > MAX_TABLE_FLOATS) return null;
         NormType norm = c.normType();
         if (norm != NormType.SIMPLE_RMS && norm != NormType.RMS && norm != NormType.SCALE) return null;
@@ -120,8 +132,7 @@ final class RpeFirstBlock {
         float[] wt = t.wt;
         MemorySegment ws = weight.segment();
         if (VECTOR && NativeSegments.isNative(ws)) {
-            LaneGemm.transpose(ws, 0, out, dim, wt);
-            if (!LaneKernels.allFinite(wt, dim * out)) return null;
+            if (!transposeFinite(ws, out, dim, wt, pool)) return null;
         } else {
             boolean finite = true;
             for (int i = 0; i < out; i++) {
@@ -149,6 +160,46 @@ final class RpeFirstBlock {
         }
         java.util.Arrays.sort(flips, 0, dim);
         return new RpeFirstBlock(t, norm, dim, out, positions);
+    }
+
+    /**
+     * What transposing one value of W costs, in the flops that {@link HostTasks#forEachHostTask} weighs: 512 x 512 took
+     * 42 µs with W in L2 (a throwaway loop; about 29 flops' time each at the 180 GFLOP/s of a GEMM on Zen 5), and about
+     * 200 µs inside a GTU forward, where W comes from further out. So a GTU's 512 x 512 goes to the pool and a small
+     * TNO's 32 x 32 stays on the calling thread.
+     */
+    static final double TRANSPOSE_FLOPS_PER_VALUE = 29;
+
+    /**
+     * Fewer values of W than this are transposed on the calling thread without asking the pool: 128 x 128 takes a few
+     * microseconds from L2, about what handing half of it to another thread costs.
+     */
+    static final long POOL_MIN_VALUES = 128 * 128;
+
+    /**
+     * W [out, dim] at ws transposed into wt ([dim][out]) and checked finite: by ranges of whole lane blocks of its
+     * columns on the pool's threads, each checking what it wrote. The calling thread alone took 4-5% of a two-core GTU
+     * forward here while the other core waited.
+     */
+    private static boolean transposeFinite(MemorySegment ws, int out, int dim, float[] wt, HostTasks pool) {
+        int parts = pool == null || (long) out * dim < POOL_MIN_VALUES ? 1 : Math.max(1, Math.min(pool.hostThreads(), dim / Lanes.W));
+        if (parts == 1) {
+            LaneGemm.transpose(ws, 0, out, dim, wt);
+            return LaneKernels.allFinite(wt, dim * out);
+        }
+        boolean[] finite = new boolean[parts];
+        pool.forEachHostTask(parts, TRANSPOSE_FLOPS_PER_VALUE * out * dim / parts, part -> {
+            int first = columnSplit(dim, parts, part), end = columnSplit(dim, parts, part + 1);
+            LaneGemm.transpose(ws, 0, out, dim, wt, first, end);
+            finite[part] = LaneKernels.allFinite(wt, first * out, end * out);
+        });
+        for (boolean f : finite) if (!f) return false;
+        return true;
+    }
+
+    /** Where part of parts starts among dim columns: a whole number of lane blocks, the last part ending at dim. */
+    private static int columnSplit(int dim, int parts, int part) {
+        return part == parts ? dim : (int) ((long) dim / Lanes.W * part / parts) * Lanes.W;
     }
 
     /**

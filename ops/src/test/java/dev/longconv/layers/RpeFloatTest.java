@@ -169,6 +169,57 @@ class RpeFloatTest {
     }
 
     /**
+     * The first block's weight transposed by ranges of columns on the host tasks (from {@link
+     * RpeFirstBlock#POOL_MIN_VALUES} values; 127 x 127 stays on one thread) gives the bits of the transpose on one
+     * thread, and a NaN or an infinity in any range (the first column, the last, one in the middle) still turns the
+     * pieces off.
+     */
+    @Test
+    void firstBlockWeightTransposedOnTheTasksGivesTheBitsOfOneThread() {
+        long seed = TnnTestSupport.SEED + 89;
+        SplittableRandom rng = new SplittableRandom(seed);
+        Backend vector = Backends.get("vector");
+        int w = VectorNorms.lanes();
+        // [dim, dim] weights from POOL_MIN_VALUES up: a GTU's, one with a tail of columns past the lane blocks, one without
+        int[][] shapes = {{512, 96}, {133, 7}, {160, 33}, {127, 5}};
+        for (int[] shape : shapes) {
+            Rpe.Config c = new Rpe.Config(shape[0], shape[1], false, Activation.RELU, true, 1, NormType.SIMPLE_RMS);
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Rpe rpe = new Rpe("rpe", c, "rpe.", params);
+            int m = 301;
+            double[] positions = new double[m];
+            for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+            for (int threads = 2; threads <= 3; threads++) {
+                String where = "seed " + seed + " " + c + " threads=" + threads;
+                List<Integer> ran = new ArrayList<>();
+                float[] one, tasks;
+                try (Arena arena = Arena.ofShared()) {
+                    one = rpe.forwardFloat32(vector, arena, positions).toFloatArray();
+                    tasks = rpe.forwardFloat32(reversedTasks(vector, threads, ran), arena, positions).toFloatArray();
+                }
+                assertArrayEquals(one, tasks, where);
+                // the rows' tasks, and the transpose's when the weight is large enough: more than one task per thread
+                boolean split = (long) c.dim() * c.dim() >= RpeFirstBlock.POOL_MIN_VALUES && c.dim() >= 2 * w;
+                assertEquals(split ? threads + Math.min(threads, c.dim() / w) : threads, ran.size(), where + ": host tasks");
+                Tensor w0 = params.get("rpe.layers.0.2.weight"), posW = params.get("rpe.pos_proj.weight"), posB = params.get("rpe.pos_proj.bias");
+                HostTasks pool = (HostTasks) reversedTasks(vector, threads, new ArrayList<>());
+                assertTrue(RpeFirstBlock.of(c, positions, posW, posB, null, w0, pool) != null, where + ": pieces apply");
+                int dim = c.dim();
+                for (int column : new int[] {0, dim - 1, dim / 2}) {
+                    long at = (long) rng.nextInt(dim) * dim + column; // W is [dim, dim]: row, then column
+                    double keep = w0.getFlat(at);
+                    for (double bad : new double[] {Double.NaN, Double.NEGATIVE_INFINITY}) {
+                        w0.setFlat(at, bad);
+                        assertEquals(null, RpeFirstBlock.of(c, positions, posW, posB, null, w0, pool), where + ": " + bad + " in column " + column);
+                    }
+                    w0.setFlat(at, keep);
+                }
+            }
+        }
+    }
+
+    /**
      * A block's norm writing its rows for the GEMM to read in place ({@link BiasedGemm#gemmRowsInto}) gives the bits of
      * the norm into the [M, dim] buffer and the GEMM on that tensor: rows of whole vectors (1 to 4 of them and 512
      * values), each norm type that takes lanes, with and without bias and residual, 1 to 2047 positions (past a norm

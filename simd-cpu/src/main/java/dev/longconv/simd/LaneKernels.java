@@ -115,6 +115,11 @@ public final class LaneKernels {
      * where it holds an infinity and no NaN. One pass, for the FFT paths' range and finiteness checks.
      */
     public static void maxAbs(float[] x, int count, float[] out) {
+        maxAbs(x, 0, count, out);
+    }
+
+    /** {@link #maxAbs(float[], int, float[])} over the count vectors from x[from]. */
+    public static void maxAbs(float[] x, int from, int count, float[] out) {
         // On the bits with the sign cleared: as ints they order as the magnitudes do, infinity above every finite value
         // and every NaN above infinity, so one integer max per vector gives the float max with NaN winning (a float
         // max with Java's NaN rules is several instructions, and made this loop 4x slower). Four chains of maxima, and
@@ -122,7 +127,7 @@ public final class LaneKernels {
         // and the warm stream steps that call this must allocate nothing.
         final int magnitude = Integer.MAX_VALUE; // every bit but the sign
         IntVector m0 = IntVector.zero(INTS), m1 = m0, m2 = m0, m3 = m0;
-        int n = count * W, i = 0;
+        int n = from + count * W, i = from;
         for (; i <= n - 4 * W; i += 4 * W) {
             m0 = m0.max(FloatVector.fromArray(SPECIES, x, i).reinterpretAsInts().and(magnitude));
             m1 = m1.max(FloatVector.fromArray(SPECIES, x, i + W).reinterpretAsInts().and(magnitude));
@@ -138,12 +143,18 @@ public final class LaneKernels {
      * once per call (it allocates W floats), not for per-step loops.
      */
     public static boolean allFinite(float[] x, int n) {
-        int full = n - n % W;
+        return allFinite(x, 0, n);
+    }
+
+    /** Whether x[from..end) holds no NaN and no infinity, as {@link #allFinite(float[], int)}. */
+    public static boolean allFinite(float[] x, int from, int end) {
+        java.util.Objects.checkFromToIndex(from, end, x.length);
+        int full = end - (end - from) % W;
         float[] m = new float[W];
-        maxAbs(x, full / W, m);
+        maxAbs(x, from, (full - from) / W, m);
         boolean finite = true;
         for (float v : m) finite &= Float.isFinite(v);
-        for (int i = full; i < n; i++) finite &= Float.isFinite(x[i]);
+        for (int i = full; i < end; i++) finite &= Float.isFinite(x[i]);
         return finite;
     }
 

@@ -82,6 +82,69 @@ class LaneKernelsTest {
         }
     }
 
+    /** A range of columns writes the rows of the transpose it names and nothing else; ranges that cover it give the whole. */
+    @Test
+    void transposeOfAColumnRangeWritesThoseRowsAlone() {
+        long seed = 20261209L;
+        Random rnd = new Random(seed);
+        int w = Lanes.W;
+        for (int[] rc : new int[][] {{1, 1}, {w, 2 * w}, {2 * w + 3, 3 * w + 1}, {w + 1, 2 * w - 1}, {5, 7}}) {
+            int rows = rc[0], cols = rc[1], off = 2;
+            float[] src = new float[off + rows * cols];
+            for (int i = 0; i < src.length; i++) src[i] = rnd.nextFloat();
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment seg = arena.allocate((long) src.length * Float.BYTES);
+                java.lang.foreign.MemorySegment.copy(src, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, src.length);
+                // every range: a tile-aligned start, a tail, a single column, an empty one
+                int[][] ranges = {{0, cols}, {0, Math.min(w, cols)}, {Math.min(w, cols), cols}, {cols - 1, cols}, {cols / 2, cols / 2}, {1, cols}};
+                for (int[] range : ranges) {
+                    int first = range[0], end = range[1];
+                    float[] dst = new float[rows * cols + 3];
+                    java.util.Arrays.fill(dst, -1f);
+                    LaneGemm.transpose(seg, off, rows, cols, dst, first, end);
+                    String what = "W=" + w + " [" + rows + ", " + cols + "] columns [" + first + ", " + end + ") seed=" + seed;
+                    for (int q = 0; q < cols; q++) {
+                        for (int r = 0; r < rows; r++) {
+                            float want = q >= first && q < end ? src[off + r * cols + q] : -1f;
+                            assertEquals(want, dst[q * rows + r], 0f, what + " element (" + r + ", " + q + ")");
+                        }
+                    }
+                    for (int i = rows * cols; i < dst.length; i++) assertEquals(-1f, dst[i], 0f, what + " past the transpose, index " + i);
+                }
+                org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                        () -> LaneGemm.transpose(seg, off, rows, cols, new float[rows * cols], 0, cols + 1));
+                org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                        () -> LaneGemm.transpose(seg, off, rows, cols, new float[rows * cols], 1, 0));
+            }
+        }
+    }
+
+    @Test
+    void allFiniteOverARangeReadsThatRangeAlone() {
+        int w = Lanes.W;
+        for (int from : new int[] {0, 1, w - 1, w + 3}) {
+            for (int n : new int[] {0, 1, w - 1, w, w + 1, 3 * w + 5}) {
+                int end = from + n;
+                float[] x = new float[end + 2];
+                java.util.Arrays.fill(x, 0, from, Float.NaN); // before the range: never read
+                for (int i = from; i < end; i++) x[i] = (i % 3 - 1) * 1e30f;
+                x[end] = Float.NaN;
+                x[end + 1] = Float.NEGATIVE_INFINITY;
+                String what = "W=" + w + " [" + from + ", " + end + ")";
+                assertTrue(LaneKernels.allFinite(x, from, end), what + " finite values");
+                for (int at = from; at < end; at++) {
+                    float keep = x[at];
+                    x[at] = Float.POSITIVE_INFINITY;
+                    assertFalse(LaneKernels.allFinite(x, from, end), what + " infinity at " + at);
+                    x[at] = Float.NaN;
+                    assertFalse(LaneKernels.allFinite(x, from, end), what + " NaN at " + at);
+                    x[at] = keep;
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> LaneKernels.allFinite(new float[4], 2, 5));
+    }
+
     @Test
     void maxAbsGivesEachLanesLargestMagnitudeWithNanWinningOverInfinity() {
         int w = Lanes.W;
