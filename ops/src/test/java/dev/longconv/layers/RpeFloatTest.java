@@ -68,6 +68,37 @@ class RpeFloatTest {
     }
 
     /**
+     * Runs of rows split the rows in order, each boundary within a sixteenth of a run of the even split, and on a
+     * checkpoint of the first block where one is that near (a TNO's 2L - 1 positions halve at L, not L - 1).
+     */
+    @Test
+    void runsStartOnACheckpointWhenOneIsNear() {
+        int align = RpeFirstBlock.CHECKPOINT;
+        assertEquals(512, Rpe.runStart(1023, 2, 1, align), "a GTU's 1023 positions in two runs");
+        assertEquals(1024, Rpe.runStart(2047, 2, 1, align), "a TNO's 2047 positions in two runs");
+        assertEquals(511, Rpe.runStart(1023, 2, 1, 1), "no alignment");
+        assertEquals(150, Rpe.runStart(300, 2, 1, align), "no checkpoint within a sixteenth of 150 rows");
+        for (int m : new int[] {1, 2, 15, 255, 256, 257, 511, 1023, 2047, 4095, 5000, 65535}) {
+            for (int parts = 1; parts <= 5; parts++) {
+                for (int a : new int[] {1, align}) {
+                    String where = "m=" + m + " parts=" + parts + " align=" + a;
+                    assertEquals(0, Rpe.runStart(m, parts, 0, a), where + ": first start");
+                    assertEquals(m, Rpe.runStart(m, parts, parts, a), where + ": last end");
+                    for (int part = 1; part < parts; part++) {
+                        int start = Rpe.runStart(m, parts, part, a), even = (int) ((long) m * part / parts);
+                        assertTrue(Rpe.runStart(m, parts, part - 1, a) <= start, where + ": runs in order at " + part);
+                        assertTrue(Math.abs(start - even) <= m / parts / 16, where + ": start " + start + " against " + even);
+                        int nearest = Math.round((float) even / a) * a;
+                        if (Math.abs(nearest - even) <= m / parts / 16 && nearest > 0 && nearest < m) {
+                            assertEquals(nearest, start, where + ": the checkpoint near " + even);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The first block by pieces (ReLU with a simple RMS, RMS or scale norm: {@link RpeFirstBlock}) against the same pass
      * through the block's norm, activation and GEMM: within relative L2 1e-6, and both within 1e-5 of the float64 pass.
      * The lines p w_j + b_j change sign between positions, on positions (b_j = -p_k w_j), never (w_j = 0), with
