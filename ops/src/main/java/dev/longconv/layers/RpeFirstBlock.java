@@ -98,7 +98,8 @@ final class RpeFirstBlock {
 
     /**
      * {@link #of(Rpe.Config, double[], Tensor, Tensor, Tensor, Tensor)}, the weight's transpose split by columns across
-     * {@code pool}'s threads where it is large enough ({@link #TRANSPOSE_FLOPS_PER_VALUE}); null runs it on this thread.
+     * {@code pool}'s threads from {@link #POOL_MIN_VALUES} values (the pool then weighs it by {@link
+     * #TRANSPOSE_FLOPS_PER_VALUE}); a null pool runs it on this thread.
      * The pool's threads must be allowed to read the weight.
      */
     static RpeFirstBlock of(Rpe.Config c, double[] positions, Tensor posWeight, Tensor posBias, Tensor normScale, Tensor weight,

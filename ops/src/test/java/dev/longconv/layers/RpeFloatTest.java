@@ -211,7 +211,8 @@ class RpeFloatTest {
         SplittableRandom rng = new SplittableRandom(seed);
         Backend vector = Backends.get("vector");
         int w = VectorNorms.lanes();
-        // [dim, dim] weights from POOL_MIN_VALUES up: a GTU's, one with a tail of columns past the lane blocks, one without
+        // [dim, dim] weights from POOL_MIN_VALUES up (a GTU's, one with a tail of columns past the lane blocks, one
+        // without) and one just below it
         int[][] shapes = {{512, 96}, {133, 7}, {160, 33}, {127, 5}};
         for (int[] shape : shapes) {
             Rpe.Config c = new Rpe.Config(shape[0], shape[1], false, Activation.RELU, true, 1, NormType.SIMPLE_RMS);
