@@ -166,14 +166,14 @@ final class RpeFirstBlock {
     /**
      * What transposing one value of W costs, in the flops that {@link HostTasks#forEachHostTask} weighs: 512 x 512 took
      * 42 µs with W in L2 (a throwaway loop; about 29 flops' time each at the 180 GFLOP/s of a GEMM on Zen 5), and about
-     * 200 µs inside a GTU forward, where W comes from further out. So a GTU's 512 x 512 goes to the pool and a small
-     * TNO's 32 x 32 stays on the calling thread.
+     * 200 µs inside a GTU forward, where W comes from further out: a GTU's 512 x 512 goes to the pool.
      */
     static final double TRANSPOSE_FLOPS_PER_VALUE = 29;
 
     /**
      * Fewer values of W than this are transposed on the calling thread without asking the pool: 128 x 128 takes a few
-     * microseconds from L2, about what handing half of it to another thread costs.
+     * microseconds from L2, about what handing half of it to another thread costs, and a small TNO's 32 x 32 then makes
+     * no task objects a call (the pool would run it inline anyway).
      */
     static final long POOL_MIN_VALUES = 128 * 128;
 

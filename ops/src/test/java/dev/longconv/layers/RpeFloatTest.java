@@ -40,16 +40,14 @@ class RpeFloatTest {
             NormType norm = NormType.values()[rng.nextInt(NormType.values().length)];
             Rpe.Config c = new Rpe.Config(dim, outdim, rng.nextBoolean(), rng.nextBoolean() ? Activation.RELU : Activation.SILU,
                     rng.nextBoolean(), layers, norm);
-            Map<String, Tensor> params = new LinkedHashMap<>();
-            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Map<String, Tensor> params = randomParams(c, "rpe.", rng);
             Rpe rpe = new Rpe("rpe", c, "rpe.", params);
             int m = switch (trial % 4) {
                 case 0 -> 1 + rng.nextInt(4);
                 case 1 -> 2047;
                 default -> 5 + rng.nextInt(600);
             };
-            double[] positions = new double[m];
-            for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+            double[] positions = centredPositions(m);
             int threads = 2 + rng.nextInt(4);
             List<Integer> ran = new ArrayList<>();
             String where = "seed " + seed + " trial " + trial + " " + c + " m=" + m + " threads=" + threads;
@@ -128,8 +126,7 @@ class RpeFloatTest {
             double[] positions = new double[m];
             boolean scaled = rng.nextBoolean(); // par_type 1: lags; 2: lags / (n - 1)
             for (int i = 0; i < m; i++) positions[i] = scaled && n > 1 ? (i - (m - 1) / 2.0) / (n - 1) : i - (m - 1) / 2.0;
-            Map<String, Tensor> params = new LinkedHashMap<>();
-            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Map<String, Tensor> params = randomParams(c, "rpe.", rng);
             Tensor w = params.get("rpe.pos_proj.weight"), b = params.get("rpe.pos_proj.bias");
             double at = positions[rng.nextInt(m)];
             for (int j = 0; j < dim; j++) {
@@ -172,8 +169,7 @@ class RpeFloatTest {
         for (NormType norm : NormType.values()) {
             for (Activation act : new Activation[] {Activation.RELU, Activation.SILU, Activation.LEAK}) {
                 Rpe.Config c = new Rpe.Config(6, 4, false, act, true, 1, norm);
-                Map<String, Tensor> p = new LinkedHashMap<>();
-                for (var e : Rpe.shapes(c, "").entrySet()) p.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+                Map<String, Tensor> p = randomParams(c, "", rng);
                 String scale = norm == NormType.RMS ? "scale" : norm == NormType.SCALE ? "scala" : null;
                 Tensor g = scale == null ? null : p.get("layers.0.0." + scale);
                 Tensor w0 = p.get("layers.0.2.weight");
@@ -216,12 +212,10 @@ class RpeFloatTest {
         int[][] shapes = {{512, 96}, {133, 7}, {160, 33}, {127, 5}};
         for (int[] shape : shapes) {
             Rpe.Config c = new Rpe.Config(shape[0], shape[1], false, Activation.RELU, true, 1, NormType.SIMPLE_RMS);
-            Map<String, Tensor> params = new LinkedHashMap<>();
-            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Map<String, Tensor> params = randomParams(c, "rpe.", rng);
             Rpe rpe = new Rpe("rpe", c, "rpe.", params);
             int m = 301;
-            double[] positions = new double[m];
-            for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+            double[] positions = centredPositions(m);
             for (int threads = 2; threads <= 3; threads++) {
                 String where = "seed " + seed + " " + c + " threads=" + threads;
                 List<Integer> ran = new ArrayList<>();
@@ -269,16 +263,14 @@ class RpeFloatTest {
             int dim = trial == 0 ? 512 : w * (1 + rng.nextInt(4)), outdim = 1 + rng.nextInt(40);
             Rpe.Config c = new Rpe.Config(dim, outdim, rng.nextBoolean(), Activation.RELU, rng.nextBoolean(), 1 + rng.nextInt(3),
                     norms[trial % norms.length]);
-            Map<String, Tensor> params = new LinkedHashMap<>();
-            for (var e : Rpe.shapes(c, "rpe.").entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+            Map<String, Tensor> params = randomParams(c, "rpe.", rng);
             Rpe rpe = new Rpe("rpe", c, "rpe.", params);
             int m = switch (trial % 4) {
                 case 0 -> 1 + rng.nextInt(5);
                 case 1 -> 2047;
                 default -> 7 + rng.nextInt(600);
             };
-            double[] positions = new double[m];
-            for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+            double[] positions = centredPositions(m);
             int threads = 1 + rng.nextInt(3);
             List<String> asked = new ArrayList<>();
             String where = "seed " + seed + " trial " + trial + " " + c + " m=" + m + " threads=" + threads;
@@ -290,6 +282,20 @@ class RpeFloatTest {
             assertTrue(asked.contains("gemmRowsInto"), where + ": the in-place GEMM was not asked; asked " + asked);
             assertArrayEquals(buffered, inPlace, where);
         }
+    }
+
+    /** Every parameter of an encoder with config c under prefix, float32 and random, drawn from rng in registration order. */
+    private static Map<String, Tensor> randomParams(Rpe.Config c, String prefix, SplittableRandom rng) {
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        for (var e : Rpe.shapes(c, prefix).entrySet()) params.put(e.getKey(), Tensor.random(DType.FLOAT32, rng.nextLong(), e.getValue()));
+        return params;
+    }
+
+    /** Positions -(m - 1) / 2 .. (m - 1) / 2 in steps of one: a TNO's lags for m = 2L - 1. */
+    private static double[] centredPositions(int m) {
+        double[] positions = new double[m];
+        for (int i = 0; i < m; i++) positions[i] = i - (m - 1) / 2.0;
+        return positions;
     }
 
     private static double[] toDoubles(float[] f) {
