@@ -6,12 +6,9 @@ import dev.longconv.ops.spi.HostTasks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.IntConsumer;
 import dev.longconv.simd.Lanes;
 import dev.longconv.simd.Simd;
 import org.junit.jupiter.api.Test;
@@ -84,7 +81,7 @@ class FloatRowsTest {
                     int rows = 1 + rng.nextInt(50), threads = 2 + rng.nextInt(3);
                     long inStride = 2L * n, gateStride = n + 1, outStride = n;
                     List<Integer> ran = new ArrayList<>();
-                    Backend pool = onThisThread(vector, threads, ran);
+                    Backend pool = TnnTestSupport.reversedTasks(vector, threads, ran);
                     String what = a + " n=" + n + " rows=" + rows + " threads=" + threads + " gated=" + gated + " seed=" + seed;
                     for (boolean confined : new boolean[] {false, true}) {
                         try (Arena arena = confined ? Arena.ofConfined() : Arena.ofShared()) {
@@ -108,29 +105,6 @@ class FloatRowsTest {
                 }
             }
         }
-    }
-
-    /** {@code be}'s ops with host tasks that claim {@code threads} threads and run every task on this thread, last first. */
-    private static Backend onThisThread(Backend be, int threads, List<Integer> ran) {
-        return (Backend) Proxy.newProxyInstance(FloatRowsTest.class.getClassLoader(), new Class<?>[] {Backend.class, HostTasks.class},
-                (proxy, method, args) -> switch (method.getName()) {
-                    case "hostThreads" -> threads;
-                    case "forEachHostTask" -> {
-                        IntConsumer body = (IntConsumer) args[2];
-                        for (int i = (Integer) args[0] - 1; i >= 0; i--) {
-                            ran.add(i);
-                            body.accept(i);
-                        }
-                        yield null;
-                    }
-                    default -> {
-                        try {
-                            yield method.invoke(be, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    }
-                });
     }
 
     @Test

@@ -9,8 +9,6 @@ import dev.longconv.ops.spi.HostTasks;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,7 +52,7 @@ class RpeFloatTest {
             float[] whole, split;
             try (Arena arena = Arena.ofShared()) {
                 whole = rpe.forwardFloat32(vector, arena, positions).toFloatArray();
-                split = rpe.forwardFloat32(reversedTasks(vector, threads, ran), arena, positions).toFloatArray();
+                split = rpe.forwardFloat32(TnnTestSupport.reversedTasks(vector, threads, ran), arena, positions).toFloatArray();
             }
             int runs = Math.min(threads, m);
             assertEquals(runs > 1 ? runs : 0, ran.size(), where + ": host tasks asked for (none for one run)");
@@ -144,7 +142,7 @@ class RpeFloatTest {
             double[] pieces, gemm;
             try (Arena arena = Arena.ofShared()) {
                 int threads = 1 + rng.nextInt(4);
-                pieces = toDoubles(rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>()), arena, positions, true).toFloatArray());
+                pieces = toDoubles(rpe.forwardFloat32(TnnTestSupport.reversedTasks(vector, threads, new ArrayList<>()), arena, positions, true).toFloatArray());
                 gemm = toDoubles(rpe.forwardFloat32(vector, arena, positions, false).toFloatArray());
             }
             double[] ref = rpe.forward(scalar, DType.FLOAT64, positions, false).output();
@@ -222,14 +220,14 @@ class RpeFloatTest {
                 float[] one, tasks;
                 try (Arena arena = Arena.ofShared()) {
                     one = rpe.forwardFloat32(vector, arena, positions).toFloatArray();
-                    tasks = rpe.forwardFloat32(reversedTasks(vector, threads, ran), arena, positions).toFloatArray();
+                    tasks = rpe.forwardFloat32(TnnTestSupport.reversedTasks(vector, threads, ran), arena, positions).toFloatArray();
                 }
                 assertArrayEquals(one, tasks, where);
                 // the rows' tasks, and the transpose's when the weight is large enough: more than one task per thread
                 boolean split = (long) c.dim() * c.dim() >= RpeFirstBlock.POOL_MIN_VALUES && c.dim() >= 2 * w;
                 assertEquals(split ? threads + Math.min(threads, c.dim() / w) : threads, ran.size(), where + ": host tasks");
                 Tensor w0 = params.get("rpe.layers.0.2.weight"), posW = params.get("rpe.pos_proj.weight"), posB = params.get("rpe.pos_proj.bias");
-                HostTasks pool = (HostTasks) reversedTasks(vector, threads, new ArrayList<>());
+                HostTasks pool = (HostTasks) TnnTestSupport.reversedTasks(vector, threads, new ArrayList<>());
                 assertTrue(RpeFirstBlock.of(c, positions, posW, posB, null, w0, pool) != null, where + ": pieces apply");
                 int dim = c.dim();
                 for (int column : new int[] {0, dim - 1, dim / 2}) {
@@ -276,8 +274,8 @@ class RpeFloatTest {
             String where = "seed " + seed + " trial " + trial + " " + c + " m=" + m + " threads=" + threads;
             float[] inPlace, buffered;
             try (Arena arena = Arena.ofShared()) {
-                inPlace = rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>(), asked), arena, positions).toFloatArray();
-                buffered = rpe.forwardFloat32(reversedTasks(vector, threads, new ArrayList<>()), arena, positions).toFloatArray();
+                inPlace = rpe.forwardFloat32(TnnTestSupport.reversedTasks(vector, threads, new ArrayList<>(), asked), arena, positions).toFloatArray();
+                buffered = rpe.forwardFloat32(TnnTestSupport.reversedTasks(vector, threads, new ArrayList<>()), arena, positions).toFloatArray();
             }
             assertTrue(asked.contains("gemmRowsInto"), where + ": the in-place GEMM was not asked; asked " + asked);
             assertArrayEquals(buffered, inPlace, where);
@@ -302,42 +300,5 @@ class RpeFloatTest {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
-    }
-
-    /**
-     * {@code be}'s ops with host tasks that claim {@code threads} threads and run every task on this thread, last
-     * first, recording each task's index in {@code ran}.
-     */
-    private static Backend reversedTasks(Backend be, int threads, List<Integer> ran) {
-        return reversedTasks(be, threads, ran, null);
-    }
-
-    /**
-     * {@link #reversedTasks(Backend, int, List)}, offering also {@link BiasedGemm} (which {@code be} must implement) when
-     * {@code asked} is not null, and recording there the name of each of its methods called.
-     */
-    private static Backend reversedTasks(Backend be, int threads, List<Integer> ran, List<String> asked) {
-        Class<?>[] faces = asked == null ? new Class<?>[] {Backend.class, HostTasks.class} : new Class<?>[] {Backend.class, HostTasks.class, BiasedGemm.class};
-        return (Backend) Proxy.newProxyInstance(RpeFloatTest.class.getClassLoader(), faces,
-                (proxy, method, args) -> switch (method.getName()) {
-                    case "hostThreads" -> threads;
-                    case "forEachHostTask" -> {
-                        int tasks = (Integer) args[0];
-                        var body = (java.util.function.IntConsumer) args[2];
-                        for (int i = tasks - 1; i >= 0; i--) {
-                            ran.add(i);
-                            body.accept(i);
-                        }
-                        yield null;
-                    }
-                    default -> {
-                        if (asked != null && method.getDeclaringClass() == BiasedGemm.class) asked.add(method.getName());
-                        try {
-                            yield method.invoke(be, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    }
-                });
     }
 }

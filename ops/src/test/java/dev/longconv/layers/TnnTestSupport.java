@@ -5,7 +5,11 @@ import dev.longconv.Tensor;
 import dev.longconv.backend.scalar.ScalarBackend;
 import dev.longconv.backend.vector.VectorBackend;
 import dev.longconv.ops.Backend;
+import dev.longconv.ops.spi.BiasedGemm;
+import dev.longconv.ops.spi.HostTasks;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -101,5 +105,42 @@ final class TnnTestSupport {
                 assertTrue(e <= FD_TOL, () -> what + " seed=" + seed + ": gradient of " + p.getKey() + " relative error " + e);
             }
         }
+    }
+
+    /**
+     * {@code be}'s ops with host tasks that claim {@code threads} threads and run every task on this thread, last
+     * first, recording each task's index in {@code ran}.
+     */
+    static Backend reversedTasks(Backend be, int threads, List<Integer> ran) {
+        return reversedTasks(be, threads, ran, null);
+    }
+
+    /**
+     * {@link #reversedTasks(Backend, int, List)}, offering also {@link BiasedGemm} (which {@code be} must implement) when
+     * {@code asked} is not null, and recording there the name of each of its methods called.
+     */
+    static Backend reversedTasks(Backend be, int threads, List<Integer> ran, List<String> asked) {
+        Class<?>[] faces = asked == null ? new Class<?>[] {Backend.class, HostTasks.class} : new Class<?>[] {Backend.class, HostTasks.class, BiasedGemm.class};
+        return (Backend) Proxy.newProxyInstance(TnnTestSupport.class.getClassLoader(), faces,
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "hostThreads" -> threads;
+                    case "forEachHostTask" -> {
+                        int tasks = (Integer) args[0];
+                        var body = (java.util.function.IntConsumer) args[2];
+                        for (int i = tasks - 1; i >= 0; i--) {
+                            ran.add(i);
+                            body.accept(i);
+                        }
+                        yield null;
+                    }
+                    default -> {
+                        if (asked != null && method.getDeclaringClass() == BiasedGemm.class) asked.add(method.getName());
+                        try {
+                            yield method.invoke(be, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
     }
 }
